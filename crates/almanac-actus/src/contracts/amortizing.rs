@@ -1,0 +1,651 @@
+//! Principal at maturity (PAM), linear amortizer (LAM), negative amortizer (NAM) and annuity
+//! (ANN): the banking book's loans, deposits and bonds.
+//!
+//! The four types share one machine; they differ in how principal is repaid:
+//! * PAM repays everything at maturity (bullet loans, bonds, term deposits);
+//! * LAM repays a fixed principal amount per period;
+//! * NAM pays a fixed instalment that includes interest (principal = instalment − interest);
+//! * ANN is NAM with the instalment computed by the annuity formula and re-fixed after every
+//!   rate reset (PRF events).
+//!
+//! LAM, NAM and ANN accrue interest on an interest calculation base (the outstanding notional,
+//! the notional at initial exchange, or a lagged notional fixed at IPCB events); PAM accrues on
+//! the outstanding notional.
+
+use almanac_time::{schedule, DateTime, EndDate, SchedulePoint};
+
+use super::{drop_before_purchase, emit, EvalContext, Model, Schedule, Shifted};
+use crate::codes::{ContractType, FeeBasis, InterestCalculationBase};
+use crate::error::ContractError;
+use crate::event::{ContractEvent, EventType, States};
+
+/// Which redemption dates an annuity is sized over.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Redemptions {
+    AfterStatusDate,
+    FromStatusDate,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Pam,
+    Lam,
+    Nam,
+    Ann,
+}
+
+/// Terms with the reference defaults applied.
+struct Loan<'m, 't> {
+    m: &'m Model<'t>,
+    kind: Kind,
+    ied: DateTime,
+    maturity: DateTime,
+    notional: f64,
+    rate: f64,
+    icb: InterestCalculationBase,
+    pr_anchor: DateTime,
+    next_reset_rate: Option<f64>,
+    fee_rate: f64,
+    /// Unadjusted principal redemption dates up to the amortisation end (annuity sizing).
+    annuity_dates: Vec<DateTime>,
+}
+
+fn anchor_or(anchor: Option<DateTime>, has_cycle: bool, default: DateTime) -> Option<DateTime> {
+    anchor.or(if has_cycle { Some(default) } else { None })
+}
+
+pub(super) fn evaluate(
+    m: &Model<'_>,
+    ctx: &EvalContext<'_>,
+    out: &mut Vec<ContractEvent>,
+) -> Result<(), ContractError> {
+    let t = m.terms;
+    let kind = match m.contract_type {
+        ContractType::Pam => Kind::Pam,
+        ContractType::Lam => Kind::Lam,
+        ContractType::Nam => Kind::Nam,
+        _ => Kind::Ann,
+    };
+    let ied = t
+        .initial_exchange_date
+        .ok_or_else(|| m.missing("initialExchangeDate"))?;
+    let notional = t
+        .notional_principal
+        .ok_or_else(|| m.missing("notionalPrincipal"))?;
+    if notional < 0.0 {
+        return Err(m.inconsistent(
+            "notionalPrincipal",
+            &notional,
+            "must not be negative (the contract role gives the sign)",
+        ));
+    }
+    let rate = t.nominal_interest_rate.unwrap_or(0.0);
+    let pr_anchor = t.cycle_anchor_date_of_principal_redemption.unwrap_or(ied);
+    let mut loan = Loan {
+        m,
+        kind,
+        ied,
+        maturity: ied,
+        notional,
+        rate,
+        icb: if kind == Kind::Pam {
+            InterestCalculationBase::Notional
+        } else {
+            t.interest_calculation_base
+                .unwrap_or(InterestCalculationBase::Notional)
+        },
+        pr_anchor,
+        next_reset_rate: t.next_reset_rate,
+        fee_rate: t.fee_rate.unwrap_or(0.0),
+        annuity_dates: Vec::new(),
+    };
+    loan.maturity = loan.maturity()?;
+    if loan.maturity < ied {
+        return Err(m.inconsistent(
+            "maturityDate",
+            &loan.maturity,
+            &format!("is before the initial exchange date {ied}"),
+        ));
+    }
+    if kind == Kind::Ann {
+        let end = t.amortization_date.unwrap_or(loan.maturity);
+        loan.annuity_dates = schedule::generate(
+            pr_anchor,
+            end,
+            t.cycle_of_principal_redemption,
+            m.eom,
+            EndDate::Include,
+        );
+    }
+    let mut sched = Schedule::default();
+    loan.schedule(&mut sched)?;
+    let to = ctx.to.or(if kind == Kind::Pam {
+        None
+    } else {
+        Some(loan.maturity)
+    });
+    sched.finish(m.status_date, to);
+    loan.apply(&sched, ctx, out)?;
+    drop_before_purchase(out, t.purchase_date);
+    Ok(())
+}
+
+impl Loan<'_, '_> {
+    fn maturity(&self) -> Result<DateTime, ContractError> {
+        let m = self.m;
+        let t = m.terms;
+        if let Some(md) = t.maturity_date {
+            return Ok(md);
+        }
+        match self.kind {
+            Kind::Pam => Err(m.missing("maturityDate")),
+            Kind::Ann if t.amortization_date.is_some() => {
+                Ok(t.amortization_date.unwrap_or(self.ied))
+            }
+            _ => {
+                let cycle = t.cycle_of_principal_redemption.ok_or_else(|| {
+                    m.missing("maturityDate (or cycleOfPrincipalRedemption to derive it)")
+                })?;
+                let prnxt = t.next_principal_redemption_payment.ok_or_else(|| {
+                    m.missing("maturityDate (or nextPrincipalRedemptionPayment to derive it)")
+                })?;
+                let sd = m.status_date;
+                let last_before_sd = || {
+                    schedule::generate(self.pr_anchor, sd, Some(cycle), m.eom, EndDate::Include)
+                        .into_iter()
+                        .rfind(|d| *d <= sd)
+                        .unwrap_or(self.pr_anchor)
+                };
+                let (last, periods) = if self.kind == Kind::Lam {
+                    if prnxt <= 0.0 {
+                        return Err(m.inconsistent(
+                            "nextPrincipalRedemptionPayment",
+                            &prnxt,
+                            "must be positive to derive the maturity date",
+                        ));
+                    }
+                    let n = (self.notional / prnxt).ceil();
+                    if self.pr_anchor < sd {
+                        (last_before_sd(), n)
+                    } else {
+                        (self.pr_anchor, n - 1.0)
+                    }
+                } else {
+                    let last = if self.pr_anchor >= sd {
+                        self.pr_anchor
+                    } else {
+                        let next = self.ied.with_date(cycle.period.add_to(self.ied.date(), 1));
+                        if next >= sd {
+                            next
+                        } else {
+                            last_before_sd()
+                        }
+                    };
+                    let after = last.with_date(cycle.period.add_to(last.date(), 1));
+                    let per_cycle =
+                        prnxt - m.year_fraction_unshifted(last, after) * self.rate * self.notional;
+                    if per_cycle <= 0.0 {
+                        return Err(m.inconsistent(
+                            "nextPrincipalRedemptionPayment",
+                            &prnxt,
+                            "does not cover the interest, so the contract never matures; \
+                             give maturityDate",
+                        ));
+                    }
+                    (last, (self.notional / per_cycle).ceil() - 1.0)
+                };
+                if !(0.0..=100_000.0).contains(&periods) {
+                    return Err(m.inconsistent(
+                        "nextPrincipalRedemptionPayment",
+                        &prnxt,
+                        "gives an implausible number of redemption periods",
+                    ));
+                }
+                let mut d = cycle.period.add_to(last.date(), periods as i32);
+                if m.eom == almanac_time::EndOfMonthConvention::EndOfMonth
+                    && last.date().is_end_of_month()
+                    && cycle.period.is_month_based()
+                {
+                    d = d.end_of_month();
+                }
+                let md = last.with_date(d);
+                Ok(if self.kind == Kind::Lam {
+                    md
+                } else {
+                    m.shift(md)
+                })
+            }
+        }
+    }
+
+    fn schedule(&self, s: &mut Schedule) -> Result<(), ContractError> {
+        let m = self.m;
+        let t = m.terms;
+        let md = self.maturity;
+        s.add(m, self.ied, EventType::Ied, Shifted::No);
+        if self.kind != Kind::Pam {
+            s.add_cycle(
+                m,
+                self.pr_anchor,
+                md,
+                t.cycle_of_principal_redemption,
+                EndDate::Exclude,
+                EventType::Pr,
+            );
+        }
+        let md_shift = if matches!(self.kind, Kind::Lam | Kind::Nam) {
+            Shifted::Yes
+        } else {
+            Shifted::No
+        };
+        s.add(m, md, EventType::Md, md_shift);
+        if let Some(prd) = t.purchase_date {
+            s.add(m, prd, EventType::Prd, Shifted::No);
+        }
+        // Interest payments, turned into capitalisation up to the capitalisation end date.
+        let ip_anchor = anchor_or(
+            t.cycle_anchor_date_of_interest_payment,
+            t.cycle_of_interest_payment.is_some(),
+            self.ied,
+        );
+        if let Some(anchor) = ip_anchor {
+            let first = s.events.len();
+            s.add_cycle(
+                m,
+                anchor,
+                md,
+                t.cycle_of_interest_payment,
+                EndDate::Include,
+                EventType::Ip,
+            );
+            if let Some(ipced) = t.capitalization_end_date {
+                let cap_key = (m.shift(ipced), EventType::Ipci.sequence());
+                let mut i = first;
+                while i < s.events.len() {
+                    if s.events[i].key() == cap_key {
+                        s.events.remove(i);
+                        continue;
+                    }
+                    if s.events[i].key() < cap_key {
+                        s.events[i].event_type = EventType::Ipci;
+                    }
+                    i += 1;
+                }
+                s.add(m, ipced, EventType::Ipci, Shifted::Yes);
+            }
+        } else if let Some(ipced) = t.capitalization_end_date {
+            s.add(m, ipced, EventType::Ipci, Shifted::Yes);
+        }
+        // Rate resets; the first after the status date uses nextResetRate when given.
+        let rr_anchor = anchor_or(
+            t.cycle_anchor_date_of_rate_reset,
+            t.cycle_of_rate_reset.is_some(),
+            self.ied,
+        );
+        if let Some(anchor) = rr_anchor {
+            let first = s.events.len();
+            s.add_cycle(
+                m,
+                anchor,
+                md,
+                t.cycle_of_rate_reset,
+                EndDate::Exclude,
+                EventType::Rr,
+            );
+            if self.next_reset_rate.is_some() {
+                let sd_key = (m.status_date, EventType::Ad.sequence());
+                if let Some(e) = s.events[first..]
+                    .iter_mut()
+                    .filter(|e| e.key() > sd_key)
+                    .min_by_key(|e| e.key())
+                {
+                    e.event_type = EventType::Rrf;
+                }
+            }
+            if self.kind == Kind::Ann {
+                let resets: Vec<DateTime> =
+                    s.events[first..].iter().map(|e| e.schedule_time).collect();
+                for r in resets {
+                    s.add(m, r, EventType::Prf, Shifted::Yes);
+                }
+            }
+        }
+        // The instalment is fixed the day before the first redemption. When that day is
+        // before the initial exchange (first redemption on the exchange date, ACTUS case
+        // ann09) there is nothing to size yet: the instalment is fixed at the initial exchange
+        // instead (see `Loan::apply`).
+        if self.kind == Kind::Ann
+            && t.next_principal_redemption_payment.is_none()
+            && self.pr_anchor > self.ied
+        {
+            let day_before = self.pr_anchor.with_date(self.pr_anchor.date().add_days(-1));
+            s.add(m, day_before, EventType::Prf, Shifted::Yes);
+        }
+        if let Some(cycle) = t.cycle_of_fee {
+            let anchor = t.cycle_anchor_date_of_fee.unwrap_or(self.ied);
+            s.add_cycle(m, anchor, md, Some(cycle), EndDate::Include, EventType::Fp);
+        }
+        if t.scaling_effect
+            .is_some_and(|e| e.scales_interest() || e.scales_notional())
+        {
+            let anchor = anchor_or(
+                t.cycle_anchor_date_of_scaling_index,
+                t.cycle_of_scaling_index.is_some(),
+                self.ied,
+            );
+            if let Some(anchor) = anchor {
+                s.add_cycle(
+                    m,
+                    anchor,
+                    md,
+                    t.cycle_of_scaling_index,
+                    EndDate::Exclude,
+                    EventType::Sc,
+                );
+            }
+        }
+        if self.kind != Kind::Pam && self.icb == InterestCalculationBase::NotionalLagged {
+            let anchor = anchor_or(
+                t.cycle_anchor_date_of_interest_calculation_base,
+                t.cycle_of_interest_calculation_base.is_some(),
+                self.ied,
+            );
+            if let Some(anchor) = anchor {
+                s.add_cycle(
+                    m,
+                    anchor,
+                    md,
+                    t.cycle_of_interest_calculation_base,
+                    EndDate::Exclude,
+                    EventType::Ipcb,
+                );
+            }
+        }
+        if let Some(td) = t.termination_date {
+            s.terminate_at(td);
+        }
+        Ok(())
+    }
+
+    /// Interest calculation base at initial exchange.
+    fn initial_base(&self, nt: f64) -> f64 {
+        match self.icb {
+            InterestCalculationBase::Notional => nt,
+            _ => self.m.role_sign * self.m.terms.interest_calculation_base_amount.unwrap_or(0.0),
+        }
+    }
+
+    fn initial_states(&self) -> States {
+        let m = self.m;
+        let t = m.terms;
+        let r = m.role_sign;
+        let mut st = States {
+            status_date: m.status_date,
+            notional_scaling_multiplier: t.notional_scaling_multiplier.unwrap_or(1.0),
+            interest_scaling_multiplier: t.interest_scaling_multiplier.unwrap_or(1.0),
+            fee_accrued: t.fee_accrued.unwrap_or(0.0),
+            ..States::default()
+        };
+        if let Some(p) = t.contract_performance {
+            st.contract_performance = p;
+        }
+        if self.ied <= m.status_date {
+            st.notional_principal = r * self.notional;
+            st.nominal_interest_rate = self.rate;
+            st.interest_calculation_base_amount = self.initial_base(st.notional_principal);
+        }
+        let accrued = t.accrued_interest.unwrap_or(0.0);
+        st.accrued_interest = match self.kind {
+            Kind::Pam | Kind::Lam => accrued,
+            Kind::Nam | Kind::Ann => r * accrued,
+        };
+        st.next_principal_redemption_payment =
+            match (self.kind, t.next_principal_redemption_payment) {
+                (_, Some(p)) => p,
+                (Kind::Lam, None) => {
+                    let end = t.amortization_date.unwrap_or(self.maturity);
+                    let n = schedule::generate(
+                        self.pr_anchor,
+                        end,
+                        t.cycle_of_principal_redemption,
+                        m.eom,
+                        EndDate::Include,
+                    )
+                    .into_iter()
+                    .filter(|d| *d > m.status_date)
+                    .count();
+                    if n == 0 {
+                        0.0
+                    } else {
+                        self.notional / n as f64
+                    }
+                }
+                (Kind::Ann, None) if self.ied <= m.status_date => {
+                    r * self.annuity_amount(&st, Redemptions::AfterStatusDate)
+                }
+                _ => 0.0,
+            };
+        st
+    }
+
+    /// The annuity instalment (ACTUS technical specification §3.8) for the state `st`: the
+    /// constant payment that, with interest at the current rate between the remaining
+    /// redemption dates, repays notional plus accrued interest by the amortisation end.
+    /// Signed like the notional.
+    /// With `Redemptions::FromStatusDate` a redemption on the status date itself counts (the
+    /// instalment is being fixed at initial exchange for a redemption on that same day).
+    fn annuity_amount(&self, st: &States, which: Redemptions) -> f64 {
+        let m = self.m;
+        let sd = st.status_date;
+        let start = match which {
+            Redemptions::AfterStatusDate => self.annuity_dates.partition_point(|d| *d <= sd),
+            Redemptions::FromStatusDate => self.annuity_dates.partition_point(|d| *d < sd),
+        };
+        let dates = &self.annuity_dates[start..];
+        let Some(&first) = dates.first() else {
+            return 0.0;
+        };
+        let rate = st.nominal_interest_rate;
+        let nt = st.notional_principal;
+        let scale = nt + st.accrued_interest + m.year_fraction_unshifted(sd, first) * rate * nt;
+        let mut product = 1.0;
+        let mut sum = 0.0;
+        for w in dates.windows(2).rev() {
+            product *= 1.0 + rate * m.year_fraction_unshifted(w[0], w[1]);
+            sum += product;
+        }
+        scale * product / (1.0 + sum)
+    }
+
+    fn apply(
+        &self,
+        sched: &Schedule,
+        ctx: &EvalContext<'_>,
+        out: &mut Vec<ContractEvent>,
+    ) -> Result<(), ContractError> {
+        let m = self.m;
+        let t = m.terms;
+        let r = m.role_sign;
+        let mut st = self.initial_states();
+        let lagged_base = self.icb == InterestCalculationBase::NotionalLagged;
+        out.reserve(sched.events.len());
+        for p in &sched.events {
+            let time = p.schedule_time;
+            let y = m.year_fraction(st.status_date, time);
+            let base = if self.kind == Kind::Pam {
+                st.notional_principal
+            } else {
+                st.interest_calculation_base_amount
+            };
+            let interest_due = y * st.nominal_interest_rate * base;
+            let fee_due = y * self.fee_rate * st.notional_principal;
+            let payoff;
+            match p.event_type {
+                EventType::Ied => {
+                    payoff = -r * (self.notional + t.premium_discount_at_ied.unwrap_or(0.0));
+                    st.notional_principal = r * self.notional;
+                    st.nominal_interest_rate = self.rate;
+                    if self.kind == Kind::Pam {
+                        if let Some(a) = t.cycle_anchor_date_of_interest_payment {
+                            if a < time {
+                                st.accrued_interest += st.notional_principal
+                                    * st.nominal_interest_rate
+                                    * m.year_fraction(a, time);
+                            }
+                        }
+                    } else {
+                        st.interest_calculation_base_amount =
+                            self.initial_base(st.notional_principal);
+                        st.accrued_interest = r * t.accrued_interest.unwrap_or(0.0);
+                        if self.kind == Kind::Ann
+                            && t.next_principal_redemption_payment.is_none()
+                            && self.pr_anchor <= self.ied
+                        {
+                            st.status_date = time;
+                            st.next_principal_redemption_payment =
+                                r * self.annuity_amount(&st, Redemptions::FromStatusDate);
+                        }
+                    }
+                }
+                EventType::Ip => {
+                    payoff = st.interest_scaling_multiplier * (st.accrued_interest + interest_due);
+                    st.accrued_interest = 0.0;
+                    st.fee_accrued += fee_due;
+                }
+                EventType::Ipci => {
+                    payoff = 0.0;
+                    st.notional_principal += st.accrued_interest + interest_due;
+                    st.accrued_interest = 0.0;
+                    st.fee_accrued += y * self.fee_rate * st.notional_principal;
+                    if self.kind != Kind::Pam && !lagged_base {
+                        st.interest_calculation_base_amount = st.notional_principal;
+                    }
+                }
+                EventType::Rr | EventType::Rrf => {
+                    payoff = 0.0;
+                    st.accrued_interest += interest_due;
+                    st.fee_accrued += fee_due;
+                    st.nominal_interest_rate = if p.event_type == EventType::Rrf {
+                        self.next_reset_rate.unwrap_or(st.nominal_interest_rate)
+                    } else {
+                        let observed = m.observe(
+                            ctx,
+                            t.market_object_code_of_rate_reset.as_deref(),
+                            "marketObjectCodeOfRateReset",
+                            time,
+                        )?;
+                        let target = t.rate_multiplier.unwrap_or(1.0) * observed
+                            + t.rate_spread.unwrap_or(0.0);
+                        let delta = (target - st.nominal_interest_rate)
+                            .max(t.period_floor.unwrap_or(f64::NEG_INFINITY))
+                            .min(t.period_cap.unwrap_or(f64::INFINITY));
+                        (st.nominal_interest_rate + delta)
+                            .max(t.life_floor.unwrap_or(f64::NEG_INFINITY))
+                            .min(t.life_cap.unwrap_or(f64::INFINITY))
+                    };
+                }
+                EventType::Prf => {
+                    payoff = 0.0;
+                    st.accrued_interest += interest_due;
+                    st.fee_accrued += fee_due;
+                    st.status_date = time;
+                    st.next_principal_redemption_payment =
+                        r * self.annuity_amount(&st, Redemptions::AfterStatusDate);
+                }
+                EventType::Pr => {
+                    let outstanding = st.notional_principal.abs();
+                    let redemption = |amount: f64| amount - (amount - outstanding).max(0.0);
+                    if self.kind == Kind::Lam {
+                        let red = redemption(st.next_principal_redemption_payment.abs());
+                        payoff = r * st.notional_scaling_multiplier * red;
+                        st.accrued_interest += interest_due;
+                        st.fee_accrued += fee_due;
+                        st.notional_principal -= r * red;
+                        if !lagged_base {
+                            st.interest_calculation_base_amount = st.notional_principal;
+                        }
+                    } else {
+                        let red = redemption(
+                            st.next_principal_redemption_payment
+                                - r * (st.accrued_interest + interest_due),
+                        );
+                        payoff = r * st.notional_scaling_multiplier * red;
+                        st.accrued_interest += interest_due;
+                        st.fee_accrued += fee_due;
+                        st.notional_principal -= r * red;
+                        if self.icb == InterestCalculationBase::Notional {
+                            st.interest_calculation_base_amount = st.notional_principal;
+                        }
+                    }
+                }
+                EventType::Fp => {
+                    payoff = if t.fee_basis == Some(FeeBasis::Absolute) {
+                        r * self.fee_rate
+                    } else {
+                        st.fee_accrued + fee_due
+                    };
+                    st.accrued_interest += interest_due;
+                    st.fee_accrued = 0.0;
+                }
+                EventType::Sc => {
+                    payoff = 0.0;
+                    st.accrued_interest += interest_due;
+                    st.fee_accrued += fee_due;
+                    let index = m.observe(
+                        ctx,
+                        t.market_object_code_of_scaling_index.as_deref(),
+                        "marketObjectCodeOfScalingIndex",
+                        time,
+                    )?;
+                    let at_deal = t
+                        .scaling_index_at_contract_deal_date
+                        .filter(|x| *x != 0.0)
+                        .ok_or_else(|| m.missing("scalingIndexAtContractDealDate"))?;
+                    let multiplier = index / at_deal;
+                    if let Some(effect) = t.scaling_effect {
+                        if effect.scales_interest() {
+                            st.interest_scaling_multiplier = multiplier;
+                        }
+                        if effect.scales_notional() {
+                            st.notional_scaling_multiplier = multiplier;
+                        }
+                    }
+                }
+                EventType::Ipcb => {
+                    payoff = 0.0;
+                    st.accrued_interest += interest_due;
+                    st.fee_accrued += fee_due;
+                    st.interest_calculation_base_amount = st.notional_principal;
+                }
+                EventType::Prd => {
+                    payoff = -r
+                        * (t.price_at_purchase_date.unwrap_or(0.0)
+                            + st.accrued_interest
+                            + interest_due);
+                    st.accrued_interest += interest_due;
+                    st.fee_accrued += fee_due;
+                }
+                EventType::Td => {
+                    payoff = r
+                        * (t.price_at_termination_date.unwrap_or(0.0)
+                            + st.accrued_interest
+                            + interest_due);
+                    st.notional_principal = 0.0;
+                    st.accrued_interest = 0.0;
+                    st.fee_accrued = 0.0;
+                }
+                EventType::Md => {
+                    payoff = st.notional_scaling_multiplier * st.notional_principal;
+                    st.notional_principal = 0.0;
+                    st.accrued_interest = 0.0;
+                    st.fee_accrued = 0.0;
+                    st.interest_calculation_base_amount = 0.0;
+                }
+                _ => payoff = 0.0,
+            }
+            st.status_date = time;
+            out.push(emit(p, payoff, &st));
+        }
+        Ok(())
+    }
+}

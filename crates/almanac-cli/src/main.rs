@@ -1,0 +1,96 @@
+//! `almanac`: the command-line program of the Almanac balance-sheet engine.
+//!
+//! It parses arguments, reads files, calls the calculation crates and maps outcomes to exit
+//! codes; no calculation lives here.
+
+mod cashflows;
+mod conformance;
+mod input;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Almanac: asset & liability management and treasury on one engine.
+#[derive(Parser)]
+#[command(name = "almanac", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// ACTUS standard tools.
+    Actus {
+        #[command(subcommand)]
+        command: ActusCommand,
+    },
+    /// Contract cash flows: every event of every contract, one row each.
+    Cashflows(CashflowsArgs),
+}
+
+#[derive(Subcommand)]
+enum ActusCommand {
+    /// Runs the official ACTUS test suite and reports conformance per contract type.
+    Conformance {
+        /// Folder of `actus-tests-*.json` files (its `upstream-after-v1.0/` folder is included).
+        #[arg(long, default_value = "../shared/actus-tests")]
+        tests: PathBuf,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+/// Output format of `almanac cashflows`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// A JSON array of event objects.
+    Json,
+}
+
+#[derive(clap::Args)]
+struct CashflowsArgs {
+    /// Contracts: JSON (an array of ACTUS term objects, or an ACTUS test-suite file) or CSV
+    /// whose header names ACTUS terms (camelCase).
+    #[arg(long)]
+    contracts: PathBuf,
+    /// Market data for floating contracts, in the suite's `dataObserved` shape:
+    /// `{"CODE": {"data": [{"timestamp": "...", "value": "..."}]}}`.
+    #[arg(long)]
+    market: Option<PathBuf>,
+    /// Analysis date: only events after it are written; contracts without a statusDate take it.
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Horizon: no events after this date.
+    #[arg(long)]
+    to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: Format,
+    /// Output file (default: standard output).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Actus {
+            command: ActusCommand::Conformance { tests, json },
+        } => conformance::run(&tests, json.as_deref()),
+        Command::Cashflows(args) => cashflows::run(&args),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
