@@ -268,9 +268,9 @@ code_enum! {
     /// Whether a LAX rate segment is fixed or floating (`arrayFixedVariable`).
     FixedVariable {
         /// Fixed: the segment's rate is set at the reset (RRF).
-        Fixed = "F",
+        Fixed = "F" | "FIX",
         /// Variable: the rate is observed at the reset (RR).
-        Variable = "V",
+        Variable = "V" | "VAR",
     }
 }
 

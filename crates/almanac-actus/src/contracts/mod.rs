@@ -11,6 +11,8 @@
 //! decides, and the difference is written down next to the code.
 
 mod amortizing;
+mod call_money;
+mod holding;
 
 use almanac_time::{
     schedule, BusinessDayConvention, Calendar, Cycle, Date, DateTime, DayCount, EndDate,
@@ -56,6 +58,10 @@ pub fn evaluate_into(
     match model.contract_type {
         ContractType::Pam | ContractType::Lam | ContractType::Nam | ContractType::Ann => {
             amortizing::evaluate(&model, ctx, out)
+        }
+        ContractType::Clm | ContractType::Ump => call_money::evaluate(&model, ctx, out),
+        ContractType::Csh | ContractType::Stk | ContractType::Com => {
+            holding::evaluate(&model, ctx, out)
         }
         other => Err(ContractError::Unsupported {
             contract_id: model.id.to_string(),
