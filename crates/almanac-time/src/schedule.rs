@@ -45,7 +45,7 @@ pub enum EndDate {
     Exclude,
 }
 
-/// A point in time a schedule can be generated on: a [`Date`] or a [`DateTime`] (whose time
+/// A point in time a schedule can be generated on: a [`Date`] or a [`DateTime`](crate::DateTime) (whose time
 /// of day is carried along from the anchor).
 pub trait SchedulePoint: Copy + Ord {
     /// The calendar date.

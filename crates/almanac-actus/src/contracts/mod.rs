@@ -13,6 +13,7 @@
 mod amortizing;
 mod call_money;
 mod holding;
+mod swap;
 
 use almanac_time::{
     schedule, BusinessDayConvention, Calendar, Cycle, Date, DateTime, DayCount, EndDate,
@@ -60,6 +61,7 @@ pub fn evaluate_into(
             amortizing::evaluate(&model, ctx, out)
         }
         ContractType::Clm | ContractType::Ump => call_money::evaluate(&model, ctx, out),
+        ContractType::Swppv | ContractType::Fxout => swap::evaluate(&model, ctx, out),
         ContractType::Csh | ContractType::Stk | ContractType::Com => {
             holding::evaluate(&model, ctx, out)
         }
