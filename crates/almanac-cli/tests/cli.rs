@@ -1,0 +1,136 @@
+//! End-to-end tests of the `almanac` binary on small inputs.
+
+use std::process::Command;
+
+fn almanac() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_almanac"))
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("almanac-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const GOOD: &str = r#"{"contractID":"good","contractType":"PAM","contractRole":"RPA",
+  "currency":"EUR","statusDate":"2025-12-31","initialExchangeDate":"2026-01-01",
+  "maturityDate":"2027-01-01","notionalPrincipal":1000,"nominalInterestRate":0.04,
+  "dayCountConvention":"30E360","cycleOfInterestPayment":"P6ML1"}"#;
+
+#[test]
+fn bad_contracts_are_reported_and_the_rest_still_run() {
+    let dir = temp_dir("bad");
+    let input = dir.join("contracts.json");
+    let bad_date = r#"{"contractID":"bad-date","contractType":"PAM","statusDate":"2025-12-31",
+      "initialExchangeDate":"2026-01-01","maturityDate":"2027-02-30","notionalPrincipal":1}"#;
+    let inverted = r#"{"contractID":"inverted","contractType":"LAM","statusDate":"2025-12-31",
+      "initialExchangeDate":"2026-01-01","maturityDate":"2025-06-01","notionalPrincipal":1,
+      "cycleOfPrincipalRedemption":"P1ML1","nextPrincipalRedemptionPayment":1}"#;
+    let missing = r#"{"contractID":"no-notional","contractType":"ANN","statusDate":"2025-12-31",
+      "initialExchangeDate":"2026-01-01","maturityDate":"2027-01-01"}"#;
+    std::fs::write(&input, format!("[{GOOD},{bad_date},{inverted},{missing}]")).unwrap();
+    let out = dir.join("out.csv");
+    let o = almanac()
+        .args(["cashflows", "--contracts"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a failed contract makes the exit status non-zero"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad-date") && err.contains("maturityDate") && err.contains("2027-02-30"),
+        "{err}"
+    );
+    assert!(
+        err.contains("inverted") && err.contains("before the initial exchange"),
+        "{err}"
+    );
+    assert!(
+        err.contains("no-notional") && err.contains("notionalPrincipal"),
+        "{err}"
+    );
+    assert!(
+        err.contains("4 contracts") && err.contains("3 contracts failed"),
+        "{err}"
+    );
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "contract_id,event_date,event_type,currency,payoff,notional_principal,\
+nominal_interest_rate,accrued_interest"
+    );
+    // IED, IP at IED, two semi-annual IPs, MD.
+    assert_eq!(lines.len(), 1 + 5, "{csv}");
+    assert!(lines[1].starts_with("good,2026-01-01T00:00:00,IED,EUR,-1000,1000,0.04,0"));
+    assert!(lines[5].starts_with("good,2027-01-01T00:00:00,MD,EUR,1000,0,"));
+    let total: f64 = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(4).unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!((total - 40.0).abs() < 1e-9, "two coupons of 20: {total}");
+}
+
+#[test]
+fn csv_input_names_file_and_row_in_errors_and_json_output_parses() {
+    let dir = temp_dir("csv");
+    let input = dir.join("book.csv");
+    std::fs::write(
+        &input,
+        "contractID,contractType,contractRole,currency,statusDate,initialExchangeDate,\
+maturityDate,notionalPrincipal,nominalInterestRate,dayCountConvention,cycleOfInterestPayment\n\
+d1,PAM,RPL,EUR,2025-12-31,2026-01-01,2026-07-01,500,0.02,A365,\n\
+d2,PAM,RPL,EUR,2025-12-31,2026-01-01,2026-07-01,5x0,0.02,A365,\n",
+    )
+    .unwrap();
+    let o = almanac()
+        .args(["cashflows", "--format", "json", "--contracts"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("book.csv row 3") && err.contains("notionalPrincipal"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "IED and MD of the deposit");
+    assert_eq!(rows[0]["payoff"], 500.0, "a deposit taken is cash received");
+    assert_eq!(rows[1]["event_type"], "MD");
+    assert!((rows[1]["payoff"].as_f64().unwrap() + 500.0).abs() < 1e-12);
+}
+
+#[test]
+fn conformance_command_writes_the_json_report() {
+    let dir = temp_dir("conf");
+    let json = dir.join("report.json");
+    let suite = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/actus-tests");
+    let o = almanac()
+        .args(["actus", "conformance", "--tests", suite, "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["total"], 292);
+    assert_eq!(v["failed"], 0);
+    assert_eq!(
+        v["passed"].as_u64().unwrap() + v["expected_failures"].as_u64().unwrap(),
+        292
+    );
+    assert_eq!(v["by_type"]["PAM"]["passed"], 28);
+    assert!(v["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["id"].is_string()));
+}
