@@ -14,7 +14,7 @@
 
 use almanac_time::{schedule, DateTime, EndDate, SchedulePoint};
 
-use super::{drop_before_purchase, emit, EvalContext, Model, Schedule, Shifted};
+use super::{drop_before_purchase, emit, reset_rate, EvalContext, Model, Schedule, Shifted};
 use crate::codes::{ContractType, FeeBasis, InterestCalculationBase};
 use crate::error::ContractError;
 use crate::event::{ContractEvent, EventType, States};
@@ -293,14 +293,7 @@ impl Loan<'_, '_> {
                 EventType::Rr,
             );
             if self.next_reset_rate.is_some() {
-                let sd_key = (m.status_date, EventType::Ad.sequence());
-                if let Some(e) = s.events[first..]
-                    .iter_mut()
-                    .filter(|e| e.key() > sd_key)
-                    .min_by_key(|e| e.key())
-                {
-                    e.event_type = EventType::Rrf;
-                }
+                s.fix_first_reset(first, m.status_date);
             }
             if self.kind == Kind::Ann {
                 let resets: Vec<DateTime> =
@@ -528,20 +521,7 @@ impl Loan<'_, '_> {
                     st.nominal_interest_rate = if p.event_type == EventType::Rrf {
                         self.next_reset_rate.unwrap_or(st.nominal_interest_rate)
                     } else {
-                        let observed = m.observe(
-                            ctx,
-                            t.market_object_code_of_rate_reset.as_deref(),
-                            "marketObjectCodeOfRateReset",
-                            time,
-                        )?;
-                        let target = t.rate_multiplier.unwrap_or(1.0) * observed
-                            + t.rate_spread.unwrap_or(0.0);
-                        let delta = (target - st.nominal_interest_rate)
-                            .max(t.period_floor.unwrap_or(f64::NEG_INFINITY))
-                            .min(t.period_cap.unwrap_or(f64::INFINITY));
-                        (st.nominal_interest_rate + delta)
-                            .max(t.life_floor.unwrap_or(f64::NEG_INFINITY))
-                            .min(t.life_cap.unwrap_or(f64::INFINITY))
+                        reset_rate(m, ctx, time, st.nominal_interest_rate)?
                     };
                 }
                 EventType::Prf => {

@@ -9,7 +9,7 @@
 
 use almanac_time::{DateTime, EndDate, SchedulePoint};
 
-use super::{emit, EvalContext, Model, Schedule, Shifted};
+use super::{emit, reset_rate, EvalContext, Model, Schedule, Shifted};
 use crate::codes::ContractType;
 use crate::error::ContractError;
 use crate::event::{ContractEvent, EventType, States};
@@ -65,14 +65,7 @@ pub(super) fn evaluate(
             EventType::Rr,
         );
         if t.next_reset_rate.is_some() {
-            let sd_key = (m.status_date, EventType::Ad.sequence());
-            if let Some(e) = s.events[first..]
-                .iter_mut()
-                .filter(|e| e.key() > sd_key)
-                .min_by_key(|e| e.key())
-            {
-                e.event_type = EventType::Rrf;
-            }
+            s.fix_first_reset(first, m.status_date);
         }
     }
     if let Some(cycle) = t.cycle_of_fee {
@@ -140,20 +133,7 @@ pub(super) fn evaluate(
                 st.nominal_interest_rate = if p.event_type == EventType::Rrf {
                     t.next_reset_rate.unwrap_or(st.nominal_interest_rate)
                 } else {
-                    let o = m.observe(
-                        ctx,
-                        t.market_object_code_of_rate_reset.as_deref(),
-                        "marketObjectCodeOfRateReset",
-                        time,
-                    )?;
-                    let target =
-                        t.rate_multiplier.unwrap_or(1.0) * o + t.rate_spread.unwrap_or(0.0);
-                    let delta = (target - st.nominal_interest_rate)
-                        .max(t.period_floor.unwrap_or(f64::NEG_INFINITY))
-                        .min(t.period_cap.unwrap_or(f64::INFINITY));
-                    (st.nominal_interest_rate + delta)
-                        .max(t.life_floor.unwrap_or(f64::NEG_INFINITY))
-                        .min(t.life_cap.unwrap_or(f64::INFINITY))
+                    reset_rate(m, ctx, time, st.nominal_interest_rate)?
                 };
                 0.0
             }

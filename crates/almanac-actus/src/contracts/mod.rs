@@ -216,6 +216,31 @@ impl<'t> Model<'t> {
     }
 }
 
+/// The rate after a reset at `time` from the market series `marketObjectCodeOfRateReset`:
+/// `multiplier × observed + spread`, the change limited by `periodFloor`/`periodCap`, the
+/// result by `lifeFloor`/`lifeCap` (ACTUS STF of RR). Rates are decimals per year.
+pub(crate) fn reset_rate(
+    m: &Model<'_>,
+    ctx: &EvalContext<'_>,
+    time: DateTime,
+    current: f64,
+) -> Result<f64, ContractError> {
+    let t = m.terms;
+    let observed = m.observe(
+        ctx,
+        t.market_object_code_of_rate_reset.as_deref(),
+        "marketObjectCodeOfRateReset",
+        time,
+    )?;
+    let target = t.rate_multiplier.unwrap_or(1.0) * observed + t.rate_spread.unwrap_or(0.0);
+    let delta = (target - current)
+        .max(t.period_floor.unwrap_or(f64::NEG_INFINITY))
+        .min(t.period_cap.unwrap_or(f64::INFINITY));
+    Ok((current + delta)
+        .max(t.life_floor.unwrap_or(f64::NEG_INFINITY))
+        .min(t.life_cap.unwrap_or(f64::INFINITY)))
+}
+
 /// A scheduled event before evaluation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Pending {
@@ -277,6 +302,19 @@ impl Schedule {
         let n = dates.len();
         self.dates = dates;
         n
+    }
+
+    /// Makes the first reset after the status date among `events[first..]` a reset to the
+    /// known `nextResetRate` (RRF).
+    pub(crate) fn fix_first_reset(&mut self, first: usize, status_date: DateTime) {
+        let sd_key = (status_date, EventType::Ad.sequence());
+        if let Some(e) = self.events[first..]
+            .iter_mut()
+            .filter(|e| e.key() > sd_key)
+            .min_by_key(|e| e.key())
+        {
+            e.event_type = EventType::Rrf;
+        }
     }
 
     /// Termination: drops everything after the termination event, then adds it.

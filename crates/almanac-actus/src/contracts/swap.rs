@@ -14,7 +14,7 @@
 
 use almanac_time::{DateTime, EndDate, SchedulePoint};
 
-use super::{drop_before_purchase, emit, EvalContext, Model, Schedule, Shifted};
+use super::{drop_before_purchase, emit, reset_rate, EvalContext, Model, Schedule, Shifted};
 use crate::codes::{ContractType, DeliverySettlement};
 use crate::error::ContractError;
 use crate::event::{ContractEvent, EventType, States};
@@ -147,14 +147,7 @@ fn plain_vanilla_swap(
             }
             EventType::Rr => {
                 accrue(&mut st);
-                let o = m.observe(
-                    ctx,
-                    t.market_object_code_of_rate_reset.as_deref(),
-                    "marketObjectCodeOfRateReset",
-                    time,
-                )?;
-                st.nominal_interest_rate =
-                    t.rate_multiplier.unwrap_or(1.0) * o + t.rate_spread.unwrap_or(0.0);
+                st.nominal_interest_rate = reset_rate(m, ctx, time, floating)?;
                 0.0
             }
             EventType::Prd => {
