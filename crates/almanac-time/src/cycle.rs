@@ -144,6 +144,9 @@ impl fmt::Display for Cycle {
     }
 }
 
+/// Largest count accepted in a period or cycle (keeps date arithmetic far from overflow).
+const MAX_COUNT: u32 = 9999;
+
 fn parse_cycle_parts(input: &str) -> Result<(Period, Option<Stub>), TimeError> {
     let bad = |why: &'static str| TimeError::Parse {
         input: input.to_string(),
@@ -157,7 +160,9 @@ fn parse_cycle_parts(input: &str) -> Result<(Period, Option<Stub>), TimeError> {
     }
     let count: u32 = s[..digits_end]
         .parse()
-        .map_err(|_| bad("a cycle count that fits in 32 bits"))?;
+        .ok()
+        .filter(|n| *n <= MAX_COUNT)
+        .ok_or_else(|| bad("a cycle count of at most 9999"))?;
     let rest = &s[digits_end..];
     let mut chars = rest.chars();
     let unit = match chars.next() {
@@ -228,6 +233,9 @@ mod tests {
         assert!("P1XL1".parse::<Cycle>().is_err());
         assert!("P1ML2".parse::<Cycle>().is_err());
         assert!("".parse::<Cycle>().is_err());
+        assert!("P4000000000ML1".parse::<Cycle>().is_err());
+        assert!("P10000D".parse::<Period>().is_err());
+        assert_eq!("P9999D".parse::<Period>().unwrap().count, 9999);
     }
 
     proptest! {
