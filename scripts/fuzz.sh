@@ -5,8 +5,10 @@
 #
 # Installs cargo-fuzz if it is missing. libFuzzer needs nightly compiler flags; the pinned
 # stable toolchain is used with RUSTC_BOOTSTRAP=1 rather than a separate nightly.
-# Corpora grow in fuzz/corpus/<target>; crashing inputs land in fuzz/artifacts/<target>
-# (both git-ignored). Reproduce one with: cargo fuzz run <target> fuzz/artifacts/<target>/<file>
+# Each run starts from the committed seeds in fuzz/seeds/<target> plus the corpus grown so far
+# in fuzz/corpus/<target>; crashing inputs land in fuzz/artifacts/<target> (corpus and artifacts
+# are git-ignored). Reproduce a crash with:
+#   RUSTC_BOOTSTRAP=1 cargo fuzz run <target> fuzz/artifacts/<target>/<file>
 set -euo pipefail
 
 SECS="${1:-60}"
@@ -15,6 +17,7 @@ case "$SECS" in
 esac
 
 cd "$(dirname "$0")/.."
+ROOT="$PWD"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "cargo-fuzz not found: installing it" >&2
@@ -25,7 +28,11 @@ TARGETS=(cycle terms csv)
 failed=()
 for target in "${TARGETS[@]}"; do
   echo "=== fuzz target '$target' for ${SECS}s ===" >&2
-  if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- -max_total_time="$SECS"; then
+  corpus="$ROOT/fuzz/corpus/$target"
+  mkdir -p "$corpus"
+  # libFuzzer writes new inputs to the first directory only, so the seeds stay as committed.
+  if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "$corpus" "$ROOT/fuzz/seeds/$target" \
+    -- -max_total_time="$SECS"; then
     failed+=("$target")
   fi
 done
