@@ -14,8 +14,11 @@
 
 use almanac_time::{schedule, DateTime, EndDate, SchedulePoint};
 
-use super::{drop_before_purchase, emit, reset_rate, EvalContext, Model, Schedule, Shifted};
-use crate::codes::{ContractType, FeeBasis, InterestCalculationBase};
+use super::{
+    cycle_anchor, drop_before_purchase, emit, fee_payoff, reset_rate, EvalContext, Model, Schedule,
+    Shifted,
+};
+use crate::codes::{ContractType, InterestCalculationBase};
 use crate::error::ContractError;
 use crate::event::{ContractEvent, EventType, States};
 
@@ -48,10 +51,6 @@ struct Loan<'m, 't> {
     fee_rate: f64,
     /// Unadjusted principal redemption dates up to the amortisation end (annuity sizing).
     annuity_dates: Vec<DateTime>,
-}
-
-fn anchor_or(anchor: Option<DateTime>, has_cycle: bool, default: DateTime) -> Option<DateTime> {
-    anchor.or(if has_cycle { Some(default) } else { None })
 }
 
 pub(super) fn evaluate(
@@ -243,9 +242,9 @@ impl Loan<'_, '_> {
             s.add(m, prd, EventType::Prd, Shifted::No);
         }
         // Interest payments, turned into capitalisation up to the capitalisation end date.
-        let ip_anchor = anchor_or(
+        let ip_anchor = cycle_anchor(
             t.cycle_anchor_date_of_interest_payment,
-            t.cycle_of_interest_payment.is_some(),
+            t.cycle_of_interest_payment,
             self.ied,
         );
         if let Some(anchor) = ip_anchor {
@@ -277,30 +276,12 @@ impl Loan<'_, '_> {
             s.add(m, ipced, EventType::Ipci, Shifted::Yes);
         }
         // Rate resets; the first after the status date uses nextResetRate when given.
-        let rr_anchor = anchor_or(
-            t.cycle_anchor_date_of_rate_reset,
-            t.cycle_of_rate_reset.is_some(),
-            self.ied,
-        );
-        if let Some(anchor) = rr_anchor {
-            let first = s.events.len();
-            s.add_cycle(
-                m,
-                anchor,
-                md,
-                t.cycle_of_rate_reset,
-                EndDate::Exclude,
-                EventType::Rr,
-            );
-            if self.next_reset_rate.is_some() {
-                s.fix_first_reset(first, m.status_date);
-            }
-            if self.kind == Kind::Ann {
-                let resets: Vec<DateTime> =
-                    s.events[first..].iter().map(|e| e.schedule_time).collect();
-                for r in resets {
-                    s.add(m, r, EventType::Prf, Shifted::Yes);
-                }
+        let first = s.add_rate_resets(m, self.ied, md);
+        if self.kind == Kind::Ann {
+            // The instalment is re-fixed right after every reset.
+            for i in first..s.events.len() {
+                let reset = s.events[i].schedule_time;
+                s.add(m, reset, EventType::Prf, Shifted::Yes);
             }
         }
         // The instalment is fixed the day before the first redemption. When that day is
@@ -321,9 +302,9 @@ impl Loan<'_, '_> {
         if t.scaling_effect
             .is_some_and(|e| e.scales_interest() || e.scales_notional())
         {
-            let anchor = anchor_or(
+            let anchor = cycle_anchor(
                 t.cycle_anchor_date_of_scaling_index,
-                t.cycle_of_scaling_index.is_some(),
+                t.cycle_of_scaling_index,
                 self.ied,
             );
             if let Some(anchor) = anchor {
@@ -338,9 +319,9 @@ impl Loan<'_, '_> {
             }
         }
         if self.kind != Kind::Pam && self.icb == InterestCalculationBase::NotionalLagged {
-            let anchor = anchor_or(
+            let anchor = cycle_anchor(
                 t.cycle_anchor_date_of_interest_calculation_base,
-                t.cycle_of_interest_calculation_base.is_some(),
+                t.cycle_of_interest_calculation_base,
                 self.ied,
             );
             if let Some(anchor) = anchor {
@@ -559,11 +540,7 @@ impl Loan<'_, '_> {
                     }
                 }
                 EventType::Fp => {
-                    payoff = if t.fee_basis == Some(FeeBasis::Absolute) {
-                        r * self.fee_rate
-                    } else {
-                        st.fee_accrued + fee_due
-                    };
+                    payoff = fee_payoff(m, st.fee_accrued, fee_due);
                     st.accrued_interest += interest_due;
                     st.fee_accrued = 0.0;
                 }

@@ -9,7 +9,7 @@
 
 use almanac_time::{DateTime, EndDate, SchedulePoint};
 
-use super::{emit, reset_rate, EvalContext, Model, Schedule, Shifted};
+use super::{emit, fee_payoff, reset_rate, EvalContext, Model, Schedule, Shifted};
 use crate::codes::ContractType;
 use crate::error::ContractError;
 use crate::event::{ContractEvent, EventType, States};
@@ -51,23 +51,7 @@ pub(super) fn evaluate(
             EventType::Ipci,
         );
     }
-    let rr_anchor = t
-        .cycle_anchor_date_of_rate_reset
-        .or(t.cycle_of_rate_reset.map(|_| ied));
-    if let Some(anchor) = rr_anchor {
-        let first = s.events.len();
-        s.add_cycle(
-            m,
-            anchor,
-            end,
-            t.cycle_of_rate_reset,
-            EndDate::Exclude,
-            EventType::Rr,
-        );
-        if t.next_reset_rate.is_some() {
-            s.fix_first_reset(first, m.status_date);
-        }
-    }
+    s.add_rate_resets(m, ied, end);
     if let Some(cycle) = t.cycle_of_fee {
         let anchor = t.cycle_anchor_date_of_fee.unwrap_or(ied);
         s.add_cycle(m, anchor, end, Some(cycle), EndDate::Exclude, EventType::Fp);
@@ -139,11 +123,7 @@ pub(super) fn evaluate(
             }
             EventType::Fp => {
                 st.accrued_interest += interest_due;
-                let pay = if t.fee_basis == Some(crate::FeeBasis::Absolute) {
-                    r * fee_rate
-                } else {
-                    st.fee_accrued + fee_due
-                };
+                let pay = fee_payoff(m, st.fee_accrued, fee_due);
                 st.fee_accrued = 0.0;
                 pay
             }

@@ -241,6 +241,26 @@ pub(crate) fn reset_rate(
         .min(t.life_cap.unwrap_or(f64::INFINITY)))
 }
 
+/// The anchor of a cycle: the given anchor, else `default` (the initial exchange date) when
+/// the cycle is set, else none (ACTUS default for `cycleAnchorDateOf…`).
+pub(crate) fn cycle_anchor(
+    anchor: Option<DateTime>,
+    cycle: Option<Cycle>,
+    default: DateTime,
+) -> Option<DateTime> {
+    anchor.or(cycle.map(|_| default))
+}
+
+/// Fee payment: the fixed amount `R × feeRate` for fee basis A, else the fees accrued on the
+/// notional (`fee_accrued + fee_due`, in the contract currency).
+pub(crate) fn fee_payoff(m: &Model<'_>, fee_accrued: f64, fee_due: f64) -> f64 {
+    if m.terms.fee_basis == Some(crate::FeeBasis::Absolute) {
+        m.role_sign * m.terms.fee_rate.unwrap_or(0.0)
+    } else {
+        fee_accrued + fee_due
+    }
+}
+
 /// A scheduled event before evaluation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Pending {
@@ -304,17 +324,43 @@ impl Schedule {
         n
     }
 
-    /// Makes the first reset after the status date among `events[first..]` a reset to the
-    /// known `nextResetRate` (RRF).
-    pub(crate) fn fix_first_reset(&mut self, first: usize, status_date: DateTime) {
-        let sd_key = (status_date, EventType::Ad.sequence());
-        if let Some(e) = self.events[first..]
-            .iter_mut()
-            .filter(|e| e.key() > sd_key)
-            .min_by_key(|e| e.key())
-        {
-            e.event_type = EventType::Rrf;
+    /// Adds the rate resets (RR) of the terms' reset cycle up to `end` (exclusive), anchored
+    /// at `default_anchor` when no anchor is given; with `nextResetRate` the first reset after
+    /// the status date becomes RRF. Returns the index of the first reset added.
+    pub(crate) fn add_rate_resets(
+        &mut self,
+        m: &Model<'_>,
+        default_anchor: DateTime,
+        end: DateTime,
+    ) -> usize {
+        let t = m.terms;
+        let first = self.events.len();
+        let Some(anchor) = cycle_anchor(
+            t.cycle_anchor_date_of_rate_reset,
+            t.cycle_of_rate_reset,
+            default_anchor,
+        ) else {
+            return first;
+        };
+        self.add_cycle(
+            m,
+            anchor,
+            end,
+            t.cycle_of_rate_reset,
+            EndDate::Exclude,
+            EventType::Rr,
+        );
+        if t.next_reset_rate.is_some() {
+            let sd_key = (m.status_date, EventType::Ad.sequence());
+            if let Some(e) = self.events[first..]
+                .iter_mut()
+                .filter(|e| e.key() > sd_key)
+                .min_by_key(|e| e.key())
+            {
+                e.event_type = EventType::Rrf;
+            }
         }
+        first
     }
 
     /// Termination: drops everything after the termination event, then adds it.

@@ -14,7 +14,9 @@
 
 use almanac_time::{DateTime, EndDate, SchedulePoint};
 
-use super::{drop_before_purchase, emit, reset_rate, EvalContext, Model, Schedule, Shifted};
+use super::{
+    cycle_anchor, drop_before_purchase, emit, reset_rate, EvalContext, Model, Schedule, Shifted,
+};
 use crate::codes::{ContractType, DeliverySettlement};
 use crate::error::ContractError;
 use crate::event::{ContractEvent, EventType, States};
@@ -61,9 +63,11 @@ fn plain_vanilla_swap(
     }
     s.add(m, ied, EventType::Ied, Shifted::No);
     s.add(m, md, EventType::Md, Shifted::No);
-    let ip_anchor = t
-        .cycle_anchor_date_of_interest_payment
-        .or(t.cycle_of_interest_payment.map(|_| ied));
+    let ip_anchor = cycle_anchor(
+        t.cycle_anchor_date_of_interest_payment,
+        t.cycle_of_interest_payment,
+        ied,
+    );
     if let Some(anchor) = ip_anchor {
         let mut dates = Vec::new();
         almanac_time::schedule::generate_into(
@@ -83,19 +87,7 @@ fn plain_vanilla_swap(
             }
         }
     }
-    let rr_anchor = t
-        .cycle_anchor_date_of_rate_reset
-        .or(t.cycle_of_rate_reset.map(|_| ied));
-    if let Some(anchor) = rr_anchor {
-        s.add_cycle(
-            m,
-            anchor,
-            md,
-            t.cycle_of_rate_reset,
-            EndDate::Exclude,
-            EventType::Rr,
-        );
-    }
+    s.add_rate_resets(m, ied, md);
     if let Some(td) = t.termination_date {
         s.terminate_at(td);
     }
@@ -145,9 +137,13 @@ fn plain_vanilla_swap(
                 st.accrued_interest2 = 0.0;
                 pay
             }
-            EventType::Rr => {
+            EventType::Rr | EventType::Rrf => {
                 accrue(&mut st);
-                st.nominal_interest_rate = reset_rate(m, ctx, time, floating)?;
+                st.nominal_interest_rate = if p.event_type == EventType::Rrf {
+                    t.next_reset_rate.unwrap_or(floating)
+                } else {
+                    reset_rate(m, ctx, time, floating)?
+                };
                 0.0
             }
             EventType::Prd => {
@@ -250,4 +246,51 @@ fn fx_outright(
         out.push(e);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{evaluate, ContractTerms, EvalContext, EventType, NoMarketData};
+
+    /// A swap whose first reset is already fixed needs no market data for it: the RRF event
+    /// sets the floating rate to `nextResetRate`, and the floating leg pays on it.
+    #[test]
+    fn swap_first_reset_uses_next_reset_rate() {
+        let terms: ContractTerms = serde_json::from_str(
+            r#"{"contractType":"SWPPV","contractID":"irs","contractRole":"RF","currency":"EUR",
+            "statusDate":"2025-12-31","initialExchangeDate":"2026-01-01",
+            "maturityDate":"2027-01-01","notionalPrincipal":1000000,
+            "nominalInterestRate":0.03,"nominalInterestRate2":0.02,"dayCountConvention":"30E360",
+            "cycleAnchorDateOfInterestPayment":"2027-01-01",
+            "cycleAnchorDateOfRateReset":"2026-07-01","nextResetRate":0.04,
+            "deliverySettlement":"D"}"#,
+        )
+        .unwrap();
+        let ctx = EvalContext {
+            observer: &NoMarketData,
+            observed_events: &[],
+            to: None,
+        };
+        let events = evaluate(&terms, &ctx).unwrap();
+        let rrf = events
+            .iter()
+            .find(|e| e.event_type == EventType::Rrf)
+            .unwrap();
+        assert!((rrf.states.nominal_interest_rate - 0.04).abs() < 1e-15);
+        let ipfl = events
+            .iter()
+            .find(|e| e.event_type == EventType::Ipfl)
+            .unwrap();
+        // Receive fixed: pay floating 0.02 for half a year, then 0.04 for half a year.
+        assert!(
+            (ipfl.payoff - -(0.5 * 0.02 + 0.5 * 0.04) * 1e6).abs() < 1e-6,
+            "{}",
+            ipfl.payoff
+        );
+        let ipfx = events
+            .iter()
+            .find(|e| e.event_type == EventType::Ipfx)
+            .unwrap();
+        assert!((ipfx.payoff - 0.03 * 1e6).abs() < 1e-6);
+    }
 }
