@@ -12,6 +12,7 @@
 
 mod amortizing;
 mod call_money;
+mod exotic;
 mod holding;
 mod swap;
 
@@ -60,6 +61,7 @@ pub fn evaluate_into(
         ContractType::Pam | ContractType::Lam | ContractType::Nam | ContractType::Ann => {
             amortizing::evaluate(&model, ctx, out)
         }
+        ContractType::Lax => exotic::evaluate(&model, ctx, out),
         ContractType::Clm | ContractType::Ump => call_money::evaluate(&model, ctx, out),
         ContractType::Swppv | ContractType::Fxout => swap::evaluate(&model, ctx, out),
         ContractType::Csh | ContractType::Stk | ContractType::Com => {
@@ -233,12 +235,19 @@ pub(crate) fn reset_rate(
         time,
     )?;
     let target = t.rate_multiplier.unwrap_or(1.0) * observed + t.rate_spread.unwrap_or(0.0);
+    Ok(clamp_rate(m, current, target))
+}
+
+/// The rate after a reset to `target` from `current`: the change limited by
+/// `periodFloor`/`periodCap`, the result by `lifeFloor`/`lifeCap`.
+pub(crate) fn clamp_rate(m: &Model<'_>, current: f64, target: f64) -> f64 {
+    let t = m.terms;
     let delta = (target - current)
         .max(t.period_floor.unwrap_or(f64::NEG_INFINITY))
         .min(t.period_cap.unwrap_or(f64::INFINITY));
-    Ok((current + delta)
+    (current + delta)
         .max(t.life_floor.unwrap_or(f64::NEG_INFINITY))
-        .min(t.life_cap.unwrap_or(f64::INFINITY)))
+        .min(t.life_cap.unwrap_or(f64::INFINITY))
 }
 
 /// The anchor of a cycle: the given anchor, else `default` (the initial exchange date) when
