@@ -232,12 +232,8 @@ pub fn compare(
             return Err(format!("{at}: computed {} {}", c.event_time, c.event_type));
         }
         if let Some(ccy) = &e.currency {
-            let ours = if c.currency_leg == 1 {
-                &terms.currency2
-            } else {
-                &terms.currency
-            };
-            if ours.as_deref() != Some(ccy.as_str()) {
+            let ours = c.currency(terms);
+            if ours != Some(ccy.as_str()) {
                 return Err(format!("{at}: currency {ours:?}, expected {ccy}"));
             }
         }

@@ -4,6 +4,7 @@ use almanac_time::DateTime;
 use serde::Serialize;
 
 use crate::codes::{code_enum, ContractPerformance};
+use crate::terms::ContractTerms;
 
 code_enum! {
     /// ACTUS event type.
@@ -161,10 +162,14 @@ pub struct ContractEvent {
     pub event_type: EventType,
     /// Cash flow, signed from the creator's point of view, in `currency`.
     pub payoff: f64,
-    /// Currency of the payoff (index into the contract's currencies: 0 = `currency`,
-    /// 1 = `currency2`).
+    /// Currency of the payoff (index into the currencies of the contract that produced the
+    /// event: 0 = `currency`, 1 = `currency2`).
     pub currency_leg: u8,
-    /// State after the event.
+    /// Which contract produced the event: 0 = the evaluated contract itself, `k` = its `k`-th
+    /// child contract in `contractStructure` (1-based; the legs of a swap). See
+    /// [`ContractEvent::source_terms`].
+    pub child: u8,
+    /// State after the event (of the contract that produced it).
     pub states: States,
 }
 
@@ -172,5 +177,23 @@ impl ContractEvent {
     /// Sort key: payment time, then the ACTUS sequence of event types.
     pub fn sort_key(&self) -> (DateTime, u16) {
         (self.event_time, self.event_type.sequence())
+    }
+
+    /// The terms of the contract that produced this event: `contract` itself, or the child
+    /// contract the event came from.
+    pub fn source_terms<'a>(&self, contract: &'a ContractTerms) -> &'a ContractTerms {
+        match self.child {
+            0 => contract,
+            k => contract.child(usize::from(k) - 1).unwrap_or(contract),
+        }
+    }
+
+    /// The currency of the payoff, given the evaluated contract's terms.
+    pub fn currency<'a>(&self, contract: &'a ContractTerms) -> Option<&'a str> {
+        let t = self.source_terms(contract);
+        match self.currency_leg {
+            1 => t.currency2.as_deref(),
+            _ => t.currency.as_deref(),
+        }
     }
 }

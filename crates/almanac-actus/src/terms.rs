@@ -524,6 +524,14 @@ impl ContractTerms {
     pub fn id(&self) -> &str {
         self.contract_id.as_deref().unwrap_or("")
     }
+
+    /// The `index`-th entry of `contractStructure` (0-based) when it is a full child contract.
+    pub fn child(&self, index: usize) -> Option<&ContractTerms> {
+        match &self.contract_structure.get(index)?.object {
+            ReferenceObject::Contract(c) => Some(c),
+            _ => None,
+        }
+    }
 }
 
 fn value_text(v: &Value) -> String {

@@ -212,12 +212,7 @@ fn render(
         .iter()
         .filter(|e| opts.as_of.is_none_or(|a| e.event_time > a))
     {
-        let ccy = if e.currency_leg == 1 {
-            &terms.currency2
-        } else {
-            &terms.currency
-        };
-        let ccy = ccy.as_deref().unwrap_or("");
+        let ccy = e.currency(terms).unwrap_or("");
         let st = &e.states;
         match opts.format {
             Format::Csv => {

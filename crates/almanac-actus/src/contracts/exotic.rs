@@ -19,8 +19,8 @@
 use almanac_time::{schedule, Cycle, DateTime, EndDate};
 
 use super::{
-    clamp_rate, cycle_anchor, drop_before_purchase, emit, fee_payoff, EvalContext, Model,
-    Schedule, Shifted,
+    clamp_rate, cycle_anchor, drop_before_purchase, emit, fee_payoff, EvalContext, Model, Schedule,
+    Shifted,
 };
 use crate::codes::{FixedVariable, IncreaseDecrease, InterestCalculationBase};
 use crate::error::ContractError;

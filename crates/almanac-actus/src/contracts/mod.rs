@@ -12,6 +12,7 @@
 
 mod amortizing;
 mod call_money;
+mod composite;
 mod exotic;
 mod holding;
 mod swap;
@@ -62,6 +63,8 @@ pub fn evaluate_into(
             amortizing::evaluate(&model, ctx, out)
         }
         ContractType::Lax => exotic::evaluate(&model, ctx, out),
+        ContractType::Swaps => composite::swap(&model, ctx, out),
+        ContractType::Capfl => composite::cap_floor(&model, ctx, out),
         ContractType::Clm | ContractType::Ump => call_money::evaluate(&model, ctx, out),
         ContractType::Swppv | ContractType::Fxout => swap::evaluate(&model, ctx, out),
         ContractType::Csh | ContractType::Stk | ContractType::Com => {
@@ -404,6 +407,7 @@ pub(crate) fn emit(p: &Pending, payoff: f64, states: &States) -> ContractEvent {
         event_type: p.event_type,
         payoff,
         currency_leg: 0,
+        child: 0,
         states: *states,
     }
 }
