@@ -13,6 +13,7 @@
 mod amortizing;
 mod call_money;
 mod composite;
+mod credit;
 mod derivative;
 mod exotic;
 mod holding;
@@ -67,6 +68,7 @@ pub fn evaluate_into(
         ContractType::Swaps => composite::swap(&model, ctx, out),
         ContractType::Capfl => composite::cap_floor(&model, ctx, out),
         ContractType::Optns | ContractType::Futur => derivative::evaluate(&model, ctx, out),
+        ContractType::Ceg | ContractType::Cec => credit::evaluate(&model, ctx, out),
         ContractType::Clm | ContractType::Ump => call_money::evaluate(&model, ctx, out),
         ContractType::Swppv | ContractType::Fxout => swap::evaluate(&model, ctx, out),
         ContractType::Csh | ContractType::Stk | ContractType::Com => {
