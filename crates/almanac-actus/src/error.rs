@@ -43,14 +43,6 @@ pub enum ContractError {
         /// Why it is inconsistent.
         reason: String,
     },
-    /// A contract type this engine does not evaluate yet.
-    #[error("contract {contract_id}: contract type {contract_type} is not supported yet")]
-    Unsupported {
-        /// The contract's identifier.
-        contract_id: String,
-        /// The contract type.
-        contract_type: String,
-    },
     /// Market data the contract needs is not available.
     #[error("contract {contract_id}: no observation of {market_object_code} at {time}")]
     MissingObservation {

@@ -11,6 +11,7 @@
 //! decides, and the difference is written down next to the code.
 
 mod amortizing;
+mod boundary;
 mod call_money;
 mod composite;
 mod credit;
@@ -69,15 +70,12 @@ pub fn evaluate_into(
         ContractType::Capfl => composite::cap_floor(&model, ctx, out),
         ContractType::Optns | ContractType::Futur => derivative::evaluate(&model, ctx, out),
         ContractType::Ceg | ContractType::Cec => credit::evaluate(&model, ctx, out),
+        ContractType::Bcs => boundary::evaluate(&model, ctx, out),
         ContractType::Clm | ContractType::Ump => call_money::evaluate(&model, ctx, out),
         ContractType::Swppv | ContractType::Fxout => swap::evaluate(&model, ctx, out),
         ContractType::Csh | ContractType::Stk | ContractType::Com => {
             holding::evaluate(&model, ctx, out)
         }
-        other => Err(ContractError::Unsupported {
-            contract_id: model.id.to_string(),
-            contract_type: other.code().to_string(),
-        }),
     }
 }
 
