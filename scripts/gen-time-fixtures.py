@@ -43,6 +43,9 @@ Exclusions (cases where QuantLib and ACTUS/Almanac conventions differ, so not co
   Business252 (QuantLib counts (end, start] instead of [end, start)) nor for 30E/360 ISDA (the
   maturity rule applies to QuantLib's second argument, i.e. the earlier date), so those two
   cells are left empty on reversed rows.
+* Equal start and end dates for 30E/360 ISDA: Almanac's year fraction of an empty period is
+  0 for every day count (several events fall on one day and must not accrue); QuantLib gives
+  -1/360 when the day is a February month end that is also the maturity. The cell is empty.
 * Dates before 1999: TARGET did not exist (it opened on Monday 1999-01-04); QuantLib closes
   1998-12-31 and opens 26 December before 2000, Almanac closes 26 December in every year and
   not 1998-12-31. No fixture date is before 1999, and business-day rows start on 1999-01-04 so
@@ -192,10 +195,16 @@ def gen_day_counts(rng):
         mat = maturity_for(rng, start, end)
         s, e = qd(start), qd(end)
         isda = ql.Thirty360(ql.Thirty360.German, qd(mat) if mat else ql.Date())
-        vals = [a360.yearFraction(s, e), a365.yearFraction(s, e), aa.yearFraction(s, e),
-                e30.yearFraction(s, e), isda.yearFraction(s, e), b252.yearFraction(s, e)]
+        vals = [repr(v) for v in (
+            a360.yearFraction(s, e), a365.yearFraction(s, e), aa.yearFraction(s, e),
+            e30.yearFraction(s, e), isda.yearFraction(s, e), b252.yearFraction(s, e))]
+        if start == end:
+            # A period of no time: Almanac gives 0 for every day count. QuantLib's 30E/360
+            # ISDA gives -1/360 when the date is a February month end and the maturity (the
+            # start moves to day 30, the end does not), so that cell is not compared.
+            vals[4] = ""
         rows.append([start.isoformat(), end.isoformat(), mat.isoformat() if mat else ""]
-                    + [repr(v) for v in vals])
+                    + vals)
     # Reversed pairs (end < start): only the conventions where QuantLib is anti-symmetric.
     for start, end in day_count_pairs(random.Random(7))[::8]:
         if start == end:

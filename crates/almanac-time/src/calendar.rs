@@ -91,6 +91,7 @@ impl Calendar {
     }
 
     /// True when `date` is a business day.
+    #[inline]
     pub fn is_business_day(&self, date: Date) -> bool {
         match self {
             Calendar::NoHolidays => true,
@@ -292,12 +293,14 @@ impl BusinessDayConvention {
     }
 
     /// The payment (event) date for a scheduled date.
+    #[inline]
     pub fn adjust(self, date: Date, calendar: &Calendar) -> Date {
         adjust(date, self.shift(), calendar)
     }
 
     /// The date accruals are calculated to: the shifted date for `SC…`/`NOS`, the scheduled
     /// date for `CS…`.
+    #[inline]
     pub fn calculation_date(self, date: Date, calendar: &Calendar) -> Date {
         if self.calculates_on_scheduled_date() {
             date

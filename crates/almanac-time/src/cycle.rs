@@ -61,6 +61,7 @@ impl Period {
     }
 
     /// The period as (months, days); exactly one is non-zero unless the period is empty.
+    #[inline]
     pub fn months_and_days(self) -> (i32, i32) {
         let n = self.count as i32;
         match self.unit {
@@ -75,6 +76,7 @@ impl Period {
 
     /// `date` plus `multiple` times this period, computed from `date` in one step (so month
     /// ends clip once: 31 Jan + 2×P1M = 31 Mar, not 28 Mar).
+    #[inline]
     pub fn add_to(self, date: Date, multiple: i32) -> Date {
         let (months, days) = self.months_and_days();
         if months != 0 {

@@ -48,6 +48,7 @@ impl Weekday {
 pub struct Date(i32);
 
 /// Days from 1970-01-01 to the civil date `y-m-d` (Hinnant's `days_from_civil`).
+#[inline]
 const fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
@@ -59,6 +60,7 @@ const fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
 }
 
 /// Civil date of a day count since 1970-01-01 (Hinnant's `civil_from_days`).
+#[inline]
 const fn civil_from_days(z: i32) -> (i32, u32, u32) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
@@ -73,11 +75,13 @@ const fn civil_from_days(z: i32) -> (i32, u32, u32) {
 }
 
 /// True when `year` is a Gregorian leap year.
+#[inline]
 pub const fn is_leap_year(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
 /// Number of days in `month` (1–12) of `year`.
+#[inline]
 pub const fn days_in_month(year: i32, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -119,32 +123,44 @@ impl Date {
         Date(days_from_civil(year, month, day))
     }
 
+    /// A date from a civil date the caller has already checked (day within the month).
+    #[inline]
+    pub(crate) const fn from_civil_unchecked(year: i32, month: u32, day: u32) -> Date {
+        Date(days_from_civil(year, month, day))
+    }
+
     /// The date `days` days after 1970-01-01 (Arrow `Date32` value).
+    #[inline]
     pub const fn from_days_since_epoch(days: i32) -> Date {
         Date(days)
     }
 
     /// Days since 1970-01-01 (Arrow `Date32` value).
+    #[inline]
     pub const fn days_since_epoch(self) -> i32 {
         self.0
     }
 
     /// (year, month, day).
+    #[inline]
     pub const fn to_ymd(self) -> (i32, u32, u32) {
         civil_from_days(self.0)
     }
 
     /// Calendar year.
+    #[inline]
     pub const fn year(self) -> i32 {
         civil_from_days(self.0).0
     }
 
     /// Month, 1–12.
+    #[inline]
     pub const fn month(self) -> u32 {
         civil_from_days(self.0).1
     }
 
     /// Day of the month, 1–31.
+    #[inline]
     pub const fn day(self) -> u32 {
         civil_from_days(self.0).2
     }
@@ -170,11 +186,13 @@ impl Date {
 
     /// The date `n` days later (earlier for negative `n`).
     #[must_use]
+    #[inline]
     pub const fn add_days(self, n: i32) -> Date {
         Date(self.0 + n)
     }
 
     /// Signed number of days from `self` to `other` (`other − self`).
+    #[inline]
     pub const fn days_until(self, other: Date) -> i32 {
         other.0 - self.0
     }
@@ -182,6 +200,7 @@ impl Date {
     /// The date `n` months later (earlier for negative `n`), keeping the day of the month and
     /// clipping it to the last day of a shorter month (31 Jan + 1M = 28/29 Feb).
     #[must_use]
+    #[inline]
     pub fn add_months(self, n: i32) -> Date {
         let (y, m, d) = self.to_ymd();
         let total = y * 12 + (m as i32 - 1) + n;
@@ -192,6 +211,7 @@ impl Date {
     }
 
     /// True when the date is the last day of its month.
+    #[inline]
     pub fn is_end_of_month(self) -> bool {
         let (y, m, d) = self.to_ymd();
         d == days_in_month(y, m)
@@ -199,6 +219,7 @@ impl Date {
 
     /// The last day of this date's month.
     #[must_use]
+    #[inline]
     pub fn end_of_month(self) -> Date {
         let (y, m, _) = self.to_ymd();
         Date(days_from_civil(y, m, days_in_month(y, m)))
@@ -259,6 +280,7 @@ pub struct DateTime {
 
 impl DateTime {
     /// Midnight at the start of `date`.
+    #[inline]
     pub const fn midnight(date: Date) -> DateTime {
         DateTime {
             date,
@@ -281,22 +303,26 @@ impl DateTime {
     }
 
     /// The calendar date.
+    #[inline]
     pub const fn date(self) -> Date {
         self.date
     }
 
     /// Seconds after midnight.
+    #[inline]
     pub const fn second_of_day(self) -> u32 {
         self.second_of_day
     }
 
     /// True when the time is 23:59:59, which ACTUS reads as the end of the day (24:00).
+    #[inline]
     pub const fn is_end_of_day(self) -> bool {
         self.second_of_day == 86_399
     }
 
     /// The date used for day counting: the same date, or the next day for `23:59:59`
     /// (ACTUS technical specification §2: 23:59:59 stands for 24:00).
+    #[inline]
     pub const fn accrual_date(self) -> Date {
         // Times are rounded to the hour (from :30 up) before whole days are counted, so
         // anything from 23:30 on counts as the next day.

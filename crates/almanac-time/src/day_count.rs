@@ -82,8 +82,13 @@ impl DayCount {
     /// Year fraction from `start` to `end` in years. Negative when `end < start`
     /// (anti-symmetric for every convention).
     pub fn year_fraction(&self, start: Date, end: Date) -> f64 {
-        if end < start {
-            return -self.year_fraction(end, start);
+        if end <= start {
+            // Equal dates (several events on one day) are the common case: no civil dates.
+            return if end == start {
+                0.0
+            } else {
+                -self.year_fraction(end, start)
+            };
         }
         match self {
             DayCount::Act360 => f64::from(start.days_until(end)) / 360.0,
@@ -221,6 +226,26 @@ mod tests {
             b.year_fraction(d(2013, 1, 7), d(2013, 1, 14)),
             5.0 / 252.0
         ));
+    }
+
+    /// An empty period accrues nothing under every convention, including 30E/360 ISDA on a
+    /// February month end that is the maturity (where the formula alone would give −1/360).
+    #[test]
+    fn empty_period_is_zero() {
+        let feb = d(2012, 2, 29);
+        for dc in [
+            DayCount::Act360,
+            DayCount::Act365Fixed,
+            DayCount::ActActIsda,
+            DayCount::ThirtyE360,
+            DayCount::ThirtyE360Isda {
+                maturity: Some(feb),
+            },
+            DayCount::TwentyEightE336,
+            DayCount::Business252(Calendar::Target),
+        ] {
+            assert_eq!(dc.year_fraction(feb, feb), 0.0, "{dc:?}");
+        }
     }
 
     proptest! {

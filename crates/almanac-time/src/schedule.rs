@@ -101,16 +101,26 @@ pub fn generate_into<T: SchedulePoint>(
     let to_month_end = eom == EndOfMonthConvention::EndOfMonth
         && anchor_date.is_end_of_month()
         && cycle.period.is_month_based();
+    // The k-th date, computed from the anchor in one step; month arithmetic works on the
+    // anchor's civil date, converted once.
+    let (months, days) = cycle.period.months_and_days();
+    let (year, month, day) = anchor_date.to_ymd();
+    let base = year * 12 + month as i32 - 1;
+    let nth = |k: i32| -> Date {
+        if months == 0 {
+            return anchor_date.add_days(days * k);
+        }
+        let total = base + months * k;
+        let (y, m) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+        let last = crate::date::days_in_month(y, m);
+        Date::from_civil_unchecked(y, m, if to_month_end { last } else { day.min(last) })
+    };
     let mut k = 0;
     let mut next = anchor;
     while next < end {
         out.push(next);
         k += 1;
-        let mut d = cycle.period.add_to(anchor_date, k);
-        if to_month_end {
-            d = d.end_of_month();
-        }
-        next = anchor.with_date(d);
+        next = anchor.with_date(nth(k));
     }
     // Long stub: drop the last regular date when the end is off the grid. ACTUS applies the
     // rule to the set *with* the end date when it is included, so a two-date schedule

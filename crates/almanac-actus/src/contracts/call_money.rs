@@ -201,6 +201,7 @@ fn settle_call(
         schedule_time: time,
         event_time: time,
         event_type: ty,
+        key: 0,
     };
     // With a notice period the fixed interest is shown as moved to the pending payment.
     let mut shown = st;

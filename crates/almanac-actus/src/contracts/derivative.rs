@@ -35,6 +35,7 @@ pub(super) fn add_settlement(s: &mut Schedule, time: DateTime) {
         schedule_time: time,
         event_time: time,
         event_type: EventType::Std,
+        key: 0,
     });
 }
 

@@ -281,11 +281,22 @@ pub(crate) struct Pending {
     pub(crate) schedule_time: DateTime,
     pub(crate) event_time: DateTime,
     pub(crate) event_type: EventType,
+    /// Sort key, filled in by [`Schedule::finish`].
+    pub(crate) key: u64,
 }
 
 impl Pending {
     pub(crate) fn key(&self) -> (DateTime, u16) {
         (self.event_time, self.event_type.sequence())
+    }
+
+    /// [`Pending::key`] packed into one integer with the same order, for fast sorting:
+    /// days (offset to be non-negative) | second of day (17 bits) | sequence (10 bits).
+    fn packed_key(&self) -> u64 {
+        let days = (i64::from(self.event_time.date().days_since_epoch()) + (1 << 31)) as u64;
+        (days << 27)
+            | (u64::from(self.event_time.second_of_day()) << 10)
+            | u64::from(self.event_type.sequence())
     }
 }
 
@@ -314,6 +325,7 @@ impl Schedule {
             schedule_time: t,
             event_time,
             event_type: ty,
+            key: 0,
         });
     }
 
@@ -385,6 +397,7 @@ impl Schedule {
             schedule_time: td,
             event_time: td,
             event_type: EventType::Td,
+            key: 0,
         });
     }
 
@@ -397,7 +410,10 @@ impl Schedule {
         if let Some(to) = to {
             self.events.retain(|e| e.key() <= (to, seq_ad));
         }
-        self.events.sort_by_key(Pending::key);
+        for e in &mut self.events {
+            e.key = e.packed_key();
+        }
+        self.events.sort_by_key(|e| e.key);
     }
 }
 

@@ -209,6 +209,7 @@ fn fx_outright(
             schedule_time: settle,
             event_time: settle,
             event_type: EventType::Std,
+            key: 0,
         });
     } else {
         s.add(m, md, EventType::Md, Shifted::Yes);
