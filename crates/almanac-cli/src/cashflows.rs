@@ -3,7 +3,6 @@
 //! CSV input is read in chunks; each chunk is evaluated on all cores (rayon) and written in
 //! input order before the next is read, so memory stays bounded for any number of contracts.
 
-use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -206,7 +205,10 @@ fn render(
         return (Err(e.to_string()), 0);
     }
     let id = terms.id();
+    let id_csv = csv_field(id);
+    let id_json = serde_json::Value::from(id).to_string();
     let mut s = String::with_capacity(buf.len() * 96);
+    let mut num = Numbers::default();
     let mut n = 0;
     for e in buf
         .iter()
@@ -214,39 +216,45 @@ fn render(
     {
         let ccy = e.currency(terms).unwrap_or("");
         let st = &e.states;
+        let date = e.event_time.iso_bytes();
+        let date = std::str::from_utf8(&date).unwrap_or_default();
+        let values = [
+            e.payoff,
+            st.notional_principal,
+            st.nominal_interest_rate,
+            st.accrued_interest,
+        ];
         match opts.format {
             Format::Csv => {
-                let _ = writeln!(
-                    s,
-                    "{},{},{},{},{},{},{},{}",
-                    csv_field(id),
-                    e.event_time,
-                    e.event_type,
-                    ccy,
-                    e.payoff,
-                    st.notional_principal,
-                    st.nominal_interest_rate,
-                    st.accrued_interest
-                );
+                for field in [&*id_csv, date, e.event_type.code(), ccy] {
+                    s.push_str(field);
+                    s.push(',');
+                }
+                for (i, v) in values.into_iter().enumerate() {
+                    if i > 0 {
+                        s.push(',');
+                    }
+                    s.push_str(num.csv(v));
+                }
+                s.push('\n');
             }
             Format::Json => {
                 if n > 0 {
                     s.push_str(",\n");
                 }
-                let _ = write!(
-                    s,
-                    "{{\"contract_id\":{},\"event_date\":\"{}\",\"event_type\":\"{}\",\
-                     \"currency\":{},\"payoff\":{},\"notional_principal\":{},\
-                     \"nominal_interest_rate\":{},\"accrued_interest\":{}}}",
-                    serde_json::Value::from(id),
-                    e.event_time,
-                    e.event_type,
-                    serde_json::Value::from(ccy),
-                    json_number(e.payoff),
-                    json_number(st.notional_principal),
-                    json_number(st.nominal_interest_rate),
-                    json_number(st.accrued_interest)
-                );
+                s.push_str("{\"contract_id\":");
+                s.push_str(&id_json);
+                s.push_str(",\"event_date\":\"");
+                s.push_str(date);
+                s.push_str("\",\"event_type\":\"");
+                s.push_str(e.event_type.code());
+                s.push_str("\",\"currency\":");
+                s.push_str(&serde_json::Value::from(ccy).to_string());
+                for (name, v) in JSON_FIELDS.iter().zip(values) {
+                    s.push_str(name);
+                    s.push_str(num.json(v));
+                }
+                s.push('}');
             }
         }
         n += 1;
@@ -254,11 +262,48 @@ fn render(
     (Ok(s), n)
 }
 
-fn json_number(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:?}")
-    } else {
-        "null".to_string()
+/// JSON keys of the four numeric columns, each with its leading comma and colon.
+const JSON_FIELDS: [&str; 4] = [
+    ",\"payoff\":",
+    ",\"notional_principal\":",
+    ",\"nominal_interest_rate\":",
+    ",\"accrued_interest\":",
+];
+
+/// Number formatting without the `fmt` machinery (the writer's hot path): whole numbers
+/// as integers (`-1000`), others in the shortest form that reads back to the same `f64`.
+#[derive(Default)]
+struct Numbers {
+    int: itoa::Buffer,
+    float: ryu::Buffer,
+}
+
+impl Numbers {
+    /// Largest magnitude printed as an integer (exact in both `f64` and `i64`).
+    const MAX_INT: f64 = 9_007_199_254_740_992.0;
+
+    fn csv(&mut self, x: f64) -> &str {
+        if x.is_nan() {
+            "NaN"
+        } else if x.is_infinite() {
+            if x > 0.0 {
+                "inf"
+            } else {
+                "-inf"
+            }
+        } else if x == x.trunc() && x.abs() <= Self::MAX_INT {
+            self.int.format(x as i64)
+        } else {
+            self.float.format_finite(x)
+        }
+    }
+
+    fn json(&mut self, x: f64) -> &str {
+        if x.is_finite() {
+            self.csv(x)
+        } else {
+            "null"
+        }
     }
 }
 
@@ -283,4 +328,27 @@ fn end(w: &mut impl Write, format: Format) -> Result<()> {
         w.write_all(b"\n]\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Numbers;
+
+    /// Every printed number reads back to the same `f64`; whole numbers print as integers.
+    #[test]
+    fn numbers_round_trip() {
+        let mut num = Numbers::default();
+        assert_eq!(num.csv(-1000.0), "-1000");
+        assert_eq!(num.csv(0.04), "0.04");
+        assert_eq!(num.csv(-0.0), "0");
+        assert_eq!(num.json(f64::NAN), "null");
+        assert_eq!(num.csv(f64::NEG_INFINITY), "-inf");
+        let mut x = 1.0e-12_f64;
+        while x < 1.0e22 {
+            for v in [x, -x, x * 1.000_000_1, (x * 3.0).trunc()] {
+                assert_eq!(num.csv(v).parse::<f64>().unwrap(), v, "{v:e}");
+            }
+            x *= 7.3;
+        }
+    }
 }

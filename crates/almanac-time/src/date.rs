@@ -340,6 +340,40 @@ impl From<Date> for DateTime {
     }
 }
 
+impl DateTime {
+    /// `YYYY-MM-DDThh:mm:ss` as ASCII bytes, without going through the formatter (for
+    /// writers of millions of rows). Years outside 0–9999 keep only their last four digits;
+    /// [`fmt::Display`] prints them in full.
+    pub fn iso_bytes(self) -> [u8; 19] {
+        let (y, m, d) = self.date.to_ymd();
+        let y = y.rem_euclid(10_000) as u32;
+        let s = self.second_of_day;
+        let (hh, mm, ss) = (s / 3600, (s / 60) % 60, s % 60);
+        let digit = |v: u32| b'0' + (v % 10) as u8;
+        [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(d / 10),
+            digit(d),
+            b'T',
+            digit(hh / 10),
+            digit(hh),
+            b':',
+            digit(mm / 10),
+            digit(mm),
+            b':',
+            digit(ss / 10),
+            digit(ss),
+        ]
+    }
+}
+
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.second_of_day;
@@ -486,6 +520,9 @@ mod tests {
             prop_assert_eq!(d.add_days(1).days_since_epoch(), days + 1);
             let s = d.to_string();
             prop_assert_eq!(s.parse::<Date>().unwrap(), d);
+            let t = DateTime::new(d, (u64::from(days.unsigned_abs()) * 7919 % 86_400) as u32).unwrap();
+            let iso = t.iso_bytes();
+            prop_assert_eq!(std::str::from_utf8(&iso).unwrap(), t.to_string());
         }
 
         #[test]
