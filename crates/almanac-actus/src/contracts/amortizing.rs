@@ -319,21 +319,7 @@ impl Loan<'_, '_> {
             }
         }
         if self.kind != Kind::Pam && self.icb == InterestCalculationBase::NotionalLagged {
-            let anchor = cycle_anchor(
-                t.cycle_anchor_date_of_interest_calculation_base,
-                t.cycle_of_interest_calculation_base,
-                self.ied,
-            );
-            if let Some(anchor) = anchor {
-                s.add_cycle(
-                    m,
-                    anchor,
-                    md,
-                    t.cycle_of_interest_calculation_base,
-                    EndDate::Exclude,
-                    EventType::Ipcb,
-                );
-            }
+            s.add_base_fixings(m, self.ied, md);
         }
         if let Some(td) = t.termination_date {
             s.terminate_at(td);

@@ -14,9 +14,9 @@
 //! structure, else at the end of monitoring. Rules reconstructed from the reference
 //! implementation and checked by hand against the suite (`docs/research/derivatives.md` §6).
 
-use almanac_time::{DateTime, EndDate};
+use almanac_time::EndDate;
 
-use super::{evaluate_into, EvalContext, Model};
+use super::{evaluate_into, own_event, EvalContext, Model};
 use crate::codes::{ContractRole, ContractType, ReferenceRole};
 use crate::error::ContractError;
 use crate::event::{ContractEvent, EventType, States};
@@ -134,23 +134,12 @@ pub(super) fn evaluate(
         second_active = knocked_in == Some(Leg::Second);
     }
 
-    let master = |time: DateTime, ty: EventType, payoff: f64| ContractEvent {
-        event_time: time,
-        schedule_time: time,
-        event_type: ty,
-        payoff,
-        currency_leg: 0,
-        child: 0,
-        states: States {
-            status_date: time,
-            ..States::default()
-        },
-    };
     if let Some(p) = purchase {
-        out.push(master(
+        out.push(own_event(
             p,
             EventType::Prd,
             -r * t.price_at_purchase_date.unwrap_or(0.0),
+            States::default(),
         ));
     }
     let parent_rfl = t.contract_role == Some(ContractRole::Rfl);
@@ -212,10 +201,11 @@ pub(super) fn evaluate(
         }
     }
     let ends_at_switch = crossed && knocked_in != Some(Leg::First);
-    out.push(master(
+    out.push(own_event(
         if ends_at_switch { switch_time } else { end },
         EventType::Td,
         0.0,
+        States::default(),
     ));
     if let Some(to) = ctx.to {
         let key = (to, EventType::Ad.sequence());

@@ -20,7 +20,7 @@
 //!   the interest without and with the parent's `lifeCap`/`lifeFloor`:
 //!   `R × |IP_uncapped − IP_capped|` (`R` = +1 for the buyer). Its events carry no state.
 
-use super::{evaluate_into, EvalContext, Model};
+use super::{evaluate_into, in_window, own_event, EvalContext, Model};
 use crate::codes::{ContractRole, DeliverySettlement, ReferenceRole};
 use crate::error::ContractError;
 use crate::event::{ContractEvent, EventType, States};
@@ -67,23 +67,6 @@ fn with_role(terms: &ContractTerms, role: ContractRole) -> ContractTerms {
     t
 }
 
-fn parent_event(
-    time: almanac_time::DateTime,
-    ty: EventType,
-    payoff: f64,
-    st: States,
-) -> ContractEvent {
-    ContractEvent {
-        event_time: time,
-        schedule_time: time,
-        event_type: ty,
-        payoff,
-        currency_leg: 0,
-        child: 0,
-        states: st,
-    }
-}
-
 pub(super) fn swap(
     m: &Model<'_>,
     ctx: &EvalContext<'_>,
@@ -127,24 +110,26 @@ pub(super) fn swap(
             .or(same.last())
             .map_or(0.0, |e| e.states.accrued_interest)
     };
-    let to_key = ctx.to.map(|to| (to, EventType::Ad.sequence()));
-    let keep = |time, ty: EventType| {
-        (time, ty.sequence()) >= status_key && to_key.is_none_or(|k| (time, ty.sequence()) <= k)
-    };
-    if let Some(prd) = t.purchase_date.filter(|&d| keep(d, EventType::Prd)) {
+    if let Some(prd) = t
+        .purchase_date
+        .filter(|&d| in_window(m, ctx, d, EventType::Prd))
+    {
         let st = States {
             status_date: prd,
             accrued_interest: accrued_at(&ev1, prd) + accrued_at(&ev2, prd),
             ..States::default()
         };
-        out.push(parent_event(
+        out.push(own_event(
             prd,
             EventType::Prd,
             t.price_at_purchase_date.unwrap_or(0.0),
             st,
         ));
     }
-    if let Some(td) = t.termination_date.filter(|&d| keep(d, EventType::Td)) {
+    if let Some(td) = t
+        .termination_date
+        .filter(|&d| in_window(m, ctx, d, EventType::Td))
+    {
         let accrued = accrued_at(&ev1, td) + accrued_at(&ev2, td);
         let st = States {
             status_date: td,
@@ -152,7 +137,7 @@ pub(super) fn swap(
             ..States::default()
         };
         let payoff = t.price_at_termination_date.unwrap_or(0.0) + accrued;
-        out.push(parent_event(td, EventType::Td, payoff, st));
+        out.push(own_event(td, EventType::Td, payoff, st));
     }
 
     if t.delivery_settlement == Some(DeliverySettlement::Cash) {
@@ -263,25 +248,27 @@ pub(super) fn cap_floor(
         });
     }
     // Purchase and sale of the option itself (the reference implementation drops them).
-    let to_key = ctx.to.map(|to| (to, EventType::Ad.sequence()));
-    let keep = |time, ty: EventType| {
-        (time, ty.sequence()) >= status_key && to_key.is_none_or(|k| (time, ty.sequence()) <= k)
-    };
-    if let Some(prd) = t.purchase_date.filter(|&d| keep(d, EventType::Prd)) {
+    if let Some(prd) = t
+        .purchase_date
+        .filter(|&d| in_window(m, ctx, d, EventType::Prd))
+    {
         let st = States {
             status_date: prd,
             ..States::default()
         };
         let price = t.price_at_purchase_date.unwrap_or(0.0);
-        out.push(parent_event(prd, EventType::Prd, -m.role_sign * price, st));
+        out.push(own_event(prd, EventType::Prd, -m.role_sign * price, st));
     }
-    if let Some(td) = t.termination_date.filter(|&d| keep(d, EventType::Td)) {
+    if let Some(td) = t
+        .termination_date
+        .filter(|&d| in_window(m, ctx, d, EventType::Td))
+    {
         let st = States {
             status_date: td,
             ..States::default()
         };
         let price = t.price_at_termination_date.unwrap_or(0.0);
-        out.push(parent_event(td, EventType::Td, m.role_sign * price, st));
+        out.push(own_event(td, EventType::Td, m.role_sign * price, st));
     }
     out.sort_by_key(ContractEvent::sort_key);
     super::drop_before_purchase(out, t.purchase_date);

@@ -19,8 +19,7 @@
 use almanac_time::{schedule, Cycle, DateTime, EndDate};
 
 use super::{
-    clamp_rate, cycle_anchor, drop_before_purchase, emit, fee_payoff, EvalContext, Model, Schedule,
-    Shifted,
+    drop_before_purchase, emit, fee_payoff, reset_rate_plus, EvalContext, Model, Schedule, Shifted,
 };
 use crate::codes::{FixedVariable, IncreaseDecrease, InterestCalculationBase};
 use crate::error::ContractError;
@@ -121,20 +120,7 @@ pub(super) fn evaluate(
         s.add_cycle(m, anchor, md, Some(cycle), EndDate::Include, EventType::Fp);
     }
     if icb == InterestCalculationBase::NotionalLagged {
-        if let Some(anchor) = cycle_anchor(
-            t.cycle_anchor_date_of_interest_calculation_base,
-            t.cycle_of_interest_calculation_base,
-            ied,
-        ) {
-            s.add_cycle(
-                m,
-                anchor,
-                md,
-                t.cycle_of_interest_calculation_base,
-                EndDate::Exclude,
-                EventType::Ipcb,
-            );
-        }
+        s.add_base_fixings(m, ied, md);
     }
     if let Some(td) = t.termination_date {
         s.terminate_at(td);
@@ -216,16 +202,7 @@ pub(super) fn evaluate(
                 st.nominal_interest_rate = if p.event_type == EventType::Rrf {
                     seg.rate
                 } else {
-                    let observed = m.observe(
-                        ctx,
-                        t.market_object_code_of_rate_reset.as_deref(),
-                        "marketObjectCodeOfRateReset",
-                        time,
-                    )?;
-                    let target = t.rate_multiplier.unwrap_or(1.0) * observed
-                        + t.rate_spread.unwrap_or(0.0)
-                        + seg.rate;
-                    clamp_rate(m, st.nominal_interest_rate, target)
+                    reset_rate_plus(m, ctx, time, st.nominal_interest_rate, seg.rate)?
                 };
                 0.0
             }

@@ -232,6 +232,18 @@ pub(crate) fn reset_rate(
     time: DateTime,
     current: f64,
 ) -> Result<f64, ContractError> {
+    reset_rate_plus(m, ctx, time, current, 0.0)
+}
+
+/// As [`reset_rate`] with `margin` added to the new rate before the limits (a LAX segment's
+/// `arrayRate`).
+pub(crate) fn reset_rate_plus(
+    m: &Model<'_>,
+    ctx: &EvalContext<'_>,
+    time: DateTime,
+    current: f64,
+    margin: f64,
+) -> Result<f64, ContractError> {
     let t = m.terms;
     let observed = m.observe(
         ctx,
@@ -239,13 +251,14 @@ pub(crate) fn reset_rate(
         "marketObjectCodeOfRateReset",
         time,
     )?;
-    let target = t.rate_multiplier.unwrap_or(1.0) * observed + t.rate_spread.unwrap_or(0.0);
+    let target =
+        t.rate_multiplier.unwrap_or(1.0) * observed + t.rate_spread.unwrap_or(0.0) + margin;
     Ok(clamp_rate(m, current, target))
 }
 
 /// The rate after a reset to `target` from `current`: the change limited by
 /// `periodFloor`/`periodCap`, the result by `lifeFloor`/`lifeCap`.
-pub(crate) fn clamp_rate(m: &Model<'_>, current: f64, target: f64) -> f64 {
+fn clamp_rate(m: &Model<'_>, current: f64, target: f64) -> f64 {
     let t = m.terms;
     let delta = (target - current)
         .max(t.period_floor.unwrap_or(f64::NEG_INFINITY))
@@ -389,6 +402,31 @@ impl Schedule {
         first
     }
 
+    /// Adds the fixings of a lagged interest calculation base (IPCB) up to `end` (exclusive),
+    /// anchored at `default_anchor` when no anchor is given.
+    pub(crate) fn add_base_fixings(
+        &mut self,
+        m: &Model<'_>,
+        default_anchor: DateTime,
+        end: DateTime,
+    ) {
+        let t = m.terms;
+        if let Some(anchor) = cycle_anchor(
+            t.cycle_anchor_date_of_interest_calculation_base,
+            t.cycle_of_interest_calculation_base,
+            default_anchor,
+        ) {
+            self.add_cycle(
+                m,
+                anchor,
+                end,
+                t.cycle_of_interest_calculation_base,
+                EndDate::Exclude,
+                EventType::Ipcb,
+            );
+        }
+    }
+
     /// Termination: drops everything after the termination event, then adds it.
     pub(crate) fn terminate_at(&mut self, td: DateTime) {
         let key = (td, EventType::Td.sequence());
@@ -415,6 +453,41 @@ impl Schedule {
         }
         self.events.sort_by_key(|e| e.key);
     }
+}
+
+/// An event of a composite contract itself (not of a child): no currency leg, an empty
+/// state dated at the event.
+pub(crate) fn own_event(
+    time: DateTime,
+    ty: EventType,
+    payoff: f64,
+    states: States,
+) -> ContractEvent {
+    ContractEvent {
+        event_time: time,
+        schedule_time: time,
+        event_type: ty,
+        payoff,
+        currency_leg: 0,
+        child: 0,
+        states: States {
+            status_date: time,
+            ..states
+        },
+    }
+}
+
+/// Whether an event at `time` of type `ty` lies inside the evaluation window: after the
+/// status date and on or before the horizon (the rules of [`Schedule::finish`]).
+pub(crate) fn in_window(
+    m: &Model<'_>,
+    ctx: &EvalContext<'_>,
+    time: DateTime,
+    ty: EventType,
+) -> bool {
+    let key = (time, ty.sequence());
+    let ad = EventType::Ad.sequence();
+    key >= (m.status_date, ad) && ctx.to.is_none_or(|to| key <= (to, ad))
 }
 
 /// Turns a pending event into an output event with its payoff and post-event state.
