@@ -68,16 +68,7 @@ pub(super) fn evaluate(
     let ied = t
         .initial_exchange_date
         .ok_or_else(|| m.missing("initialExchangeDate"))?;
-    let notional = t
-        .notional_principal
-        .ok_or_else(|| m.missing("notionalPrincipal"))?;
-    if notional < 0.0 {
-        return Err(m.inconsistent(
-            "notionalPrincipal",
-            &notional,
-            "must not be negative (the contract role gives the sign)",
-        ));
-    }
+    let notional = m.notional()?;
     let rate = t.nominal_interest_rate.unwrap_or(0.0);
     let pr_anchor = t.cycle_anchor_date_of_principal_redemption.unwrap_or(ied);
     let mut loan = Loan {

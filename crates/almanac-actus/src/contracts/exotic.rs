@@ -63,16 +63,7 @@ pub(super) fn evaluate(
     let ied = t
         .initial_exchange_date
         .ok_or_else(|| m.missing("initialExchangeDate"))?;
-    let notional = t
-        .notional_principal
-        .ok_or_else(|| m.missing("notionalPrincipal"))?;
-    if notional < 0.0 {
-        return Err(m.inconsistent(
-            "notionalPrincipal",
-            &notional,
-            "must not be negative (the contract role gives the sign)",
-        ));
-    }
+    let notional = m.notional()?;
     let principal = principal_segments(m)?;
     let rates = rate_segments(m)?;
     let md = match t.maturity_date {

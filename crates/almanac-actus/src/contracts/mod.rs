@@ -168,6 +168,22 @@ impl<'t> Model<'t> {
         }
     }
 
+    /// `notionalPrincipal`, required and not negative (the contract role gives the sign).
+    pub(crate) fn notional(&self) -> Result<f64, ContractError> {
+        let notional = self
+            .terms
+            .notional_principal
+            .ok_or_else(|| self.missing("notionalPrincipal"))?;
+        if notional < 0.0 {
+            return Err(self.inconsistent(
+                "notionalPrincipal",
+                &notional,
+                "must not be negative (the contract role gives the sign)",
+            ));
+        }
+        Ok(notional)
+    }
+
     /// The payment time of a scheduled time (business-day shifted, time of day kept).
     pub(crate) fn shift(&self, t: DateTime) -> DateTime {
         use almanac_time::SchedulePoint;
