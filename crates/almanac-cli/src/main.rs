@@ -6,6 +6,7 @@
 mod cashflows;
 mod conformance;
 mod input;
+mod scenarios;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +30,9 @@ enum Command {
     },
     /// Contract cash flows: every event of every contract, one row each.
     Cashflows(CashflowsArgs),
+    /// Interest-rate scenarios on a currency's curve: the six standardised IRRBB shocks, or a
+    /// user scenario set (`--file`).
+    Scenarios(ScenariosArgs),
 }
 
 #[derive(Subcommand)]
@@ -77,6 +81,37 @@ struct CashflowsArgs {
     out: Option<PathBuf>,
 }
 
+#[derive(clap::Args)]
+struct ScenariosArgs {
+    /// Market data: a TOML snapshot or a zero-curve CSV (`curve_id,currency,pillar,zero_rate`).
+    #[arg(long)]
+    market: PathBuf,
+    /// Currency whose discount curve is shown.
+    #[arg(long)]
+    currency: String,
+    /// Shock-size table: bcbs2016 (= EU RTS 2024/856) or bcbs2024.
+    #[arg(long, default_value = "bcbs2016")]
+    calibration: String,
+    /// Post-shock floor: none, zero or eu.
+    #[arg(long, default_value = "none")]
+    floor: String,
+    /// Where shocks apply: at the curve's pillars (then re-interpolated) or at any time.
+    #[arg(long, default_value = "pillars")]
+    mode: String,
+    /// Times in years, comma-separated (default: the 19 SRP31 bucket midpoints).
+    #[arg(long)]
+    at: Option<String>,
+    /// A user scenario set (TOML) instead of the six standardised scenarios.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// As-of date for a CSV market whose pillars are dates (tenors then count from it).
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -84,6 +119,7 @@ fn main() -> ExitCode {
             command: ActusCommand::Conformance { tests, json },
         } => conformance::run(&tests, json.as_deref()),
         Command::Cashflows(args) => cashflows::run(&args),
+        Command::Scenarios(args) => scenarios::run(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -134,3 +134,99 @@ fn conformance_command_writes_the_json_report() {
         .iter()
         .all(|f| f["id"].is_string()));
 }
+
+fn example(path: &str) -> String {
+    format!("{}/../../examples/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The official SRP31.92 check values through the command and its JSON (JPY, t = 3.5 y,
+/// shocks evaluated at t).
+#[test]
+fn scenarios_command_reproduces_the_official_check_values() {
+    let dir = temp_dir("scen");
+    let json = dir.join("s.json");
+    let o = almanac()
+        .args(["scenarios", "--market"])
+        .arg(example("market/zero-curves.csv"))
+        .args([
+            "--currency",
+            "JPY",
+            "--mode",
+            "continuous",
+            "--at",
+            "0,3.5,30",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["currency"], "JPY");
+    assert_eq!(v["calibration"], "bcbs2016");
+    let at = |s: &str, i: usize, k: &str| v["scenarios"][s][i][k].as_f64().unwrap();
+    assert!((at("short_up", 1, "shift_bp") - 41.69).abs() < 0.005);
+    assert!((at("steepener", 1, "shift_bp") - 25.39).abs() < 0.005);
+    assert!((at("flattener", 1, "shift_bp") - -1.64).abs() < 0.005);
+    assert_eq!(at("parallel_up", 2, "shift_bp"), 100.0);
+    assert_eq!(at("parallel_down", 0, "t"), 0.0);
+    // Shocked rate = base + shift when evaluated at t (30y JPY pillar: 2.30 %).
+    assert!((at("parallel_down", 2, "zero_rate") - 0.013).abs() < 1e-15);
+    for s in [
+        "parallel_up",
+        "parallel_down",
+        "steepener",
+        "flattener",
+        "short_up",
+        "short_down",
+    ] {
+        assert_eq!(v["scenarios"][s].as_array().unwrap().len(), 3, "{s}");
+    }
+}
+
+#[test]
+fn scenarios_command_runs_a_set_and_reports_bad_files() {
+    let o = almanac()
+        .args(["scenarios", "--market"])
+        .arg(example("market/snapshot.toml"))
+        .args(["--currency", "EUR", "--at", "1,10", "--file"])
+        .arg(example("scenarios/alco.toml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("bear_steepener") && out.contains("q1_2026_move"),
+        "{out}"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sha256"));
+
+    let dir = temp_dir("scen-bad");
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "curve_id,currency,pillar,zero_rate\nX,EUR,1Y,0.02\nX,EUR,6M,0.02\n",
+    )
+    .unwrap();
+    let o = almanac()
+        .args(["scenarios", "--market"])
+        .arg(&bad)
+        .args(["--currency", "EUR"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.csv, line 3, field pillar"), "{err}");
+    // A currency without a shock table in the calibration is an error, not a zero shock.
+    let nok = dir.join("nok.csv");
+    std::fs::write(&nok, "curve_id,currency,pillar,zero_rate\nN,NOK,1Y,0.02\n").unwrap();
+    let o = almanac()
+        .args(["scenarios", "--market"])
+        .arg(&nok)
+        .args(["--currency", "NOK"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no shock sizes for currency NOK"));
+}

@@ -1,0 +1,199 @@
+//! `almanac scenarios`: the standardised IRRBB scenarios (or a user scenario set) on a
+//! currency's discount curve, printed per scenario and time, optionally written as JSON.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use almanac_market::format::{read_snapshot_toml, read_zero_curves_csv};
+use almanac_market::{CurveInterpolation, MarketSnapshot};
+use almanac_scenario::irrbb::{self, Calibration, Floor, Scenario};
+use almanac_scenario::set::read_set;
+use almanac_scenario::standard::{self, ShockMode, StandardSpec};
+use almanac_time::Date;
+use anyhow::{bail, Context, Result};
+
+use crate::ScenariosArgs;
+
+/// Midpoints of the 19 SRP31.96 time buckets (years): the default `--at`.
+pub(crate) const BUCKET_MIDPOINTS: [f64; 19] = [
+    0.0028, 0.0417, 0.1667, 0.375, 0.625, 0.875, 1.25, 1.75, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5,
+    9.5, 12.5, 17.5, 25.0,
+];
+
+/// Reads a market file: TOML snapshot, or zero-curve CSV (dated by `as_of` when given).
+pub(crate) fn read_market(path: &Path, as_of: Option<Date>) -> Result<MarketSnapshot> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path.display().to_string();
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        let curves = read_zero_curves_csv(&text, &name, as_of, CurveInterpolation::LinearZero)?;
+        let date = curves
+            .first()
+            .map(almanac_market::Curve::as_of)
+            .unwrap_or(almanac_market::format::UNDATED);
+        let mut m = MarketSnapshot::new(date);
+        for c in curves {
+            m.insert_curve(c).with_context(|| name.clone())?;
+        }
+        Ok(m)
+    } else {
+        Ok(read_snapshot_toml(&text, &name)?)
+    }
+}
+
+struct Row {
+    t: f64,
+    shift_bp: f64,
+    zero_rate: f64,
+}
+
+pub(crate) fn run(args: &ScenariosArgs) -> Result<bool> {
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(str::parse::<Date>)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?;
+    let base = read_market(&args.market, as_of)?;
+    let ccy = args.currency.to_ascii_uppercase();
+    let curve = base
+        .discount_curve(&ccy)
+        .with_context(|| format!("{}: no curve for currency {ccy}", args.market.display()))?;
+    let calibration: Calibration = args.calibration.parse()?;
+    let floor: Floor = args.floor.parse()?;
+    let mode = match args.mode.as_str() {
+        "pillars" => ShockMode::Pillars,
+        "continuous" => ShockMode::Continuous,
+        other => bail!("--mode: {other:?} is not pillars or continuous"),
+    };
+    let times: Vec<f64> = match &args.at {
+        None => BUCKET_MIDPOINTS.to_vec(),
+        Some(list) => list
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|t| t.is_finite() && *t >= 0.0)
+                    .ok_or_else(|| anyhow::anyhow!("--at: {s:?} is not a time in years"))
+            })
+            .collect::<Result<_>>()?,
+    };
+    let mut results: Vec<(String, Vec<Row>)> = Vec::new();
+    let (mut calibration, mut floor) = (calibration, floor);
+    match &args.file {
+        None => {
+            let spec = StandardSpec {
+                calibration,
+                floor,
+                mode,
+                ..StandardSpec::default()
+            };
+            let sizes = spec.sizes_for(&ccy)?;
+            for s in Scenario::ALL {
+                let shocked = standard::apply(&base, s, &spec)?;
+                let c = shocked.curve(curve.id())?;
+                let rows = times
+                    .iter()
+                    .map(|&t| Row {
+                        t,
+                        shift_bp: irrbb::shift_with_decay(s, &sizes, t, spec.decay) * 10_000.0,
+                        zero_rate: c.zero(t),
+                    })
+                    .collect();
+                results.push((s.name().to_string(), rows));
+            }
+        }
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let set = read_set(&text, &file.display().to_string())?;
+            let dir = file.parent().unwrap_or(Path::new("."));
+            let load = |name: &str| -> std::result::Result<MarketSnapshot, String> {
+                read_market(&dir.join(name), as_of).map_err(|e| format!("{e:#}"))
+            };
+            eprintln!(
+                "scenario set {} version {} (sha256 {})",
+                set.name,
+                set.version,
+                set.hash()
+            );
+            (calibration, floor) = (set.calibration, set.floor);
+            for def in &set.scenarios {
+                let shocked = set.apply(def, &base, f64::INFINITY, &load)?;
+                let c = shocked.curve(curve.id())?;
+                let rows = times
+                    .iter()
+                    .map(|&t| Row {
+                        t,
+                        shift_bp: (c.zero(t) - curve.zero(t)) * 10_000.0,
+                        zero_rate: c.zero(t),
+                    })
+                    .collect();
+                results.push((def.name.clone(), rows));
+            }
+        }
+    }
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "currency {ccy}, curve {}, calibration {}, floor {}, shocks at {}",
+        curve.id(),
+        calibration.code(),
+        floor.code(),
+        if mode == ShockMode::Pillars {
+            "pillars"
+        } else {
+            "any time"
+        }
+    );
+    let _ = write!(out, "{:>8} {:>10}", "t", "base");
+    for (name, _) in &results {
+        let _ = write!(out, " {:>24}", name);
+    }
+    out.push('\n');
+    for (i, &t) in times.iter().enumerate() {
+        let _ = write!(out, "{t:>8.4} {:>9.4}%", curve.zero(t) * 100.0);
+        for (_, rows) in &results {
+            let r = &rows[i];
+            let _ = write!(
+                out,
+                " {:>+10.2}bp → {:>8.4}%",
+                r.shift_bp,
+                r.zero_rate * 100.0
+            );
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "shift: the scenario's change at t; rate: read from the shocked curve (in pillar mode \
+         the shock is applied at the pillars and re-interpolated)\n",
+    );
+    print!("{out}");
+    if let Some(json) = &args.json {
+        let scenarios: serde_json::Map<String, serde_json::Value> = results
+            .iter()
+            .map(|(name, rows)| {
+                let rows = rows
+                    .iter()
+                    .map(|r| serde_json::json!({"t": r.t, "shift_bp": r.shift_bp, "zero_rate": r.zero_rate}))
+                    .collect();
+                (name.clone(), serde_json::Value::Array(rows))
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "currency": ccy,
+            "calibration": calibration.code(),
+            "floor": floor.code(),
+            "curve": curve.id(),
+            "scenarios": scenarios,
+        });
+        std::fs::write(json, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("writing {}", json.display()))?;
+    }
+    Ok(true)
+}
