@@ -40,7 +40,7 @@ pub use codes::*;
 pub use contracts::{evaluate, evaluate_into, EvalContext};
 pub use error::{ContractError, TermError};
 pub use event::{ContractEvent, EventType, States};
-pub use observer::{MarketData, NoMarketData, ObservedEvent, RiskFactorObserver};
+pub use observer::{MarketData, NoMarketData, ObservedEvent, RiskFactorObserver, SnapshotObserver};
 pub use terms::{
     canonical_term_name, CalendarCode, ContractReference, ContractTerms, DayCountCode, RawTerms,
     ReferenceObject,

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use almanac_market::MarketSnapshot;
 use almanac_time::DateTime;
 
 use crate::event::EventType;
@@ -64,6 +65,39 @@ impl RiskFactorObserver for MarketData {
     }
 }
 
+/// Market data read from a [`MarketSnapshot`]: the scenario-aware observer.
+///
+/// * An index code (`EURIBOR3M`, as in `marketObjectCodeOfRateReset`) gives the index's
+///   stored fixing for times up to the snapshot's as-of date, and its forward rate over the
+///   index tenor from the forecast curve after it ([`MarketSnapshot::index_rate`]).
+/// * A code `BASE/QUOTE` (ACTUS writes `<currency2>/<currency>` for FX outrights) gives the
+///   spot FX rate, units of QUOTE per unit of BASE, at every time (no forward points).
+///
+/// Under a scenario the snapshot is the scenario's, so floating resets and FX settlements
+/// follow the scenario's curves without any change to the contracts.
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotObserver<'a> {
+    snapshot: &'a MarketSnapshot,
+}
+
+impl<'a> SnapshotObserver<'a> {
+    /// An observer over `snapshot`.
+    pub fn new(snapshot: &'a MarketSnapshot) -> SnapshotObserver<'a> {
+        SnapshotObserver { snapshot }
+    }
+}
+
+impl RiskFactorObserver for SnapshotObserver<'_> {
+    fn observe(&self, market_object_code: &str, time: DateTime) -> Option<f64> {
+        if let Some((base, quote)) = market_object_code.split_once('/') {
+            return self.snapshot.fx(base, quote).ok();
+        }
+        self.snapshot
+            .index_rate(market_object_code, time.date())
+            .ok()
+    }
+}
+
 /// An event that happens outside the contract's schedule and is observed: a call notice
 /// (XD), a prepayment (PP), a credit event (CE), a monitoring date (AD).
 #[derive(Debug, Clone, PartialEq)]
@@ -78,4 +112,72 @@ pub struct ObservedEvent {
     pub contract_id: Option<String>,
     /// The contract performance it reports (credit events), if given.
     pub contract_performance: Option<crate::codes::ContractPerformance>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{evaluate, ContractTerms, EvalContext, EventType};
+    use almanac_market::format::read_snapshot_toml;
+
+    const SNAPSHOT: &str = r#"
+as_of = "2025-12-31"
+[[curve]]
+id = "EUR-EURIBOR3M"
+currency = "EUR"
+zero_rates = [["3M", 0.020], ["1Y", 0.022], ["5Y", 0.026]]
+[[index]]
+name = "EURIBOR3M"
+currency = "EUR"
+forecast_curve = "EUR-EURIBOR3M"
+tenor = "3M"
+day_count = "A360"
+[[fixing]]
+index = "EURIBOR3M"
+date = "2025-12-30"
+rate = 0.0205
+[[fx]]
+pair = "EUR/USD"
+rate = 1.08
+"#;
+
+    /// A floating loan under a snapshot: the reset on the as-of date uses the fixing, later
+    /// resets the forward rates of the forecast curve (plus the spread).
+    #[test]
+    fn floating_resets_follow_the_snapshot() {
+        let snap = read_snapshot_toml(SNAPSHOT, "s.toml").unwrap();
+        let terms: ContractTerms = serde_json::from_str(
+            r#"{"contractType":"PAM","contractID":"frn","contractRole":"RPA","currency":"EUR",
+            "statusDate":"2025-12-30","initialExchangeDate":"2025-12-31","maturityDate":"2026-12-31",
+            "notionalPrincipal":1000000,"nominalInterestRate":0.0,"dayCountConvention":"A360",
+            "cycleOfInterestPayment":"P3ML1","cycleAnchorDateOfRateReset":"2025-12-31",
+            "cycleOfRateReset":"P3ML1","marketObjectCodeOfRateReset":"EURIBOR3M","rateSpread":0.01}"#,
+        )
+        .unwrap();
+        let obs = SnapshotObserver::new(&snap);
+        let ctx = EvalContext {
+            observer: &obs,
+            observed_events: &[],
+            to: None,
+        };
+        let events = evaluate(&terms, &ctx).unwrap();
+        let resets: Vec<_> = events
+            .iter()
+            .filter(|e| e.event_type == EventType::Rr)
+            .collect();
+        assert_eq!(resets.len(), 4);
+        assert!((resets[0].states.nominal_interest_rate - 0.0305).abs() < 1e-15);
+        let curve = snap.curve("EUR-EURIBOR3M").unwrap();
+        for r in &resets[1..] {
+            let start = r.schedule_time.date();
+            let end = start.add_months(3);
+            let fwd = curve.simple_forward(start, end, f64::from(start.days_until(end)) / 360.0);
+            assert!((r.states.nominal_interest_rate - (fwd + 0.01)).abs() < 1e-15);
+        }
+        assert_eq!(obs.observe("EUR/USD", resets[0].schedule_time), Some(1.08));
+        assert!(
+            (obs.observe("USD/EUR", resets[0].schedule_time).unwrap() - 1.0 / 1.08).abs() < 1e-15
+        );
+        assert_eq!(obs.observe("NOPE", resets[0].schedule_time), None);
+    }
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use almanac_actus::{
     evaluate_into, ContractEvent, ContractTerms, DateTime, EvalContext, RiskFactorObserver,
+    SnapshotObserver,
 };
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -42,7 +43,21 @@ fn parse_date(s: &Option<String>, what: &str) -> Result<Option<DateTime>> {
 pub(crate) fn run(args: &CashflowsArgs) -> Result<bool> {
     let as_of = parse_date(&args.as_of, "as-of")?;
     let to = parse_date(&args.to, "to")?;
-    let extra_market = args.market.as_deref().map(read_market).transpose()?;
+    // A TOML market is a snapshot (curves, indices, fixings, FX): floating resets read
+    // forwards from it. Otherwise the file holds time series in the suite's shape.
+    let is_toml = |p: &std::path::Path| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    };
+    let snapshot = match &args.market {
+        Some(p) if is_toml(p) => Some(crate::scenarios::read_market(p, None)?),
+        _ => None,
+    };
+    let snapshot_observer = snapshot.as_ref().map(SnapshotObserver::new);
+    let extra_market = match &args.market {
+        Some(p) if !is_toml(p) => Some(read_market(p)?),
+        _ => None,
+    };
     let sink: Box<dyn Write> = match &args.out {
         Some(p) => {
             Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
@@ -59,7 +74,10 @@ pub(crate) fn run(args: &CashflowsArgs) -> Result<bool> {
     if is_csv {
         let market = extra_market.unwrap_or_default();
         let opts = Options {
-            observer: &market,
+            observer: match &snapshot_observer {
+                Some(o) => o,
+                None => &market,
+            },
             as_of,
             to,
             format: args.format,
@@ -71,7 +89,10 @@ pub(crate) fn run(args: &CashflowsArgs) -> Result<bool> {
             market = m;
         }
         let opts = Options {
-            observer: &market,
+            observer: match &snapshot_observer {
+                Some(o) => o,
+                None => &market,
+            },
             as_of,
             to,
             format: args.format,

@@ -110,6 +110,25 @@ struct ScenariosArgs {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Hull–White one-factor paths instead: `MEAN_REVERSION,VOLATILITY` (decimals per year),
+    /// fitted to the currency's discount curve; written with `--paths-out`.
+    #[arg(long)]
+    hull_white: Option<String>,
+    /// Number of Hull–White paths.
+    #[arg(long, default_value_t = 1000)]
+    paths: usize,
+    /// Seed of the Hull–White paths (same seed, same paths, on any number of threads).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Horizon of the Hull–White paths in years (monthly grid).
+    #[arg(long, default_value_t = 30.0)]
+    years: f64,
+    /// Antithetic Hull–White paths (path 2j+1 mirrors path 2j).
+    #[arg(long)]
+    antithetic: bool,
+    /// CSV file for the Hull–White paths: `path,t,short_rate,discount_factor`.
+    #[arg(long)]
+    paths_out: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {

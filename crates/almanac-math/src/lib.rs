@@ -7,6 +7,7 @@
 #![deny(clippy::unwrap_used, clippy::print_stdout)]
 
 pub mod interpolation;
+pub mod random;
 pub mod root;
 
 pub use interpolation::{Interpolation, InterpolationError, Interpolator};

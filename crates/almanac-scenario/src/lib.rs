@@ -6,8 +6,10 @@
 //! * [`irrbb`]: the regulatory shock tables, shapes, floors and calibration from history.
 //! * [`standard`]: those shocks applied to a [`almanac_market::MarketSnapshot`].
 //! * [`set`]: scenario sets from TOML (user, standard and historical scenarios), hashed.
+//! * [`hull_white`]: Hull–White one-factor short-rate paths fitted to a curve.
 #![deny(clippy::unwrap_used, clippy::print_stdout)]
 
+pub mod hull_white;
 pub mod irrbb;
 pub mod set;
 pub mod standard;
