@@ -326,13 +326,18 @@ impl Lines<'_> {
     }
 
     fn period(&self, v: &Spanned<String>, field: &str) -> Result<Period, MarketError> {
-        v.get_ref().to_ascii_uppercase().parse().map_err(|_| {
-            self.err(
-                v,
-                field,
-                format!("{:?} is not a tenor (e.g. 6M, 1Y)", v.get_ref()),
-            )
-        })
+        v.get_ref()
+            .to_ascii_uppercase()
+            .parse::<Period>()
+            .ok()
+            .filter(|p| p.count > 0)
+            .ok_or_else(|| {
+                self.err(
+                    v,
+                    field,
+                    format!("{:?} is not a non-zero tenor (e.g. 6M, 1Y)", v.get_ref()),
+                )
+            })
     }
 
     fn day_count(&self, v: Option<&Spanned<String>>, field: &str) -> Result<DayCount, MarketError> {
@@ -804,6 +809,16 @@ rate = 0.0209
         let bad = TOML.replace("[[fx]]", "[[fxx]]");
         let e = read_snapshot_toml(&bad, "m.toml").unwrap_err().to_string();
         assert!(e.contains("m.toml, line"), "{e}");
+        // Found by fuzzing: a zero period would never advance the swap schedule.
+        let bad = TOML.replace(
+            r#"fixed_period = "1Y", fixed_day_count = "30E360""#,
+            r#"fixed_period = "0Y", fixed_day_count = "30E360""#,
+        );
+        let e = read_snapshot_toml(&bad, "m.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("curve[2].quote[3].fixed_period") && e.contains("non-zero"),
+            "{e}"
+        );
         let bad = TOML.replace(r#"instrument = "fra""#, r#"instrument = "cap""#);
         let e = read_snapshot_toml(&bad, "m.toml").unwrap_err().to_string();
         assert!(e.contains("curve[2].quote[2].instrument"), "{e}");

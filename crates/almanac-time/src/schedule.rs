@@ -75,7 +75,8 @@ impl SchedulePoint for crate::DateTime {
 /// Writes the schedule `S(anchor, cycle, end)` into `out` (cleared first), sorted and without
 /// duplicates. `out` is reused so that callers in hot loops do not allocate.
 ///
-/// * `cycle = None`: the schedule is `{anchor, end}` (end only with [`EndDate::Include`]).
+/// * `cycle = None` (or a zero period): the schedule is `{anchor, end}` (end only with
+///   [`EndDate::Include`]).
 /// * An anchor on or after `end` gives just the end date (or nothing).
 pub fn generate_into<T: SchedulePoint>(
     out: &mut Vec<T>,
@@ -86,6 +87,8 @@ pub fn generate_into<T: SchedulePoint>(
     end_date: EndDate,
 ) {
     out.clear();
+    // A zero period (`P0D`, allowed for settlement periods) never advances: no cycle.
+    let cycle = cycle.filter(|c| c.period.count > 0);
     let Some(cycle) = cycle else {
         if end_date == EndDate::Exclude && end == anchor {
             return;
@@ -171,6 +174,20 @@ mod tests {
 
     fn d(y: i32, m: u32, dd: u32) -> Date {
         Date::ymd(y, m, dd)
+    }
+
+    /// A zero period never advances: it is treated as no cycle instead of looping.
+    #[test]
+    fn zero_period_is_no_cycle() {
+        let c = Cycle::new(crate::Period::new(0, crate::PeriodUnit::Year), Stub::Short);
+        let s = generate(
+            d(2026, 1, 1),
+            d(2030, 1, 1),
+            Some(c),
+            EndOfMonthConvention::SameDay,
+            EndDate::Include,
+        );
+        assert_eq!(s, vec![d(2026, 1, 1), d(2030, 1, 1)]);
     }
 
     #[test]
