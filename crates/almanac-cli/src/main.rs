@@ -104,6 +104,11 @@ struct ScenariosArgs {
     /// A user scenario set (TOML) instead of the six standardised scenarios.
     #[arg(long)]
     file: Option<PathBuf>,
+    /// Derive the currency's shock sizes from a daily rate history (CSV: `date` then the
+    /// tenors 3M,6M,1Y,2Y,5Y,7Y,10Y,15Y,20Y as decimals, oldest first; SRP98 method) instead of
+    /// the calibration's table.
+    #[arg(long)]
+    history: Option<PathBuf>,
     /// As-of date for a CSV market whose pillars are dates (tenors then count from it).
     #[arg(long)]
     as_of: Option<String>,

@@ -89,12 +89,24 @@ pub(crate) fn run(args: &ScenariosArgs) -> Result<bool> {
     let (mut calibration, mut floor) = (calibration, floor);
     match &args.file {
         None => {
-            let spec = StandardSpec {
+            let mut spec = StandardSpec {
                 calibration,
                 floor,
                 mode,
                 ..StandardSpec::default()
             };
+            if let Some(h) = &args.history {
+                let sizes = irrbb::derive_shock_sizes(&read_history(h)?)
+                    .with_context(|| format!("{}: deriving shock sizes", h.display()))?;
+                eprintln!(
+                    "{ccy} shock sizes derived from {}: parallel {} bp, short {} bp, long {} bp",
+                    h.display(),
+                    sizes.parallel_bp,
+                    sizes.short_bp,
+                    sizes.long_bp
+                );
+                spec.sizes.insert(ccy.clone(), sizes);
+            }
             let sizes = spec.sizes_for(&ccy)?;
             for s in Scenario::ALL {
                 let shocked = standard::apply(&base, s, &spec)?;
@@ -281,4 +293,51 @@ fn hull_white(args: &ScenariosArgs, spec: &str, curve: &almanac_market::Curve) -
         eprintln!("paths written to {}", out.display());
     }
     Ok(true)
+}
+
+/// Reads a daily rate history: header `date,<tenor>,…`, one row per business day, oldest
+/// first, rates as decimals. Errors name the file, line and column.
+fn read_history(path: &Path) -> Result<irrbb::RateHistory> {
+    let name = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .with_context(|| format!("reading {name}"))?;
+    let header: Vec<String> = rdr
+        .headers()
+        .with_context(|| format!("{name}, line 1"))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if header.first().map(String::as_str) != Some("date") || header.len() < 2 {
+        bail!("{name}, line 1: the header must be `date` followed by tenor columns (3M,6M,1Y,…)");
+    }
+    let mut rows = Vec::new();
+    let mut last: Option<Date> = None;
+    for rec in rdr.records() {
+        let rec = rec.with_context(|| name.clone())?;
+        let line = rec.position().map_or(0, csv::Position::line);
+        let date: Date = rec
+            .get(0)
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}, line {line}, field date: {e}"))?;
+        if last.is_some_and(|l| date <= l) {
+            bail!("{name}, line {line}, field date: {date} is not after the previous row");
+        }
+        last = Some(date);
+        let mut row = Vec::with_capacity(header.len() - 1);
+        for (col, cell) in header[1..].iter().zip(rec.iter().skip(1)) {
+            let v: f64 = cell
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .ok_or_else(|| {
+                    anyhow::anyhow!("{name}, line {line}, field {col}: {cell:?} is not a number")
+                })?;
+            row.push(v);
+        }
+        rows.push(row);
+    }
+    Ok(irrbb::RateHistory::new(header[1..].to_vec(), rows))
 }

@@ -274,3 +274,52 @@ fn hull_white_paths_are_reproducible_across_thread_counts() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Shock sizes derived from a rate history: rates rising 1 bp every business day give
+/// 125-business-day changes of 125 bp in every tenor, so 125 bp for all three sizes.
+#[test]
+fn scenarios_derive_shock_sizes_from_a_history() {
+    let dir = temp_dir("hist");
+    let hist = dir.join("nok.csv");
+    let mut text = String::from("date,3M,6M,1Y,2Y,5Y,7Y,10Y,15Y,20Y\n");
+    let start = 18_000; // days since 1970
+    for i in 0..200 {
+        let d = almanac_time::Date::from_days_since_epoch(start + i);
+        let r = 0.01 + 0.0001 * f64::from(i);
+        text += &format!("{d},{}\n", vec![format!("{r:.6}"); 9].join(","));
+    }
+    std::fs::write(&hist, &text).unwrap();
+    let market = dir.join("nok.csv.market.csv");
+    std::fs::write(
+        &market,
+        "curve_id,currency,pillar,zero_rate\nN,NOK,1Y,0.02\nN,NOK,10Y,0.03\n",
+    )
+    .unwrap();
+    let json = dir.join("s.json");
+    let o = almanac()
+        .args(["scenarios", "--market"])
+        .arg(&market)
+        .args(["--currency", "NOK", "--at", "0,1", "--history"])
+        .arg(&hist)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["scenarios"]["parallel_up"][0]["shift_bp"], 125.0);
+    assert_eq!(v["scenarios"]["short_down"][0]["shift_bp"], -125.0);
+    // A malformed number names the file, line and column.
+    std::fs::write(&hist, text.replacen("0.010100", "x", 1)).unwrap();
+    let o = almanac()
+        .args(["scenarios", "--market"])
+        .arg(&market)
+        .args(["--currency", "NOK", "--history"])
+        .arg(&hist)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("nok.csv, line 3, field 3M"), "{err}");
+}

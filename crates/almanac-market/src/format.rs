@@ -251,6 +251,8 @@ struct RawCurve {
     discount_curve: Option<Spanned<String>>,
     /// `[pillar, rate]` pairs (for spreads: the spread).
     zero_rates: Option<Vec<Spanned<(String, f64)>>>,
+    /// `[pillar, discount factor]` pairs.
+    discount_factors: Option<Vec<Spanned<(String, f64)>>>,
     #[serde(default)]
     quote: Vec<RawQuote>,
 }
@@ -477,18 +479,28 @@ fn read_curve(
         file: l.file.to_string(),
         source: e,
     };
-    match (&c.zero_rates, c.quote.is_empty()) {
-        (Some(_), false) | (None, true) => Err(l.err(
+    let given = usize::from(c.zero_rates.is_some())
+        + usize::from(c.discount_factors.is_some())
+        + usize::from(!c.quote.is_empty());
+    if given != 1 {
+        return Err(l.err(
             &c.id,
             &format!("{at}.zero_rates"),
-            format!("curve {id} needs either zero_rates or quotes, not both or neither"),
-        )),
-        (Some(rows), true) => {
+            format!("curve {id} needs exactly one of zero_rates, discount_factors or quotes"),
+        ));
+    }
+    let (rows, key, is_df) = match (&c.zero_rates, &c.discount_factors) {
+        (Some(r), _) => (Some(r), "zero_rates", false),
+        (_, Some(r)) => (Some(r), "discount_factors", true),
+        _ => (None, "quote", false),
+    };
+    match rows {
+        Some(rows) => {
             let mut times = Vec::with_capacity(rows.len());
             let mut zeros = Vec::with_capacity(rows.len());
             for row in rows {
                 let (p, r) = row.get_ref();
-                let field = format!("{at}.zero_rates");
+                let field = format!("{at}.{key}");
                 let pillar = Pillar::parse(p).map_err(|e| l.err(row, &field, e))?;
                 let t = pillar
                     .time(Some(as_of), &day_count)
@@ -509,16 +521,24 @@ fn read_curve(
                         ));
                     }
                 }
-                if !r.is_finite() || r.abs() > 1.0 {
-                    return Err(l.err(row, &field, format!("{r} is not a decimal rate")));
-                }
+                let zero = if is_df {
+                    if !(r.is_finite() && *r > 0.0 && *r < 10.0) {
+                        return Err(l.err(row, &field, format!("{r} is not a discount factor")));
+                    }
+                    -r.ln() / t
+                } else {
+                    if !r.is_finite() || r.abs() > 1.0 {
+                        return Err(l.err(row, &field, format!("{r} is not a decimal rate")));
+                    }
+                    compounding.to_continuous(*r, t)
+                };
                 times.push(t);
-                zeros.push(compounding.to_continuous(*r, t));
+                zeros.push(zero);
             }
             Curve::from_zero_rates(id, &ccy, as_of, day_count, method, times, zeros)
                 .map_err(curve_err)
         }
-        (None, false) => {
+        None => {
             let discount = match &c.discount_curve {
                 None => None,
                 Some(d) => Some(snap.curve(d.get_ref()).map_err(|e| {
@@ -846,5 +866,34 @@ mod examples {
         )
         .unwrap();
         assert_eq!(curves.len(), 4);
+    }
+}
+
+#[cfg(test)]
+mod discount_factors {
+    use super::*;
+
+    /// A curve given by discount factors reproduces them exactly at its pillars.
+    #[test]
+    fn discount_factor_input_round_trips() {
+        let text = r#"
+as_of = "2025-12-31"
+[[curve]]
+id = "EUR-DF"
+currency = "EUR"
+discount_factors = [["1Y", 0.98], ["2030-12-31", 0.9]]
+"#;
+        let m = read_snapshot_toml(text, "df.toml").unwrap();
+        let c = m.curve("EUR-DF").unwrap();
+        assert!((c.discount(1.0) - 0.98).abs() < 1e-15);
+        assert!((c.discount_at(Date::ymd(2030, 12, 31)) - 0.9).abs() < 1e-15);
+        let bad = text.replace("0.98", "-0.98");
+        let e = read_snapshot_toml(&bad, "df.toml").unwrap_err().to_string();
+        assert!(e.contains("line 6, field curve[1].discount_factors"), "{e}");
+        let both = text.replace(
+            "discount_factors",
+            "zero_rates = [[\"1Y\", 0.01]]\ndiscount_factors",
+        );
+        assert!(read_snapshot_toml(&both, "df.toml").is_err());
     }
 }
