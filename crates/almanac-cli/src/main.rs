@@ -131,7 +131,8 @@ struct ScenariosArgs {
     /// Antithetic Hull–White paths (path 2j+1 mirrors path 2j).
     #[arg(long)]
     antithetic: bool,
-    /// CSV file for the Hull–White paths: `path,t,short_rate,discount_factor`.
+    /// File for the Hull–White paths, rows `path,t,short_rate,discount_factor`: Parquet when
+    /// the name ends in `.parquet`, else CSV.
     #[arg(long)]
     paths_out: Option<PathBuf>,
 }

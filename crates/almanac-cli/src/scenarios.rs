@@ -213,11 +213,10 @@ pub(crate) fn run(args: &ScenariosArgs) -> Result<bool> {
     Ok(true)
 }
 
-/// Hull–White paths on the currency's discount curve, written as CSV; prints how well the
+/// Hull–White paths on the currency's discount curve, written as CSV or Parquet; prints how well the
 /// Monte-Carlo mean discount factors reprice the curve.
 fn hull_white(args: &ScenariosArgs, spec: &str, curve: &almanac_market::Curve) -> Result<bool> {
     use almanac_scenario::hull_white::{monthly_grid, simulate, HullWhiteParams, PathSpec};
-    use std::io::Write as _;
     let parts: Vec<f64> = spec
         .split(',')
         .map(|v| v.trim().parse::<f64>())
@@ -272,24 +271,7 @@ fn hull_white(args: &ScenariosArgs, spec: &str, curve: &almanac_market::Curve) -
         }
     }
     if let Some(out) = &args.paths_out {
-        let f =
-            std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
-        let mut w = std::io::BufWriter::new(f);
-        writeln!(w, "path,t,short_rate,discount_factor")?;
-        let mut fbuf = ryu::Buffer::new();
-        for p in 0..paths.path_count() {
-            for ((t, r), d) in paths
-                .grid()
-                .iter()
-                .zip(paths.short_rates(p))
-                .zip(paths.discounts(p))
-            {
-                write!(w, "{p},{},", fbuf.format(*t))?;
-                write!(w, "{},", fbuf.format(*r))?;
-                writeln!(w, "{}", fbuf.format(*d))?;
-            }
-        }
-        w.flush()?;
+        write_paths(&paths, out)?;
         eprintln!("paths written to {}", out.display());
     }
     Ok(true)
@@ -340,4 +322,89 @@ fn read_history(path: &Path) -> Result<irrbb::RateHistory> {
         rows.push(row);
     }
     Ok(irrbb::RateHistory::new(header[1..].to_vec(), rows))
+}
+
+/// Writes Hull–White paths as rows `path, t, short_rate, discount_factor`: Parquet (Snappy)
+/// when the file name ends in `.parquet`, else CSV.
+fn write_paths(paths: &almanac_scenario::hull_white::Paths, out: &Path) -> Result<()> {
+    use std::io::Write as _;
+    let f = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    if out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        return write_paths_parquet(paths, f).with_context(|| format!("writing {}", out.display()));
+    }
+    let mut w = std::io::BufWriter::new(f);
+    writeln!(w, "path,t,short_rate,discount_factor")?;
+    let mut fbuf = ryu::Buffer::new();
+    for p in 0..paths.path_count() {
+        for ((t, r), d) in paths
+            .grid()
+            .iter()
+            .zip(paths.short_rates(p))
+            .zip(paths.discounts(p))
+        {
+            write!(w, "{p},{},", fbuf.format(*t))?;
+            write!(w, "{},", fbuf.format(*r))?;
+            writeln!(w, "{}", fbuf.format(*d))?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn write_paths_parquet(
+    paths: &almanac_scenario::hull_white::Paths,
+    f: std::fs::File,
+) -> Result<()> {
+    use parquet::basic::Compression;
+    use parquet::data_type::{DoubleType, Int64Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+    use std::sync::Arc;
+    let schema = Arc::new(parse_message_type(
+        "message hull_white_paths { REQUIRED INT64 path; REQUIRED DOUBLE t; \
+         REQUIRED DOUBLE short_rate; REQUIRED DOUBLE discount_factor; }",
+    )?);
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build(),
+    );
+    let mut writer = SerializedFileWriter::new(f, schema, props)?;
+    // One row group per block of paths keeps memory bounded for large exports.
+    const PATHS_PER_GROUP: usize = 1024;
+    let steps = paths.grid().len();
+    let mut start = 0;
+    while start < paths.path_count() {
+        let end = (start + PATHS_PER_GROUP).min(paths.path_count());
+        let n = (end - start) * steps;
+        let mut ids = Vec::with_capacity(n);
+        let (mut ts, mut rs, mut ds) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for p in start..end {
+            ids.extend(std::iter::repeat_n(p as i64, steps));
+            ts.extend_from_slice(paths.grid());
+            rs.extend_from_slice(paths.short_rates(p));
+            ds.extend_from_slice(paths.discounts(p));
+        }
+        let mut group = writer.next_row_group()?;
+        let mut col = group.next_column()?.context("parquet column path")?;
+        col.typed::<Int64Type>().write_batch(&ids, None, None)?;
+        col.close()?;
+        for values in [&ts, &rs, &ds] {
+            let mut col = group.next_column()?.context("parquet column")?;
+            col.typed::<DoubleType>().write_batch(values, None, None)?;
+            col.close()?;
+        }
+        group.close()?;
+        start = end;
+    }
+    writer.close()?;
+    Ok(())
 }

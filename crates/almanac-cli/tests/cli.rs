@@ -323,3 +323,59 @@ fn scenarios_derive_shock_sizes_from_a_history() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("nok.csv, line 3, field 3M"), "{err}");
 }
+
+/// The Parquet export holds the same rows as the CSV export.
+#[test]
+fn hull_white_paths_export_to_parquet() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::RowAccessor;
+    let dir = temp_dir("hwpq");
+    let run = |out: &std::path::Path| {
+        let o = almanac()
+            .args(["scenarios", "--market"])
+            .arg(example("market/zero-curves.csv"))
+            .args([
+                "--currency",
+                "USD",
+                "--hull-white",
+                "0.04,0.009",
+                "--paths",
+                "10",
+            ])
+            .args(["--years", "1", "--paths-out"])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (csv, pq) = (dir.join("p.csv"), dir.join("p.parquet"));
+    run(&csv);
+    run(&pq);
+    let reader = SerializedFileReader::new(std::fs::File::open(&pq).unwrap()).unwrap();
+    let rows: Vec<String> = reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|r| {
+            let r = r.unwrap();
+            format!(
+                "{},{:?},{:?},{:?}",
+                r.get_long(0).unwrap(),
+                r.get_double(1).unwrap(),
+                r.get_double(2).unwrap(),
+                r.get_double(3).unwrap()
+            )
+        })
+        .collect();
+    let csv_rows: Vec<String> = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let v: Vec<&str> = l.split(',').collect();
+            let f = |s: &str| format!("{:?}", s.parse::<f64>().unwrap());
+            format!("{},{},{},{}", v[0], f(v[1]), f(v[2]), f(v[3]))
+        })
+        .collect();
+    assert_eq!(rows.len(), 10 * 12);
+    assert_eq!(rows, csv_rows);
+}
