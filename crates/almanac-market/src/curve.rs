@@ -504,26 +504,56 @@ impl MonotoneConvex {
     }
 }
 
-/// `∫₀ˣ g(s) ds` for the Hagan–West correction with end values `g0 = g(0)`, `g1 = g(1)`.
-fn g_integral(g0: f64, g1: f64, x: f64) -> f64 {
-    const TINY: f64 = 1e-14;
-    let cube = |v: f64| v * v * v;
+/// Below this, a forward correction counts as zero.
+const TINY: f64 = 1e-14;
+
+/// The Hagan–West sector of a correction with end values `g0`, `g1`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sector {
+    /// No correction.
+    Zero,
+    /// The paper's sector (i).
+    One,
+    /// Sector (ii).
+    Two,
+    /// Sector (iii).
+    Three,
+    /// Sector (iv).
+    Four,
+}
+
+fn sector(g0: f64, g1: f64) -> Sector {
     if g0.abs() < TINY && g1.abs() < TINY {
-        return 0.0;
+        return Sector::Zero;
     }
     // One end exactly on the discrete forward: the sector (iv) limit would jump at that end
     // (η = 0 or 1), so take the sector (i) quadratic, which is continuous there.
-    let sector_i = g0.abs() < TINY
+    if g0.abs() < TINY
         || g1.abs() < TINY
         || (g0 < 0.0 && -0.5 * g0 <= g1 && g1 <= -2.0 * g0)
-        || (g0 > 0.0 && -0.5 * g0 >= g1 && g1 >= -2.0 * g0);
-    let sector_ii = (g0 < 0.0 && g1 > -2.0 * g0) || (g0 > 0.0 && g1 < -2.0 * g0);
-    let sector_iii =
-        (g0 > 0.0 && 0.0 > g1 && g1 > -0.5 * g0) || (g0 < 0.0 && 0.0 < g1 && g1 < -0.5 * g0);
-    if sector_i {
+        || (g0 > 0.0 && -0.5 * g0 >= g1 && g1 >= -2.0 * g0)
+    {
+        Sector::One
+    } else if (g0 < 0.0 && g1 > -2.0 * g0) || (g0 > 0.0 && g1 < -2.0 * g0) {
+        Sector::Two
+    } else if (g0 > 0.0 && 0.0 > g1 && g1 > -0.5 * g0) || (g0 < 0.0 && 0.0 < g1 && g1 < -0.5 * g0) {
+        Sector::Three
+    } else {
+        Sector::Four
+    }
+}
+
+/// `∫₀ˣ g(s) ds` for the Hagan–West correction with end values `g0 = g(0)`, `g1 = g(1)`.
+fn g_integral(g0: f64, g1: f64, x: f64) -> f64 {
+    let cube = |v: f64| v * v * v;
+    let sec = sector(g0, g1);
+    if sec == Sector::Zero {
+        return 0.0;
+    }
+    if sec == Sector::One {
         // g = g0(1 − 4x + 3x²) + g1(−2x + 3x²)
         g0 * (x - 2.0 * x * x + cube(x)) + g1 * (-x * x + cube(x))
-    } else if sector_ii {
+    } else if sec == Sector::Two {
         // g = g0 on [0, η], then rises quadratically to g1.
         let eta = (g1 + 2.0 * g0) / (g1 - g0);
         if x <= eta || 1.0 - eta < TINY {
@@ -531,7 +561,7 @@ fn g_integral(g0: f64, g1: f64, x: f64) -> f64 {
         } else {
             g0 * x + (g1 - g0) * cube(x - eta) / (3.0 * (1.0 - eta) * (1.0 - eta))
         }
-    } else if sector_iii {
+    } else if sec == Sector::Three {
         // g falls quadratically from g0 to g1 on [0, η], then g1.
         let eta = 3.0 * g1 / (g1 - g0);
         if eta < TINY {
@@ -562,28 +592,21 @@ fn g_integral(g0: f64, g1: f64, x: f64) -> f64 {
 /// `g(x)` itself (the forward correction), for checks; the same sectors as [`g_integral`].
 #[cfg(test)]
 fn g_value(g0: f64, g1: f64, x: f64) -> f64 {
-    const TINY: f64 = 1e-14;
-    if g0.abs() < TINY && g1.abs() < TINY {
+    let sec = sector(g0, g1);
+    if sec == Sector::Zero {
         return 0.0;
     }
-    let sector_i = g0.abs() < TINY
-        || g1.abs() < TINY
-        || (g0 < 0.0 && -0.5 * g0 <= g1 && g1 <= -2.0 * g0)
-        || (g0 > 0.0 && -0.5 * g0 >= g1 && g1 >= -2.0 * g0);
-    let sector_ii = (g0 < 0.0 && g1 > -2.0 * g0) || (g0 > 0.0 && g1 < -2.0 * g0);
-    let sector_iii =
-        (g0 > 0.0 && 0.0 > g1 && g1 > -0.5 * g0) || (g0 < 0.0 && 0.0 < g1 && g1 < -0.5 * g0);
     let sq = |v: f64| v * v;
-    if sector_i {
+    if sec == Sector::One {
         g0 * (1.0 - 4.0 * x + 3.0 * x * x) + g1 * (-2.0 * x + 3.0 * x * x)
-    } else if sector_ii {
+    } else if sec == Sector::Two {
         let eta = (g1 + 2.0 * g0) / (g1 - g0);
         if x <= eta {
             g0
         } else {
             g0 + (g1 - g0) * sq((x - eta) / (1.0 - eta))
         }
-    } else if sector_iii {
+    } else if sec == Sector::Three {
         let eta = 3.0 * g1 / (g1 - g0);
         if x < eta {
             g1 + (g0 - g1) * sq((eta - x) / eta)

@@ -74,6 +74,23 @@ impl Pillar {
     }
 }
 
+/// The 1-based line of byte `offset` in `text` (for messages about TOML values).
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// A tenor (`3M`, `10Y`) in nominal years: n days = n/365, n weeks = 7n/365, n months = n/12.
+pub fn tenor_years(s: &str) -> Option<f64> {
+    match Pillar::parse(s).ok()? {
+        p @ Pillar::Tenor(_) => p.time(None, &DayCount::Act365Fixed).ok(),
+        Pillar::Date(_) => None,
+    }
+}
+
 /// The as-of date used for curves read without one (tenor pillars counted nominally): the
 /// curves' date-based look-ups are then meaningless, only their time-based ones.
 pub const UNDATED: Date = Date::ymd(1970, 1, 1);
@@ -305,11 +322,7 @@ struct Lines<'a> {
 
 impl Lines<'_> {
     fn line(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .bytes()
-            .filter(|&b| b == b'\n')
-            .count()
-            + 1
+        line_of(self.text, offset)
     }
 
     fn err<T>(&self, v: &Spanned<T>, field: &str, reason: impl Into<String>) -> MarketError {

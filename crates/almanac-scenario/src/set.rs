@@ -16,9 +16,9 @@
 
 use std::collections::BTreeMap;
 
+use almanac_market::format::tenor_years;
 use almanac_market::{Curve, CurveError, MarketSnapshot};
 use almanac_math::{Interpolation, Interpolator};
-use almanac_time::{Period, PeriodUnit};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
@@ -390,11 +390,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn line(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .bytes()
-            .filter(|&b| b == b'\n')
-            .count()
-            + 1
+        almanac_market::format::line_of(self.text, offset)
     }
 
     fn err<T>(&self, v: &Spanned<T>, field: &str, reason: impl Into<String>) -> SetError {
@@ -415,20 +411,6 @@ impl Ctx<'_> {
             )
         })
     }
-}
-
-/// A tenor in nominal years: n days = n/365, weeks = 7n/365, months = n/12.
-fn tenor_years(s: &str) -> Option<f64> {
-    let p: Period = s.trim().to_ascii_uppercase().parse().ok()?;
-    let n = f64::from(p.count);
-    Some(match p.unit {
-        PeriodUnit::Day => n / 365.0,
-        PeriodUnit::Week => 7.0 * n / 365.0,
-        PeriodUnit::Month => n / 12.0,
-        PeriodUnit::Quarter => n / 4.0,
-        PeriodUnit::HalfYear => n / 2.0,
-        PeriodUnit::Year => n,
-    })
 }
 
 /// Reads a scenario set from TOML; errors name the file, line and field.
