@@ -1,0 +1,402 @@
+//! One balance sheet: positions held once, as of a date, each with its ACTUS contract terms
+//! (for cash flows) and the ALM attributes every function needs (for classification in
+//! IRRBB, liquidity, FTP and reporting). Field-by-field documentation with units and codes:
+//! `docs/data-model.md`.
+//!
+//! Conventions: amounts are in the position's currency, in units (not cents); rates are
+//! decimals; the direction of a contract comes from its ACTUS `contractRole` (RPA asset, RPL
+//! liability); non-contract items (fixed assets, provisions, equity) carry an explicit side.
+#![deny(clippy::unwrap_used, clippy::print_stdout)]
+
+use std::collections::BTreeMap;
+
+use almanac_actus::{ContractRole, ContractTerms, ContractType, RawTerms};
+use almanac_time::Date;
+use serde::{Deserialize, Serialize};
+
+/// Where an item sits on the balance sheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// An asset.
+    Asset,
+    /// A liability.
+    Liability,
+    /// Equity (own funds).
+    Equity,
+    /// Off balance sheet: derivatives' notionals, undrawn commitments, guarantees.
+    OffBalance,
+}
+
+/// Regulatory book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Book {
+    /// The banking book (IRRBB scope).
+    #[default]
+    Banking,
+    /// The trading book.
+    Trading,
+}
+
+/// IFRS 9 accounting classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Accounting {
+    /// Amortised cost.
+    AmortisedCost,
+    /// Fair value through other comprehensive income.
+    Fvoci,
+    /// Fair value through profit or loss.
+    Fvpl,
+}
+
+/// Counterparty type, as the LCR and NSFR classify counterparties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CounterpartyType {
+    /// Natural persons.
+    Retail,
+    /// Small and medium-sized enterprises.
+    Sme,
+    /// Non-financial corporates.
+    NonFinancialCorporate,
+    /// Sovereigns, central banks and public-sector entities.
+    SovereignCentralBankPse,
+    /// Credit institutions.
+    CreditInstitution,
+    /// Other financial customers.
+    OtherFinancial,
+}
+
+/// HQLA level of a security (LCR Delegated Regulation Arts 10–12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HqlaLevel {
+    /// Level 1.
+    L1,
+    /// Level 2A.
+    L2a,
+    /// Level 2B.
+    L2b,
+    /// Not HQLA.
+    None,
+}
+
+/// Deposit attributes that drive LCR outflow and NSFR ASF factors.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepositAttributes {
+    /// Covered by a deposit guarantee scheme.
+    #[serde(default)]
+    pub insured: bool,
+    /// The covered amount, when only part is insured (units).
+    pub insured_amount: Option<f64>,
+    /// Established relationship making withdrawal unlikely (LCR Art 24(2)).
+    #[serde(default)]
+    pub stable_relationship: bool,
+    /// Held in a transactional account, e.g. salaries paid in (LCR Art 24(3)).
+    #[serde(default)]
+    pub transactional: bool,
+    /// Operational deposit (clearing, custody, cash management; LCR Art 27).
+    #[serde(default)]
+    pub operational: bool,
+}
+
+/// Encumbrance of an asset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Encumbrance {
+    /// Encumbered amount (units).
+    pub amount: f64,
+    /// To whom or what (e.g. `covered_bond`, `repo`, `central_bank`).
+    pub to: String,
+    /// Until when, if known.
+    pub until: Option<Date>,
+}
+
+/// The ALM attributes of a position.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attributes {
+    /// Legal entity holding the position.
+    #[serde(default)]
+    pub legal_entity: String,
+    /// Business line (for FTP margin split and reporting).
+    pub business_line: Option<String>,
+    /// Product code of the bank.
+    pub product: Option<String>,
+    /// Regulatory book.
+    #[serde(default)]
+    pub book: Book,
+    /// Accounting classification.
+    pub accounting: Option<Accounting>,
+    /// Counterparty identifier.
+    pub counterparty_id: Option<String>,
+    /// Counterparty type.
+    pub counterparty_type: Option<CounterpartyType>,
+    /// Deposit attributes (deposits only).
+    pub deposit: Option<DepositAttributes>,
+    /// HQLA level (securities held).
+    pub hqla_level: Option<HqlaLevel>,
+    /// Asset class of a security (e.g. `sovereign`, `covered_bond`, `corporate_bond`).
+    pub asset_class: Option<String>,
+    /// Encumbrance.
+    pub encumbrance: Option<Encumbrance>,
+    /// Identifiers of collateral positions securing this one.
+    #[serde(default)]
+    pub collateral: Vec<String>,
+    /// Behavioural model references by kind (e.g. `prepayment = "cpr_mortgages"`).
+    #[serde(default)]
+    pub behaviour: BTreeMap<String, String>,
+    /// Free user dimensions for reporting hierarchies (e.g. `region = "north"`).
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, String>,
+}
+
+/// A balance-sheet item without contractual cash flows: fixed assets, provisions, equity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NonInterestItem {
+    /// Identifier.
+    pub id: String,
+    /// Asset, liability or equity.
+    pub side: Side,
+    /// Carrying amount (units, positive).
+    pub amount: f64,
+    /// ISO 4217 currency.
+    pub currency: String,
+}
+
+/// What a position is: a contract with ACTUS terms, or a non-interest item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Instrument {
+    /// A financial contract.
+    Contract(Box<ContractTerms>),
+    /// A non-interest item.
+    NonInterest(NonInterestItem),
+}
+
+/// One position of the balance sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Position {
+    /// Source row (1-based data row of the input tape) for traceability.
+    pub row: u64,
+    /// The instrument.
+    pub instrument: Instrument,
+    /// ALM attributes.
+    pub attributes: Attributes,
+}
+
+/// Serialised form of a position (what the store keeps).
+#[derive(Serialize, Deserialize)]
+struct StoredForm {
+    row: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    terms: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    non_interest: Option<NonInterestItem>,
+    attributes: Attributes,
+}
+
+/// A position that cannot be read back.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("position: {0}")]
+pub struct PositionError(pub String);
+
+impl Position {
+    /// The position's identifier (`contractID` or the item id).
+    pub fn id(&self) -> &str {
+        match &self.instrument {
+            Instrument::Contract(t) => t.id(),
+            Instrument::NonInterest(n) => &n.id,
+        }
+    }
+
+    /// The currency.
+    pub fn currency(&self) -> &str {
+        match &self.instrument {
+            Instrument::Contract(t) => t.currency.as_deref().unwrap_or(""),
+            Instrument::NonInterest(n) => &n.currency,
+        }
+    }
+
+    /// Side of the balance sheet: from the item, or from the contract's type and role
+    /// (derivatives, forward-starting contracts and guarantees are off balance).
+    pub fn side(&self, as_of: Date) -> Side {
+        match &self.instrument {
+            Instrument::NonInterest(n) => n.side,
+            Instrument::Contract(t) => {
+                use ContractType::*;
+                let ty = t.contract_type;
+                if matches!(
+                    ty,
+                    Some(Swppv | Swaps | Capfl | Fxout | Optns | Futur | Ceg | Cec | Bcs)
+                ) {
+                    return Side::OffBalance;
+                }
+                if t.initial_exchange_date.is_some_and(|d| d.date() > as_of) {
+                    return Side::OffBalance;
+                }
+                match t.contract_role.map(ContractRole::sign) {
+                    Some(s) if s < 0.0 => Side::Liability,
+                    _ => Side::Asset,
+                }
+            }
+        }
+    }
+
+    /// Carrying amount on the as-of date (units, positive): the notional (plus accrued
+    /// interest given in the terms) of on-balance contracts, the amount of non-interest items,
+    /// 0 off balance.
+    pub fn balance(&self, as_of: Date) -> f64 {
+        if self.side(as_of) == Side::OffBalance {
+            return 0.0;
+        }
+        match &self.instrument {
+            Instrument::NonInterest(n) => n.amount,
+            Instrument::Contract(t) => {
+                t.notional_principal.unwrap_or(0.0) + t.accrued_interest.unwrap_or(0.0)
+            }
+        }
+    }
+
+    /// JSON for the store.
+    pub fn to_json(&self) -> String {
+        let (terms, non_interest) = match &self.instrument {
+            Instrument::Contract(t) => (serde_json::to_value(t).ok(), None),
+            Instrument::NonInterest(n) => (None, Some(n.clone())),
+        };
+        serde_json::to_string(&StoredForm {
+            row: self.row,
+            terms,
+            non_interest,
+            attributes: self.attributes.clone(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// Reads a position from its stored JSON (contract terms re-validated).
+    pub fn from_json(json: &str) -> Result<Position, PositionError> {
+        let f: StoredForm = serde_json::from_str(json).map_err(|e| PositionError(e.to_string()))?;
+        let instrument = match (f.terms, f.non_interest) {
+            (Some(serde_json::Value::Object(map)), None) => {
+                let raw: RawTerms = map;
+                Instrument::Contract(Box::new(
+                    ContractTerms::from_raw(&raw, "").map_err(|e| PositionError(e.to_string()))?,
+                ))
+            }
+            (None, Some(n)) => Instrument::NonInterest(n),
+            _ => {
+                return Err(PositionError(
+                    "neither contract terms nor a non-interest item".into(),
+                ))
+            }
+        };
+        Ok(Position {
+            row: f.row,
+            instrument,
+            attributes: f.attributes,
+        })
+    }
+}
+
+/// Totals of one currency: what the balance sheet holds on each side.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Totals {
+    /// Sum of assets (units).
+    pub assets: f64,
+    /// Sum of liabilities (units).
+    pub liabilities: f64,
+    /// Sum of equity (units).
+    pub equity: f64,
+    /// Number of off-balance positions.
+    pub off_balance: usize,
+}
+
+impl Totals {
+    /// Assets − liabilities − equity: zero for a balanced sheet.
+    pub fn imbalance(&self) -> f64 {
+        self.assets - self.liabilities - self.equity
+    }
+}
+
+/// Totals per currency of a set of positions as of a date.
+pub fn totals(positions: &[Position], as_of: Date) -> BTreeMap<String, Totals> {
+    let mut out: BTreeMap<String, Totals> = BTreeMap::new();
+    for p in positions {
+        let t = out.entry(p.currency().to_string()).or_default();
+        let b = p.balance(as_of);
+        match p.side(as_of) {
+            Side::Asset => t.assets += b,
+            Side::Liability => t.liabilities += b,
+            Side::Equity => t.equity += b,
+            Side::OffBalance => t.off_balance += 1,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contract(json: &str) -> Position {
+        Position {
+            row: 1,
+            instrument: Instrument::Contract(Box::new(serde_json::from_str(json).unwrap())),
+            attributes: Attributes {
+                legal_entity: "BANK".into(),
+                counterparty_type: Some(CounterpartyType::Retail),
+                deposit: Some(DepositAttributes {
+                    insured: true,
+                    ..DepositAttributes::default()
+                }),
+                ..Attributes::default()
+            },
+        }
+    }
+
+    #[test]
+    fn sides_balances_and_round_trip() {
+        let as_of = Date::ymd(2025, 12, 31);
+        let loan = contract(
+            r#"{"contractType":"PAM","contractID":"L1","contractRole":"RPA","currency":"EUR",
+            "statusDate":"2025-12-31","initialExchangeDate":"2025-01-01","maturityDate":"2030-01-01",
+            "notionalPrincipal":1000,"nominalInterestRate":0.03}"#,
+        );
+        let dep = contract(
+            r#"{"contractType":"PAM","contractID":"D1","contractRole":"RPL","currency":"EUR",
+            "statusDate":"2025-12-31","initialExchangeDate":"2025-01-01","maturityDate":"2026-01-01",
+            "notionalPrincipal":700,"nominalInterestRate":0.01}"#,
+        );
+        let swap = contract(
+            r#"{"contractType":"SWPPV","contractID":"S1","contractRole":"PF","currency":"EUR",
+            "statusDate":"2025-12-31","initialExchangeDate":"2025-01-01","maturityDate":"2030-01-01",
+            "notionalPrincipal":500,"nominalInterestRate":0.02,"nominalInterestRate2":0.01}"#,
+        );
+        let equity = Position {
+            row: 4,
+            instrument: Instrument::NonInterest(NonInterestItem {
+                id: "EQ".into(),
+                side: Side::Equity,
+                amount: 300.0,
+                currency: "EUR".into(),
+            }),
+            attributes: Attributes::default(),
+        };
+        assert_eq!(loan.side(as_of), Side::Asset);
+        assert_eq!(dep.side(as_of), Side::Liability);
+        assert_eq!(swap.side(as_of), Side::OffBalance);
+        let all = vec![loan.clone(), dep, swap, equity.clone()];
+        let t = totals(&all, as_of)["EUR"];
+        assert_eq!(
+            (t.assets, t.liabilities, t.equity, t.off_balance),
+            (1000.0, 700.0, 300.0, 1)
+        );
+        assert_eq!(t.imbalance(), 0.0);
+        for p in [loan, equity] {
+            assert_eq!(Position::from_json(&p.to_json()).unwrap(), p);
+        }
+    }
+}
