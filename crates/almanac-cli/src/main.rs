@@ -5,9 +5,11 @@
 
 mod cashflows;
 mod conformance;
+mod diff;
 mod input;
 mod sample_bank;
 mod scenarios;
+mod store_cmds;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +36,51 @@ enum Command {
     /// Interest-rate scenarios on a currency's curve: the six standardised IRRBB shocks, or a
     /// user scenario set (`--file`).
     Scenarios(ScenariosArgs),
+    /// Imports a tape into the store as a balance-sheet snapshot (rows with problems are
+    /// reported and kept as rejects; `--strict` imports nothing when any row fails).
+    Import {
+        /// The tape (CSV).
+        tape: PathBuf,
+        /// Mapping file (TOML); without it the tape's header must name the model's fields.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// As-of date of the snapshot (default: 2025-12-31, the sample bank's date).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Reject the whole import on any problem.
+        #[arg(long)]
+        strict: bool,
+        /// Write the validation report (CSV, or JSON when the name ends in .json).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Balance-sheet snapshots in the store.
+    Snapshots {
+        #[command(subcommand)]
+        command: SnapshotsCommand,
+    },
+    /// Versioned assumption sets.
+    Assumptions {
+        #[command(subcommand)]
+        command: AssumptionsCommand,
+    },
+    /// Runs a job on a stored snapshot and records it.
+    Run {
+        #[command(subcommand)]
+        command: RunCommand,
+    },
+    /// Recorded runs.
+    Runs {
+        #[command(subcommand)]
+        command: RunsCommand,
+    },
+    /// The append-only audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Writes a synthetic mid-sized bank: tape (CSV), mapping, market snapshot, assumptions.
     SampleBank {
         /// Approximate number of contracts.
@@ -62,6 +109,105 @@ enum ActusCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+}
+
+/// Options every store command takes.
+#[derive(clap::Args)]
+struct Common {
+    /// The store file.
+    #[arg(long, default_value = "almanac.db")]
+    db: PathBuf,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum SnapshotsCommand {
+    /// Lists the snapshots.
+    List(Common),
+}
+
+#[derive(Subcommand)]
+enum AssumptionsCommand {
+    /// Stores a version of an assumption set (TOML; its `name` key names the set).
+    Put {
+        /// The file.
+        file: PathBuf,
+        /// The version it replaces.
+        #[arg(long)]
+        parent: Option<String>,
+        /// Who made the change.
+        #[arg(long, default_value = "almanac")]
+        author: String,
+        /// Why.
+        #[arg(long, default_value = "initial version")]
+        reason: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Lists the versions.
+    List(Common),
+    /// Shows one version with its history.
+    Show {
+        /// Document id.
+        id: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// What changed from A to B.
+    Diff {
+        /// Earlier version.
+        a: String,
+        /// Later version.
+        b: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum RunCommand {
+    /// Cash flows of every contract of a snapshot; results stored with a manifest.
+    Cashflows {
+        /// Snapshot id, or `latest`.
+        #[arg(long)]
+        snapshot: String,
+        /// Market snapshot (TOML) for floating resets; stored with the run.
+        #[arg(long)]
+        market: Option<PathBuf>,
+        /// Horizon in years from the as-of date (open-ended contracts run to it).
+        #[arg(long, default_value_t = 30)]
+        horizon_years: u32,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum RunsCommand {
+    /// Lists the runs.
+    List(Common),
+    /// Shows a run's manifest.
+    Show {
+        /// Run id.
+        id: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Recomputes a run and checks the results are bit-identical.
+    Replay {
+        /// Run id.
+        id: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks the hash chain and every object against it.
+    Verify(Common),
 }
 
 /// Output format of `almanac cashflows`.
@@ -191,6 +337,73 @@ fn main() -> ExitCode {
         } => conformance::run(&tests, json.as_deref()),
         Command::Cashflows(args) => cashflows::run(&args),
         Command::Scenarios(args) => scenarios::run(&args),
+        Command::Import {
+            tape,
+            mapping,
+            as_of,
+            strict,
+            report,
+            common,
+        } => store_cmds::import(
+            &tape,
+            mapping.as_deref(),
+            as_of.as_deref(),
+            strict,
+            &common.db,
+            common.json,
+            report.as_deref(),
+        ),
+        Command::Snapshots {
+            command: SnapshotsCommand::List(c),
+        } => store_cmds::snapshots(&c.db, c.json),
+        Command::Assumptions { command } => match command {
+            AssumptionsCommand::Put {
+                file,
+                parent,
+                author,
+                reason,
+                common,
+            } => store_cmds::assumptions_put(
+                &file,
+                parent.as_deref(),
+                &author,
+                &reason,
+                &common.db,
+                common.json,
+            ),
+            AssumptionsCommand::List(c) => store_cmds::assumptions_list(&c.db, c.json),
+            AssumptionsCommand::Show { id, common } => {
+                store_cmds::assumptions_show(&id, &common.db, common.json)
+            }
+            AssumptionsCommand::Diff { a, b, common } => {
+                store_cmds::assumptions_diff(&a, &b, &common.db, common.json)
+            }
+        },
+        Command::Run {
+            command:
+                RunCommand::Cashflows {
+                    snapshot,
+                    market,
+                    horizon_years,
+                    common,
+                },
+        } => store_cmds::run_cashflows(
+            &snapshot,
+            market.as_deref(),
+            horizon_years,
+            &common.db,
+            common.json,
+        ),
+        Command::Runs { command } => match command {
+            RunsCommand::List(c) => store_cmds::runs_list(&c.db, c.json),
+            RunsCommand::Show { id, common } => store_cmds::runs_show(&id, &common.db, common.json),
+            RunsCommand::Replay { id, common } => {
+                store_cmds::runs_replay(&id, &common.db, common.json)
+            }
+        },
+        Command::Audit {
+            command: AuditCommand::Verify(c),
+        } => store_cmds::audit_verify(&c.db, c.json),
         Command::SampleBank {
             contracts,
             seed,

@@ -52,7 +52,7 @@ const PRODUCTS: &[(&str, f64, char, f64)] = &[
 
 const HEADER: &str = "deal_id,product,side,balance,rate_pct,spread_bp,start,end,pay_freq,\
 amort_freq,reset_freq,index,segment,insured,stable,transactional,operational,hqla,asset_class,\
-business_line,region,encumbered_to,float_rate_pct";
+business_line,region,encumbered_to,float_rate_pct,encumbered_amount";
 
 /// Writes the sample bank with about `n` contracts into `dir`.
 pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
@@ -75,8 +75,14 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
             let balance = ((avg * (0.3 + 1.4 * u)) * 100.0).round() / 100.0;
             let region = regions[(rng.next_u64() % 4) as usize];
             let mut row = product_row(code, k, balance, &mut rng, region);
-            // The floating leg's current rate, for swaps only.
+            // The floating leg's current rate, for swaps only; the encumbered amount (the
+            // whole bond) where the bond is pledged.
             row.push_str(if code == "IRS_PAYER" { ",2.05" } else { "," });
+            if row.split(',').nth(21).is_some_and(|to| !to.is_empty()) {
+                row.push_str(&format!(",{balance}"));
+            } else {
+                row.push(',');
+            }
             match side {
                 'A' => assets += balance,
                 'L' => liabilities += balance,
@@ -89,10 +95,10 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
     let reserves = round2(assets * 0.075);
     let fixed = round2(assets * 0.01);
     rows.push(format!(
-        "CB-RESERVES,CB_RESERVES,A,{reserves},0,,{AS_OF},,,,,,sovereign_central_bank_pse,,,,,l1,central_bank_reserves,treasury,north,,"
+        "CB-RESERVES,CB_RESERVES,A,{reserves},0,,{AS_OF},,,,,,sovereign_central_bank_pse,,,,,l1,central_bank_reserves,treasury,north,,,"
     ));
     rows.push(format!(
-        "FIXED-ASSETS,FIXED_ASSETS,A,{fixed},,,,,,,,,,,,,,,,corporate_center,north,,"
+        "FIXED-ASSETS,FIXED_ASSETS,A,{fixed},,,,,,,,,,,,,,,,corporate_center,north,,,"
     ));
     assets += reserves + fixed;
     // Equity balances the sheet; if the liabilities drawn exceed assets, scale deposits down.
@@ -114,7 +120,7 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
     // Rounding residue goes to equity, so assets = liabilities + equity to the cent.
     equity = round2(assets - scaled_liabilities);
     rows.push(format!(
-        "EQUITY,EQUITY,E,{equity},,,,,,,,,,,,,,,,corporate_center,north,,"
+        "EQUITY,EQUITY,E,{equity},,,,,,,,,,,,,,,,corporate_center,north,,,"
     ));
     for r in rows {
         tape.push_str(&r);
@@ -202,7 +208,7 @@ fn product_row(code: &str, k: usize, balance: f64, rng: &mut Rng, region: &str) 
                 "COVERED_BOND" => ("l2a", "covered_bond", "credit_institution"),
                 _ => ("l2b", "corporate_bond", "non_financial_corporate"),
             };
-            let enc = if code == "GOV_BOND" && rng.next_f64() < 0.25 {
+            let enc = if code == "GOV_BOND" && k % 3 == 0 {
                 "repo"
             } else {
                 ""
@@ -287,6 +293,7 @@ asset_class = "asset_class"
 business_line = "business_line"
 "dim.region" = "region"
 "encumbrance.to" = "encumbered_to"
+"encumbrance.amount" = "encumbered_amount"
 "#;
 
 const MARKET: &str = r#"# Market snapshot of the sample bank (format: docs/market-data.md).
@@ -379,6 +386,14 @@ mod tests {
         let eur = totals["EUR"];
         assert!(eur.imbalance().abs() < 0.01, "{eur:?}");
         assert!(eur.equity > 0.0 && eur.off_balance > 0);
+        assert!(out
+            .positions
+            .iter()
+            .any(|p| p.attributes.encumbrance.is_some()));
+        assert!(out
+            .positions
+            .iter()
+            .any(|p| p.attributes.hqla_level == Some(almanac_balance_sheet::HqlaLevel::L1)));
         // Deterministic for a seed.
         let again = write(2_000, 7, &dir.join("again")).unwrap();
         assert_eq!(

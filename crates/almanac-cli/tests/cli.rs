@@ -379,3 +379,163 @@ fn hull_white_paths_export_to_parquet() {
     assert_eq!(rows.len(), 10 * 12);
     assert_eq!(rows, csv_rows);
 }
+
+fn json_of(o: &std::process::Output) -> serde_json::Value {
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The new user's path through issue #4: sample bank → import (a broken row reported, not
+/// lost) → list snapshots → change an assumption and see the diff → run the cash-flow job →
+/// replay it bit-identically → verify the audit log; then tamper with the database and see
+/// the audit check fail.
+#[test]
+fn new_user_flow_from_sample_bank_to_audit() {
+    let dir = temp_dir("flow");
+    let db = dir.join("almanac.db");
+    let run = |args: &[&str]| {
+        almanac()
+            .current_dir(&dir)
+            .args(args)
+            .args(["--db", db.to_str().unwrap()])
+            .arg("--json")
+            .output()
+            .unwrap()
+    };
+    let bank = json_of(
+        &almanac()
+            .current_dir(&dir)
+            .args([
+                "sample-bank",
+                "--contracts",
+                "500",
+                "--seed",
+                "3",
+                "--out",
+                "bank",
+                "--json",
+            ])
+            .output()
+            .unwrap(),
+    );
+    let tape = dir.join(bank["tape"].as_str().unwrap());
+    let mapping = dir.join(bank["mapping"].as_str().unwrap());
+    let mut text = std::fs::read_to_string(&tape).unwrap();
+    let rows_before = text.lines().count() - 1;
+    text += "BROKEN-1,MORT_FIX,A,12O000,3.1,,2024-01-01,2050-01-01,M,M,,,retail,,,,,,,retail,north,,,\n";
+    std::fs::write(&tape, text).unwrap();
+    let report = dir.join("report.csv");
+    let imported = json_of(&run(&[
+        "import",
+        tape.to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]));
+    assert_eq!(imported["imported"].as_u64().unwrap() as usize, rows_before);
+    assert_eq!(imported["rejected"], 1);
+    let report = std::fs::read_to_string(&report).unwrap();
+    assert!(report.contains("balance,12O000"), "{report}");
+    // The same file again changes nothing.
+    let again = json_of(&run(&[
+        "import",
+        tape.to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+    ]));
+    assert_eq!(again["already_present"], true);
+    assert_eq!(again["snapshot"], imported["snapshot"]);
+    // Strict mode refuses the file.
+    let strict = run(&[
+        "import",
+        tape.to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
+    let snapshots = json_of(&run(&["snapshots", "list"]));
+    assert_eq!(snapshots.as_array().unwrap().len(), 1);
+    let snapshot = snapshots[0]["id"].as_str().unwrap().to_string();
+
+    let assumptions = dir.join(bank["assumptions"].as_str().unwrap());
+    let a1 = json_of(&run(&["assumptions", "put", assumptions.to_str().unwrap()]));
+    let changed = dir.join("assumptions-v2.toml");
+    std::fs::write(
+        &changed,
+        std::fs::read_to_string(&assumptions)
+            .unwrap()
+            .replace("cpr_mortgages = 0.06", "cpr_mortgages = 0.08"),
+    )
+    .unwrap();
+    let a2 = json_of(&run(&[
+        "assumptions",
+        "put",
+        changed.to_str().unwrap(),
+        "--parent",
+        a1["id"].as_str().unwrap(),
+        "--author",
+        "risk",
+        "--reason",
+        "faster prepayment",
+    ]));
+    let diff = json_of(&run(&[
+        "assumptions",
+        "diff",
+        a1["id"].as_str().unwrap(),
+        a2["id"].as_str().unwrap(),
+    ]));
+    assert_eq!(diff["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        diff["changes"][0]["key"],
+        "behaviour.prepayment.cpr_mortgages"
+    );
+    assert_eq!(diff["changes"][0]["before"], "0.06");
+    assert_eq!(diff["changes"][0]["after"], "0.08");
+
+    let market = dir.join(bank["market"].as_str().unwrap());
+    let r = json_of(&run(&[
+        "run",
+        "cashflows",
+        "--snapshot",
+        &snapshot,
+        "--market",
+        market.to_str().unwrap(),
+    ]));
+    assert!(r["events"].as_u64().unwrap() > 10_000);
+    let run_id = r["run"].as_str().unwrap().to_string();
+    let replay = json_of(&run(&["runs", "replay", &run_id]));
+    assert_eq!(replay["identical"], true);
+    let audit = json_of(&run(&["audit", "verify"]));
+    assert_eq!(audit["ok"], true);
+    assert!(audit["entries"].as_u64().unwrap() >= 5);
+
+    // Tampering: edit a stored result behind the store's back.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let triggers: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for t in triggers {
+        conn.execute(&format!("DROP TRIGGER \"{t}\""), []).unwrap();
+    }
+    conn.execute("DELETE FROM audit_log WHERE seq = 2", [])
+        .unwrap();
+    drop(conn);
+    let broken = run(&["audit", "verify"]);
+    assert_eq!(
+        broken.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&broken.stdout)
+    );
+}

@@ -1,0 +1,600 @@
+//! Commands on the store: import, snapshots, assumptions, runs, audit.
+//!
+//! Every command opens the store file given by `--db` (default `almanac.db` in the working
+//! directory), prints a human summary, or JSON with `--json`.
+
+use std::path::Path;
+
+use almanac_actus::{evaluate_into, ContractEvent, DateTime, EvalContext, SnapshotObserver};
+use almanac_balance_sheet::{Instrument, Position};
+use almanac_ingest::{content_hash, ingest_csv, report, Mapping};
+use almanac_market::format::read_snapshot_toml;
+use almanac_market::MarketSnapshot;
+use almanac_store::{
+    DocumentKind, NewDocument, NewRun, NewSnapshot, Reject, SqliteStore, Storage, StoredPosition,
+};
+use almanac_time::Date;
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+/// Now, as an ISO timestamp in UTC (the store takes time from its callers).
+pub(crate) fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i32;
+    let s = secs % 86_400;
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        Date::from_days_since_epoch(days),
+        s / 3600,
+        (s / 60) % 60,
+        s % 60
+    )
+}
+
+fn open(db: &Path) -> Result<SqliteStore> {
+    SqliteStore::open(db).with_context(|| format!("opening the store {}", db.display()))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+/// `almanac import`.
+pub(crate) fn import(
+    tape: &Path,
+    mapping: Option<&Path>,
+    as_of: Option<&str>,
+    strict: bool,
+    db: &Path,
+    json: bool,
+    report_path: Option<&Path>,
+) -> Result<bool> {
+    let as_of: Date = match as_of {
+        Some(s) => s
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--as-of {s:?}: {e}"))?,
+        None => crate::sample_bank::AS_OF,
+    };
+    let tape_bytes = std::fs::read(tape).with_context(|| format!("reading {}", tape.display()))?;
+    let (mapping_bytes, mapping) = match mapping {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let m = Mapping::from_toml(&text, &p.display().to_string())?;
+            (text.into_bytes(), Some(m))
+        }
+        None => (Vec::new(), None),
+    };
+    let name = tape.display().to_string();
+    let out = ingest_csv(tape_bytes.as_slice(), &name, mapping.as_ref(), as_of)?;
+    if let Some(r) = report_path {
+        let text = if r
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            report::to_json(&out.problems)
+        } else {
+            report::to_csv(&out.problems)
+        };
+        std::fs::write(r, text).with_context(|| format!("writing {}", r.display()))?;
+    }
+    for p in out.problems.iter().take(20) {
+        eprintln!(
+            "{}, row {}, column {}: {:?}: {}",
+            p.file, p.row, p.column, p.value, p.reason
+        );
+    }
+    if out.problems.len() > 20 {
+        eprintln!(
+            "… and {} more problems (see --report)",
+            out.problems.len() - 20
+        );
+    }
+    if strict && !out.problems.is_empty() {
+        eprintln!(
+            "strict mode: {} rows rejected, nothing imported",
+            out.rejected_rows
+        );
+        if json {
+            print_json(
+                &serde_json::json!({"snapshot": null, "imported": 0, "rejected": out.rejected_rows}),
+            );
+        }
+        return Ok(false);
+    }
+    let hash = content_hash(&tape_bytes, &mapping_bytes, as_of);
+    let positions: Vec<StoredPosition> = out
+        .positions
+        .par_iter()
+        .map(|p| StoredPosition {
+            row: p.row,
+            contract_id: p.id().to_string(),
+            json: p.to_json(),
+        })
+        .collect();
+    let rejects = out
+        .problems
+        .iter()
+        .map(|p| Reject {
+            row: p.row,
+            column: p.column.clone(),
+            value: p.value.clone(),
+            reason: p.reason.clone(),
+        })
+        .collect();
+    let mut store = open(db)?;
+    let created = now();
+    let outcome = store.import_snapshot(NewSnapshot {
+        as_of: &as_of.to_string(),
+        source: &name,
+        content_hash: &hash,
+        created_at: &created,
+        positions,
+        rejects,
+    })?;
+    if json {
+        print_json(&serde_json::json!({
+            "snapshot": outcome.snapshot_id,
+            "imported": outcome.imported,
+            "rejected": outcome.rejected,
+            "already_present": outcome.already_present,
+        }));
+    } else if outcome.already_present {
+        println!(
+            "{}: already imported as {} (same content), nothing changed",
+            name, outcome.snapshot_id
+        );
+    } else {
+        println!(
+            "{}: snapshot {} as of {as_of}: {} positions imported, {} rows rejected",
+            name, outcome.snapshot_id, outcome.imported, outcome.rejected
+        );
+    }
+    Ok(true)
+}
+
+/// `almanac snapshots list`.
+pub(crate) fn snapshots(db: &Path, json: bool) -> Result<bool> {
+    let store = open(db)?;
+    let list = store.snapshots()?;
+    if json {
+        let v: Vec<serde_json::Value> = list
+            .iter()
+            .map(|s| {
+                serde_json::json!({"id": s.id, "as_of": s.as_of, "source": s.source,
+                    "content_hash": s.content_hash, "created_at": s.created_at,
+                    "positions": s.positions, "rejected": s.rejected})
+            })
+            .collect();
+        print_json(&serde_json::Value::Array(v));
+    } else {
+        println!(
+            "{:<20} {:<10} {:>10} {:>9}  {:<20}  source",
+            "id", "as of", "positions", "rejected", "created"
+        );
+        for s in list {
+            println!(
+                "{:<20} {:<10} {:>10} {:>9}  {:<20}  {}",
+                s.id, s.as_of, s.positions, s.rejected, s.created_at, s.source
+            );
+        }
+    }
+    Ok(true)
+}
+
+/// `almanac assumptions put`.
+pub(crate) fn assumptions_put(
+    file: &Path,
+    parent: Option<&str>,
+    author: &str,
+    reason: &str,
+    db: &Path,
+    json: bool,
+) -> Result<bool> {
+    let body =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let parsed: toml::Value = toml::from_str(&body)
+        .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.message()))?;
+    let name = parsed
+        .get("name")
+        .and_then(toml::Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            file.file_stem()
+                .map_or("assumptions".into(), |s| s.to_string_lossy().into_owned())
+        });
+    let mut store = open(db)?;
+    let id = store.put_document(NewDocument {
+        kind: DocumentKind::Assumptions,
+        name: name.clone(),
+        body,
+        parent: parent.map(str::to_string),
+        author: author.to_string(),
+        created_at: now(),
+        reason: reason.to_string(),
+    })?;
+    if json {
+        print_json(&serde_json::json!({"id": id, "name": name}));
+    } else {
+        println!("assumption set {name}: {id}");
+    }
+    Ok(true)
+}
+
+/// `almanac assumptions list`.
+pub(crate) fn assumptions_list(db: &Path, json: bool) -> Result<bool> {
+    let store = open(db)?;
+    let docs = store.documents(Some(DocumentKind::Assumptions))?;
+    if json {
+        let v: Vec<serde_json::Value> = docs
+            .iter()
+            .map(|d| {
+                serde_json::json!({"id": d.id, "name": d.name, "parent": d.parent,
+                "author": d.author, "created_at": d.created_at, "reason": d.reason})
+            })
+            .collect();
+        print_json(&serde_json::Value::Array(v));
+    } else {
+        for d in docs {
+            println!(
+                "{}  {}  {}  {}  parent {}  — {}",
+                d.id,
+                d.name,
+                d.created_at,
+                d.author,
+                d.parent.as_deref().unwrap_or("-"),
+                d.reason
+            );
+        }
+    }
+    Ok(true)
+}
+
+/// `almanac assumptions show`.
+pub(crate) fn assumptions_show(id: &str, db: &Path, json: bool) -> Result<bool> {
+    let store = open(db)?;
+    let d = store.document(id)?;
+    let history = store.history(id)?;
+    if json {
+        print_json(
+            &serde_json::json!({"id": d.info.id, "name": d.info.name, "parent": d.info.parent,
+            "author": d.info.author, "created_at": d.info.created_at, "reason": d.info.reason,
+            "history": history.iter().map(|h| h.id.clone()).collect::<Vec<_>>(), "body": d.body}),
+        );
+    } else {
+        println!(
+            "{} ({}) by {} at {}: {}",
+            d.info.id, d.info.name, d.info.author, d.info.created_at, d.info.reason
+        );
+        for h in history.iter().skip(1) {
+            println!(
+                "  parent {} by {} at {}: {}",
+                h.id, h.author, h.created_at, h.reason
+            );
+        }
+        println!("{}", d.body);
+    }
+    Ok(true)
+}
+
+/// `almanac assumptions diff`.
+pub(crate) fn assumptions_diff(a: &str, b: &str, db: &Path, json: bool) -> Result<bool> {
+    let store = open(db)?;
+    let (da, db_) = (store.document(a)?, store.document(b)?);
+    let changes = crate::diff::diff(&da.body, &db_.body)
+        .map_err(|e| anyhow::anyhow!("stored document is not TOML: {e}"))?;
+    if json {
+        print_json(&serde_json::json!({"from": a, "to": b, "changes": changes}));
+    } else if changes.is_empty() {
+        println!("no differences");
+    } else {
+        for c in &changes {
+            match (&c.before, &c.after) {
+                (Some(x), Some(y)) => println!("~ {} = {x} -> {y}", c.key),
+                (None, Some(y)) => println!("+ {} = {y}", c.key),
+                (Some(x), None) => println!("- {} = {x}", c.key),
+                (None, None) => {}
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// The run manifest: everything a result depends on.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    kind: String,
+    engine: String,
+    snapshot: String,
+    snapshot_hash: String,
+    market: Option<String>,
+    horizon: String,
+}
+
+/// Cash flows of every contract of a snapshot, as CSV text in row order.
+fn cashflows_csv(
+    positions: &[Position],
+    market: Option<&MarketSnapshot>,
+    horizon: DateTime,
+) -> Result<Vec<u8>> {
+    let empty = almanac_actus::NoMarketData;
+    let snap_obs = market.map(SnapshotObserver::new);
+    let observer: &dyn almanac_actus::RiskFactorObserver = match &snap_obs {
+        Some(o) => o,
+        None => &empty,
+    };
+    let ctx = EvalContext {
+        observer,
+        observed_events: &[],
+        to: Some(horizon),
+    };
+    let rendered: Vec<String> = positions
+        .par_iter()
+        .map_init(Vec::<ContractEvent>::new, |buf, p| {
+            let Instrument::Contract(t) = &p.instrument else {
+                return String::new();
+            };
+            let mut s = String::new();
+            match evaluate_into(t, &ctx, buf) {
+                Ok(()) => {
+                    let mut f = ryu::Buffer::new();
+                    for e in buf.iter() {
+                        let date = e.event_time.iso_bytes();
+                        s.push_str(p.id());
+                        s.push(',');
+                        s.push_str(std::str::from_utf8(&date).unwrap_or_default());
+                        s.push(',');
+                        s.push_str(e.event_type.code());
+                        s.push(',');
+                        s.push_str(e.currency(t).unwrap_or(""));
+                        s.push(',');
+                        s.push_str(f.format(e.payoff));
+                        s.push(',');
+                        s.push_str(f.format(e.states.notional_principal));
+                        s.push('\n');
+                    }
+                }
+                Err(err) => {
+                    s.push_str(p.id());
+                    s.push_str(",error,");
+                    s.push_str(&err.to_string().replace(['\n', ','], " "));
+                    s.push('\n');
+                }
+            }
+            s
+        })
+        .collect();
+    let mut out =
+        b"contract_id,event_date,event_type,currency,payoff,notional_principal\n".to_vec();
+    for r in rendered {
+        out.extend_from_slice(r.as_bytes());
+    }
+    Ok(out)
+}
+
+fn load_positions(store: &SqliteStore, snapshot: &str) -> Result<Vec<Position>> {
+    store
+        .snapshot_positions(snapshot)?
+        .par_iter()
+        .map(|p| {
+            Position::from_json(&p.json).map_err(|e| anyhow::anyhow!("{}: {e}", p.contract_id))
+        })
+        .collect()
+}
+
+fn compute(store: &SqliteStore, m: &Manifest) -> Result<Vec<u8>> {
+    let positions = load_positions(store, &m.snapshot)?;
+    let market = match &m.market {
+        Some(id) => {
+            let d = store.document(id)?;
+            Some(read_snapshot_toml(&d.body, id)?)
+        }
+        None => None,
+    };
+    let horizon: Date = m
+        .horizon
+        .parse()
+        .map_err(|e| anyhow::anyhow!("manifest horizon: {e}"))?;
+    cashflows_csv(&positions, market.as_ref(), DateTime::midnight(horizon))
+}
+
+/// `almanac run cashflows`.
+pub(crate) fn run_cashflows(
+    snapshot: &str,
+    market: Option<&Path>,
+    horizon_years: u32,
+    db: &Path,
+    json: bool,
+) -> Result<bool> {
+    let mut store = open(db)?;
+    let all = store.snapshots()?;
+    // `latest`: the most recently imported snapshot.
+    let info = if snapshot == "latest" {
+        all.into_iter().last()
+    } else {
+        all.into_iter().find(|s| s.id == snapshot)
+    }
+    .with_context(|| format!("no snapshot {snapshot} in {}", db.display()))?;
+    let snapshot = info.id.as_str();
+    let market_id = match market {
+        Some(p) => {
+            let body =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            read_snapshot_toml(&body, &p.display().to_string())?;
+            Some(
+                store.put_document(NewDocument {
+                    kind: DocumentKind::Market,
+                    name: p
+                        .file_name()
+                        .map_or("market".into(), |n| n.to_string_lossy().into_owned()),
+                    body,
+                    parent: None,
+                    author: whoami(),
+                    created_at: now(),
+                    reason: format!("market data of a cash-flow run on {snapshot}"),
+                })?,
+            )
+        }
+        None => None,
+    };
+    let as_of: Date = info
+        .as_of
+        .parse()
+        .map_err(|e| anyhow::anyhow!("snapshot as-of: {e}"))?;
+    let manifest = Manifest {
+        kind: "cashflows".into(),
+        engine: format!("almanac {}", env!("CARGO_PKG_VERSION")),
+        snapshot: info.id.clone(),
+        snapshot_hash: info.content_hash.clone(),
+        market: market_id,
+        horizon: as_of.add_months(12 * horizon_years as i32).to_string(),
+    };
+    let results = compute(&store, &manifest)?;
+    let results_hash = sha256_hex(&results);
+    let events = results.iter().filter(|&&b| b == b'\n').count() - 1;
+    let manifest_json = serde_json::to_string(&manifest)?;
+    let id = store.record_run(NewRun {
+        kind: "cashflows".into(),
+        manifest_json,
+        results,
+        results_hash: results_hash.clone(),
+        created_at: now(),
+    })?;
+    if json {
+        print_json(&serde_json::json!({"run": id, "events": events, "results_hash": results_hash}));
+    } else {
+        println!(
+            "run {id}: cash flows of {snapshot}, {events} events, results sha256 {results_hash}"
+        );
+    }
+    Ok(true)
+}
+
+fn whoami() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "almanac".into())
+}
+
+/// `almanac runs list`.
+pub(crate) fn runs_list(db: &Path, json: bool) -> Result<bool> {
+    let store = open(db)?;
+    let runs = store.runs()?;
+    if json {
+        let v: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|r| {
+                serde_json::json!({"id": r.id, "kind": r.kind, "created_at": r.created_at,
+                "results_hash": r.results_hash, "results_bytes": r.results_len})
+            })
+            .collect();
+        print_json(&serde_json::Value::Array(v));
+    } else {
+        for r in runs {
+            println!(
+                "{}  {:<10} {}  {} bytes  sha256 {}",
+                r.id, r.kind, r.created_at, r.results_len, r.results_hash
+            );
+        }
+    }
+    Ok(true)
+}
+
+/// `almanac runs show`.
+pub(crate) fn runs_show(id: &str, db: &Path, json: bool) -> Result<bool> {
+    let store = open(db)?;
+    let r = store.run(id)?;
+    let manifest: serde_json::Value = serde_json::from_str(&r.manifest_json)?;
+    if json {
+        print_json(
+            &serde_json::json!({"id": r.id, "kind": r.kind, "created_at": r.created_at,
+            "manifest": manifest, "results_hash": r.results_hash, "results_bytes": r.results.len()}),
+        );
+    } else {
+        println!("run {} ({}) at {}", r.id, r.kind, r.created_at);
+        println!("manifest: {}", serde_json::to_string_pretty(&manifest)?);
+        println!(
+            "results: {} bytes, sha256 {}",
+            r.results.len(),
+            r.results_hash
+        );
+    }
+    Ok(true)
+}
+
+/// `almanac runs replay`: recompute and compare; true only when bit-identical.
+pub(crate) fn runs_replay(id: &str, db: &Path, json: bool) -> Result<bool> {
+    let store = open(db)?;
+    let r = store.run(id)?;
+    let manifest: Manifest = serde_json::from_str(&r.manifest_json)
+        .with_context(|| format!("run {id}: unreadable manifest"))?;
+    if manifest.kind != "cashflows" {
+        bail!(
+            "run {id}: replay of {} runs is not supported yet",
+            manifest.kind
+        );
+    }
+    let again = compute(&store, &manifest)?;
+    let hash = sha256_hex(&again);
+    let identical = hash == r.results_hash && again == r.results;
+    let first_difference = (!identical).then(|| {
+        let (a, b) = (
+            String::from_utf8_lossy(&r.results),
+            String::from_utf8_lossy(&again),
+        );
+        a.lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .map_or_else(
+                || "different number of lines".to_string(),
+                |i| format!("line {}", i + 1),
+            )
+    });
+    if json {
+        print_json(
+            &serde_json::json!({"run": id, "identical": identical, "stored_hash": r.results_hash,
+            "replayed_hash": hash, "first_difference": first_difference}),
+        );
+    } else if identical {
+        println!("run {id}: replayed, results bit-identical (sha256 {hash})");
+    } else {
+        println!(
+            "run {id}: results DIFFER: stored {} replayed {hash}, first difference at {}",
+            r.results_hash,
+            first_difference.unwrap_or_default()
+        );
+    }
+    Ok(identical)
+}
+
+/// `almanac audit verify`.
+pub(crate) fn audit_verify(db: &Path, json: bool) -> Result<bool> {
+    let store = open(db)?;
+    let report = store.verify_audit()?;
+    if json {
+        print_json(
+            &serde_json::json!({"ok": report.ok, "entries": report.entries,
+            "problems": report.problems, "head": report.head_hash}),
+        );
+    } else if report.ok {
+        println!(
+            "audit log intact: {} entries, head {}",
+            report.entries,
+            report.head_hash.unwrap_or_default()
+        );
+    } else {
+        println!("audit log BROKEN ({} entries):", report.entries);
+        for p in &report.problems {
+            println!("  {p}");
+        }
+    }
+    Ok(report.ok)
+}
