@@ -7,7 +7,7 @@ use std::path::Path;
 
 use almanac_actus::{evaluate_into, ContractEvent, DateTime, EvalContext, SnapshotObserver};
 use almanac_balance_sheet::{Instrument, Position};
-use almanac_ingest::{content_hash, ingest_csv, report, Mapping};
+use almanac_ingest::{content_hash, ingest_csv_into, report, Mapping};
 use almanac_market::format::read_snapshot_toml;
 use almanac_market::MarketSnapshot;
 use almanac_store::{
@@ -76,7 +76,22 @@ pub(crate) fn import(
         None => (Vec::new(), None),
     };
     let name = tape.display().to_string();
-    let out = ingest_csv(tape_bytes.as_slice(), &name, mapping.as_ref(), as_of)?;
+    // Positions go to their stored (JSON) form chunk by chunk, so the parsed terms of a large
+    // tape are never all in memory at once.
+    let mut positions: Vec<StoredPosition> = Vec::new();
+    let out = ingest_csv_into(
+        tape_bytes.as_slice(),
+        &name,
+        mapping.as_ref(),
+        as_of,
+        &mut |chunk| {
+            positions.par_extend(chunk.par_iter().map(|p| StoredPosition {
+                row: p.row,
+                contract_id: p.id().to_string(),
+                json: p.to_json(),
+            }));
+        },
+    )?;
     if let Some(r) = report_path {
         let text = if r
             .extension()
@@ -113,15 +128,6 @@ pub(crate) fn import(
         return Ok(false);
     }
     let hash = content_hash(&tape_bytes, &mapping_bytes, as_of);
-    let positions: Vec<StoredPosition> = out
-        .positions
-        .par_iter()
-        .map(|p| StoredPosition {
-            row: p.row,
-            contract_id: p.id().to_string(),
-            json: p.to_json(),
-        })
-        .collect();
     let rejects = out
         .problems
         .iter()
@@ -321,12 +327,28 @@ struct Manifest {
     horizon: String,
 }
 
-/// Cash flows of every contract of a snapshot, as CSV text in row order.
-fn cashflows_csv(
-    positions: &[Position],
+/// Positions evaluated per parallel chunk.
+const RUN_CHUNK: usize = 8_192;
+
+/// The stored result of a cash-flow run: totals by currency and year, the event count, and
+/// the SHA-256 of the full event listing (one CSV line per event, contracts in row order), so
+/// a replay can prove it reproduced every event exactly without storing them all.
+#[derive(serde::Serialize, serde::Deserialize, PartialEq)]
+struct CashflowResults {
+    contracts: usize,
+    events: usize,
+    failed: Vec<String>,
+    events_sha256: String,
+    /// currency → year → [inflows, outflows] (units; payoffs from the bank's side).
+    by_currency_year: std::collections::BTreeMap<String, std::collections::BTreeMap<i32, [f64; 2]>>,
+}
+
+/// Cash flows of every contract of a snapshot, evaluated in chunks in row order.
+fn cashflow_results(
+    stored: &[StoredPosition],
     market: Option<&MarketSnapshot>,
     horizon: DateTime,
-) -> Result<Vec<u8>> {
+) -> Result<CashflowResults> {
     let empty = almanac_actus::NoMarketData;
     let snap_obs = market.map(SnapshotObserver::new);
     let observer: &dyn almanac_actus::RiskFactorObserver = match &snap_obs {
@@ -338,62 +360,87 @@ fn cashflows_csv(
         observed_events: &[],
         to: Some(horizon),
     };
-    let rendered: Vec<String> = positions
-        .par_iter()
-        .map_init(Vec::<ContractEvent>::new, |buf, p| {
-            let Instrument::Contract(t) = &p.instrument else {
-                return String::new();
-            };
-            let mut s = String::new();
-            match evaluate_into(t, &ctx, buf) {
-                Ok(()) => {
-                    let mut f = ryu::Buffer::new();
-                    for e in buf.iter() {
-                        let date = e.event_time.iso_bytes();
-                        s.push_str(p.id());
+    let mut hasher = Sha256::new();
+    hasher.update(b"contract_id,event_date,event_type,currency,payoff,notional_principal\n");
+    let mut results = CashflowResults {
+        contracts: 0,
+        events: 0,
+        failed: Vec::new(),
+        events_sha256: String::new(),
+        by_currency_year: Default::default(),
+    };
+    for chunk in stored.chunks(RUN_CHUNK) {
+        // Each contract: its listing and its (currency, year, payoff) flows.
+        type Flows = Vec<(String, i32, f64)>;
+        let rendered: Vec<Result<(String, Flows), String>> = chunk
+            .par_iter()
+            .map_init(Vec::<ContractEvent>::new, |buf, sp| {
+                let p = Position::from_json(&sp.json)
+                    .map_err(|e| format!("{}: {e}", sp.contract_id))?;
+                let Instrument::Contract(t) = &p.instrument else {
+                    return Ok((String::new(), Vec::new()));
+                };
+                evaluate_into(t, &ctx, buf).map_err(|e| format!("{}: {e}", p.id()))?;
+                let mut s = String::with_capacity(buf.len() * 64);
+                let mut flows = Vec::with_capacity(buf.len());
+                let mut f = ryu::Buffer::new();
+                for e in buf.iter() {
+                    let date = e.event_time.iso_bytes();
+                    let ccy = e.currency(t).unwrap_or("");
+                    for part in [
+                        p.id(),
+                        std::str::from_utf8(&date).unwrap_or_default(),
+                        e.event_type.code(),
+                        ccy,
+                    ] {
+                        s.push_str(part);
                         s.push(',');
-                        s.push_str(std::str::from_utf8(&date).unwrap_or_default());
-                        s.push(',');
-                        s.push_str(e.event_type.code());
-                        s.push(',');
-                        s.push_str(e.currency(t).unwrap_or(""));
-                        s.push(',');
-                        s.push_str(f.format(e.payoff));
-                        s.push(',');
-                        s.push_str(f.format(e.states.notional_principal));
-                        s.push('\n');
+                    }
+                    s.push_str(f.format(e.payoff));
+                    s.push(',');
+                    s.push_str(f.format(e.states.notional_principal));
+                    s.push('\n');
+                    if e.payoff != 0.0 {
+                        flows.push((ccy.to_string(), e.event_time.date().year(), e.payoff));
                     }
                 }
-                Err(err) => {
-                    s.push_str(p.id());
-                    s.push_str(",error,");
-                    s.push_str(&err.to_string().replace(['\n', ','], " "));
-                    s.push('\n');
+                Ok((s, flows))
+            })
+            .collect();
+        for r in rendered {
+            results.contracts += 1;
+            match r {
+                Ok((text, flows)) => {
+                    results.events += text.bytes().filter(|&b| b == b'\n').count();
+                    hasher.update(text.as_bytes());
+                    for (ccy, year, payoff) in flows {
+                        let cell = results
+                            .by_currency_year
+                            .entry(ccy)
+                            .or_default()
+                            .entry(year)
+                            .or_insert([0.0, 0.0]);
+                        if payoff > 0.0 {
+                            cell[0] += payoff;
+                        } else {
+                            cell[1] += payoff;
+                        }
+                    }
                 }
+                Err(e) => results.failed.push(e),
             }
-            s
-        })
-        .collect();
-    let mut out =
-        b"contract_id,event_date,event_type,currency,payoff,notional_principal\n".to_vec();
-    for r in rendered {
-        out.extend_from_slice(r.as_bytes());
+        }
     }
-    Ok(out)
-}
-
-fn load_positions(store: &SqliteStore, snapshot: &str) -> Result<Vec<Position>> {
-    store
-        .snapshot_positions(snapshot)?
-        .par_iter()
-        .map(|p| {
-            Position::from_json(&p.json).map_err(|e| anyhow::anyhow!("{}: {e}", p.contract_id))
-        })
-        .collect()
+    results.events_sha256 = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(results)
 }
 
 fn compute(store: &SqliteStore, m: &Manifest) -> Result<Vec<u8>> {
-    let positions = load_positions(store, &m.snapshot)?;
+    let stored = store.snapshot_positions(&m.snapshot)?;
     let market = match &m.market {
         Some(id) => {
             let d = store.document(id)?;
@@ -405,7 +452,8 @@ fn compute(store: &SqliteStore, m: &Manifest) -> Result<Vec<u8>> {
         .horizon
         .parse()
         .map_err(|e| anyhow::anyhow!("manifest horizon: {e}"))?;
-    cashflows_csv(&positions, market.as_ref(), DateTime::midnight(horizon))
+    let results = cashflow_results(&stored, market.as_ref(), DateTime::midnight(horizon))?;
+    Ok(serde_json::to_vec_pretty(&results)?)
 }
 
 /// `almanac run cashflows`.
@@ -461,7 +509,11 @@ pub(crate) fn run_cashflows(
     };
     let results = compute(&store, &manifest)?;
     let results_hash = sha256_hex(&results);
-    let events = results.iter().filter(|&&b| b == b'\n').count() - 1;
+    let summary: CashflowResults = serde_json::from_slice(&results)?;
+    let events = summary.events;
+    for f in summary.failed.iter().take(20) {
+        eprintln!("  not evaluated: {f}");
+    }
     let manifest_json = serde_json::to_string(&manifest)?;
     let id = store.record_run(NewRun {
         kind: "cashflows".into(),

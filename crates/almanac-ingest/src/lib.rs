@@ -105,6 +105,24 @@ pub fn ingest_csv(
     mapping: Option<&Mapping>,
     as_of: Date,
 ) -> Result<Ingested, IngestError> {
+    let mut positions = Vec::new();
+    let mut out = ingest_csv_into(reader, file, mapping, as_of, &mut |chunk| {
+        positions.extend(chunk);
+    })?;
+    out.positions = positions;
+    Ok(out)
+}
+
+/// As [`ingest_csv`], handing the valid positions to `sink` chunk by chunk (in row order)
+/// instead of keeping them, so a large tape is imported in bounded memory. The returned
+/// [`Ingested`] has the counts and problems but no positions.
+pub fn ingest_csv_into(
+    reader: impl Read,
+    file: &str,
+    mapping: Option<&Mapping>,
+    as_of: Date,
+    sink: &mut dyn FnMut(Vec<Position>),
+) -> Result<Ingested, IngestError> {
     let tape_err = |reason: String| IngestError::Tape {
         file: file.to_string(),
         reason,
@@ -148,6 +166,7 @@ pub fn ingest_csv(
         as_of,
     };
     let mut out = Ingested::default();
+    let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let mut chunk: Vec<(u64, csv::StringRecord)> = Vec::with_capacity(CHUNK);
     let mut records = rdr.into_records();
     loop {
@@ -179,40 +198,35 @@ pub fn ingest_csv(
             .par_iter()
             .map(|(row, rec)| cx.convert(*row, rec))
             .collect();
+        let mut keep = Vec::with_capacity(converted.len());
         for c in converted {
             match c {
-                Ok(p) => out.positions.push(p),
+                // Duplicate ids: every later occurrence is rejected, naming the first.
+                Ok(p) => match seen.get(p.id()) {
+                    Some(first) => {
+                        out.rejected_rows += 1;
+                        out.problems.push(Problem {
+                            file: file.to_string(),
+                            row: p.row,
+                            column: column_of(mapping, "contractID"),
+                            value: p.id().to_string(),
+                            reason: format!("duplicate id: row {first} has the same id"),
+                        });
+                    }
+                    None => {
+                        seen.insert(p.id().to_string(), p.row);
+                        keep.push(p);
+                    }
+                },
                 Err(problems) => {
                     out.rejected_rows += 1;
                     out.problems.extend(problems);
                 }
             }
         }
+        sink(keep);
     }
     // Unreadable rows were recorded as they came; keep the report in row order.
-    out.problems.sort_by_key(|p| p.row);
-    // Duplicate ids: every later occurrence is rejected, naming the first.
-    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
-    let mut keep = Vec::with_capacity(out.positions.len());
-    for p in std::mem::take(&mut out.positions) {
-        match seen.get(p.id()) {
-            Some(first) => {
-                out.rejected_rows += 1;
-                out.problems.push(Problem {
-                    file: file.to_string(),
-                    row: p.row,
-                    column: column_of(mapping, "contractID"),
-                    value: p.id().to_string(),
-                    reason: format!("duplicate id: row {first} has the same id"),
-                });
-            }
-            None => {
-                seen.insert(p.id().to_string(), p.row);
-                keep.push(p);
-            }
-        }
-    }
-    out.positions = keep;
     out.problems.sort_by_key(|p| p.row);
     Ok(out)
 }
