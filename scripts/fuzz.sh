@@ -24,7 +24,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
 fi
 
-TARGETS=(cycle terms csv market)
+TARGETS=(cycle terms csv market ingest)
 failed=()
 for target in "${TARGETS[@]}"; do
   echo "=== fuzz target '$target' for ${SECS}s ===" >&2
