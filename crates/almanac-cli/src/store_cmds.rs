@@ -79,19 +79,28 @@ pub(crate) fn import(
     // Positions go to their stored (JSON) form chunk by chunk, so the parsed terms of a large
     // tape are never all in memory at once.
     let mut positions: Vec<StoredPosition> = Vec::new();
-    let out = ingest_csv_into(
-        tape_bytes.as_slice(),
-        &name,
-        mapping.as_ref(),
-        as_of,
-        &mut |chunk| {
-            positions.par_extend(chunk.par_iter().map(|p| StoredPosition {
-                row: p.row,
-                contract_id: p.id().to_string(),
-                json: p.to_json(),
-            }));
-        },
-    )?;
+    let mut sink = |chunk: Vec<Position>| {
+        positions.par_extend(chunk.par_iter().map(|p| StoredPosition {
+            row: p.row,
+            contract_id: p.id().to_string(),
+            json: p.to_json(),
+        }));
+    };
+    let out = if tape
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        let f = std::fs::File::open(tape).with_context(|| format!("reading {}", tape.display()))?;
+        almanac_ingest::ingest_parquet_into(f, &name, mapping.as_ref(), as_of, &mut sink)?
+    } else {
+        ingest_csv_into(
+            tape_bytes.as_slice(),
+            &name,
+            mapping.as_ref(),
+            as_of,
+            &mut sink,
+        )?
+    };
     if let Some(r) = report_path {
         let text = if r
             .extension()

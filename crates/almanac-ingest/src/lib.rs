@@ -1,4 +1,4 @@
-//! Ingestion: a bank's tape (CSV) and a mapping file become balance-sheet positions, with a
+//! Ingestion: a bank's tape (CSV or Parquet) and a mapping file become balance-sheet positions, with a
 //! validation report that names the file, row, column, value and reason of every problem.
 //!
 //! Every input row is either imported or listed as rejected with all its problems; nothing is
@@ -16,6 +16,7 @@
 #![deny(clippy::unwrap_used, clippy::print_stdout)]
 
 pub mod mapping;
+pub mod parquet_tape;
 pub mod report;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use mapping::{DateFormat, Field, Mapping, Unit};
+pub use parquet_tape::ingest_parquet_into;
 
 /// One problem with one cell (or a whole row).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -138,11 +140,29 @@ pub fn ingest_csv_into(
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    let records = rdr.into_records().map(|r| r.map_err(|e| e.to_string()));
+    ingest_records(&header, records, file, mapping, as_of, sink)
+}
+
+/// The shared path of every tape format: a header and records (as text cells) become
+/// positions and problems. `records` yields each row or the reason it cannot be read.
+pub fn ingest_records(
+    header: &[String],
+    mut records: impl Iterator<Item = Result<csv::StringRecord, String>>,
+    file: &str,
+    mapping: Option<&Mapping>,
+    as_of: Date,
+    sink: &mut dyn FnMut(Vec<Position>),
+) -> Result<Ingested, IngestError> {
+    let tape_err = |reason: String| IngestError::Tape {
+        file: file.to_string(),
+        reason,
+    };
     let identity;
     let mapping = match mapping {
         Some(m) => m,
         None => {
-            identity = Mapping::identity(&header);
+            identity = Mapping::identity(header);
             &identity
         }
     };
@@ -168,7 +188,6 @@ pub fn ingest_csv_into(
     let mut out = Ingested::default();
     let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let mut chunk: Vec<(u64, csv::StringRecord)> = Vec::with_capacity(CHUNK);
-    let mut records = rdr.into_records();
     loop {
         chunk.clear();
         for rec in records.by_ref() {
