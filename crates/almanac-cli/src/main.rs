@@ -39,7 +39,7 @@ enum Command {
     /// Imports a tape into the store as a balance-sheet snapshot (rows with problems are
     /// reported and kept as rejects; `--strict` imports nothing when any row fails).
     Import {
-        /// The tape (CSV).
+        /// The tape: CSV, Parquet (`.parquet`) or Excel (`.xlsx`, `.xls`, `.ods`).
         tape: PathBuf,
         /// Mapping file (TOML); without it the tape's header must name the model's fields.
         #[arg(long)]
@@ -50,7 +50,7 @@ enum Command {
         /// Reject the whole import on any problem.
         #[arg(long)]
         strict: bool,
-        /// Write the validation report (CSV, or JSON when the name ends in .json).
+        /// Write the validation report: CSV, or JSON / Excel when the name ends in .json / .xlsx.
         #[arg(long)]
         report: Option<PathBuf>,
         #[command(flatten)]

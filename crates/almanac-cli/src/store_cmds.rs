@@ -92,6 +92,12 @@ pub(crate) fn import(
     {
         let f = std::fs::File::open(tape).with_context(|| format!("reading {}", tape.display()))?;
         almanac_ingest::ingest_parquet_into(f, &name, mapping.as_ref(), as_of, &mut sink)?
+    } else if tape.extension().is_some_and(|e| {
+        ["xlsx", "xlsm", "xls", "ods"]
+            .iter()
+            .any(|x| e.eq_ignore_ascii_case(x))
+    }) {
+        almanac_ingest::ingest_xlsx_into(&tape_bytes, &name, mapping.as_ref(), as_of, &mut sink)?
     } else {
         ingest_csv_into(
             tape_bytes.as_slice(),
@@ -102,15 +108,14 @@ pub(crate) fn import(
         )?
     };
     if let Some(r) = report_path {
-        let text = if r
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        {
-            report::to_json(&out.problems)
-        } else {
-            report::to_csv(&out.problems)
+        let ext = r.extension().map(|e| e.to_ascii_lowercase());
+        let bytes = match ext.as_ref().and_then(|e| e.to_str()) {
+            Some("json") => report::to_json(&out.problems).into_bytes(),
+            Some("xlsx") => report::to_xlsx(&out.problems)
+                .map_err(|e| anyhow::anyhow!("writing the Excel report: {e}"))?,
+            _ => report::to_csv(&out.problems).into_bytes(),
         };
-        std::fs::write(r, text).with_context(|| format!("writing {}", r.display()))?;
+        std::fs::write(r, bytes).with_context(|| format!("writing {}", r.display()))?;
     }
     for p in out.problems.iter().take(20) {
         eprintln!(

@@ -539,3 +539,55 @@ fn new_user_flow_from_sample_bank_to_audit() {
         String::from_utf8_lossy(&broken.stdout)
     );
 }
+
+/// The validation report as an Excel workbook, from an Excel tape.
+#[test]
+fn excel_tape_and_excel_report() {
+    let dir = temp_dir("xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    let header = [
+        "contractID",
+        "contractType",
+        "contractRole",
+        "currency",
+        "notionalPrincipal",
+        "initialExchangeDate",
+        "maturityDate",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in [
+        ["A", "PAM", "RPA", "EUR", "100", "2025-01-01", "2027-01-01"],
+        ["B", "PAM", "RPA", "EUR", "-5", "2025-01-01", "2027-01-01"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+        }
+    }
+    let tape = dir.join("tape.xlsx");
+    book.save(&tape).unwrap();
+    let report = dir.join("report.xlsx");
+    let db = dir.join("x.db");
+    let o = almanac()
+        .arg("import")
+        .arg(&tape)
+        .arg("--report")
+        .arg(&report)
+        .arg("--db")
+        .arg(&db)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v = json_of(&o);
+    assert_eq!(
+        (v["imported"].as_u64(), v["rejected"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let bytes = std::fs::read(&report).unwrap();
+    assert_eq!(&bytes[..2], b"PK", "an xlsx file is a zip archive");
+}

@@ -1,4 +1,4 @@
-//! Ingestion: a bank's tape (CSV or Parquet) and a mapping file become balance-sheet positions, with a
+//! Ingestion: a bank's tape (CSV, Parquet or Excel) and a mapping file become balance-sheet positions, with a
 //! validation report that names the file, row, column, value and reason of every problem.
 //!
 //! Every input row is either imported or listed as rejected with all its problems; nothing is
@@ -18,6 +18,7 @@
 pub mod mapping;
 pub mod parquet_tape;
 pub mod report;
+pub mod xlsx_tape;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -34,6 +35,7 @@ use sha2::{Digest, Sha256};
 
 pub use mapping::{DateFormat, Field, Mapping, Unit};
 pub use parquet_tape::ingest_parquet_into;
+pub use xlsx_tape::ingest_xlsx_into;
 
 /// One problem with one cell (or a whole row).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
