@@ -265,6 +265,19 @@ fn almanac_market_line(text: &str, offset: usize) -> usize {
 }
 
 impl DateFormat {
+    /// `date` written in this layout (how a typed date of a Parquet or Excel tape is shown).
+    pub fn render(self, date: almanac_time::Date) -> String {
+        let d = date.to_string();
+        let (y, m, dd) = (&d[0..4], &d[5..7], &d[8..10]);
+        match self {
+            DateFormat::Iso => d.to_string(),
+            DateFormat::DayDotMonth => format!("{dd}.{m}.{y}"),
+            DateFormat::DaySlashMonth => format!("{dd}/{m}/{y}"),
+            DateFormat::MonthSlashDay => format!("{m}/{dd}/{y}"),
+            DateFormat::Compact => format!("{y}{m}{dd}"),
+        }
+    }
+
     /// The ISO date of a cell in this layout, or `None`.
     pub fn to_iso(self, cell: &str) -> Option<String> {
         let s = cell.trim();

@@ -54,22 +54,9 @@ pub fn ingest_parquet_into(
 /// A typed value as a tape cell.
 fn cell(f: &Field, date_format: crate::DateFormat) -> String {
     let date = |days: i64| -> String {
-        let d = Date::from_days_since_epoch(i32::try_from(days).unwrap_or(i32::MAX));
-        let iso = d.to_string();
-        // Typed dates are re-written in the tape's layout, so the mapping reads them alike.
-        match date_format {
-            crate::DateFormat::Iso => iso,
-            crate::DateFormat::DayDotMonth => {
-                format!("{}.{}.{}", &iso[8..10], &iso[5..7], &iso[0..4])
-            }
-            crate::DateFormat::DaySlashMonth => {
-                format!("{}/{}/{}", &iso[8..10], &iso[5..7], &iso[0..4])
-            }
-            crate::DateFormat::MonthSlashDay => {
-                format!("{}/{}/{}", &iso[5..7], &iso[8..10], &iso[0..4])
-            }
-            crate::DateFormat::Compact => iso.replace('-', ""),
-        }
+        date_format.render(Date::from_days_since_epoch(
+            i32::try_from(days).unwrap_or(i32::MAX),
+        ))
     };
     match f {
         Field::Null => String::new(),

@@ -67,14 +67,7 @@ fn cell(c: &Data, date_format: DateFormat) -> String {
         Data::DateTime(dt) => {
             // Excel serial date: days since 1899-12-30 (the 1900 leap-year bug included).
             let days = dt.as_f64().floor() as i32;
-            let d = Date::ymd(1899, 12, 30).add_days(days).to_string();
-            match date_format {
-                DateFormat::Iso => d,
-                DateFormat::DayDotMonth => format!("{}.{}.{}", &d[8..10], &d[5..7], &d[0..4]),
-                DateFormat::DaySlashMonth => format!("{}/{}/{}", &d[8..10], &d[5..7], &d[0..4]),
-                DateFormat::MonthSlashDay => format!("{}/{}/{}", &d[5..7], &d[8..10], &d[0..4]),
-                DateFormat::Compact => d.replace('-', ""),
-            }
+            date_format.render(Date::ymd(1899, 12, 30).add_days(days))
         }
         Data::Error(e) => format!("#{e:?}"),
     }
