@@ -591,3 +591,89 @@ fn excel_tape_and_excel_report() {
     let bytes = std::fs::read(&report).unwrap();
     assert_eq!(&bytes[..2], b"PK", "an xlsx file is a zip archive");
 }
+
+/// Killing `almanac run cashflows` and `almanac import` part-way leaves a consistent store:
+/// the audit check passes and every listed run replays.
+#[test]
+fn killed_runs_and_imports_leave_the_store_consistent() {
+    let dir = temp_dir("kill");
+    let db = dir.join("k.db");
+    let sb = almanac()
+        .current_dir(&dir)
+        .args(["sample-bank", "--contracts", "3000", "--out", "bank"])
+        .output()
+        .unwrap();
+    assert!(sb.status.success());
+    let import = |extra: &[&str]| {
+        almanac()
+            .current_dir(&dir)
+            .args([
+                "import",
+                "bank/tape.csv",
+                "--mapping",
+                "bank/mapping.toml",
+                "--db",
+            ])
+            .arg(&db)
+            .args(extra)
+            .spawn()
+            .unwrap()
+    };
+    // Kill an import at several moments, then let one finish.
+    for ms in [5, 40, 120] {
+        let mut child = import(&[]);
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(import(&[]).wait().unwrap().success());
+    for ms in [20, 150, 400] {
+        let mut child = almanac()
+            .current_dir(&dir)
+            .args([
+                "run",
+                "cashflows",
+                "--snapshot",
+                "latest",
+                "--market",
+                "bank/market.toml",
+                "--db",
+            ])
+            .arg(&db)
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let audit = almanac()
+        .args(["audit", "verify", "--json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&audit)["ok"], true);
+    let runs = json_of(
+        &almanac()
+            .args(["runs", "list", "--json", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap(),
+    );
+    for r in runs.as_array().unwrap() {
+        let id = r["id"].as_str().unwrap();
+        let replay = almanac()
+            .args(["runs", "replay", id, "--json", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert_eq!(json_of(&replay)["identical"], true);
+    }
+    let snaps = json_of(
+        &almanac()
+            .args(["snapshots", "list", "--json", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(snaps.as_array().unwrap().len(), 1);
+}
