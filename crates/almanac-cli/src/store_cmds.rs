@@ -515,7 +515,11 @@ pub(crate) fn run_cashflows(
         .map_err(|e| anyhow::anyhow!("snapshot as-of: {e}"))?;
     let manifest = Manifest {
         kind: "cashflows".into(),
-        engine: format!("almanac {}", env!("CARGO_PKG_VERSION")),
+        engine: format!(
+            "almanac {} ({})",
+            env!("CARGO_PKG_VERSION"),
+            env!("ALMANAC_REVISION")
+        ),
         snapshot: info.id.clone(),
         snapshot_hash: info.content_hash.clone(),
         market: market_id,
@@ -528,6 +532,12 @@ pub(crate) fn run_cashflows(
     for f in summary.failed.iter().take(20) {
         eprintln!("  not evaluated: {f}");
     }
+    if summary.failed.len() > 20 {
+        eprintln!(
+            "  … and {} more contracts not evaluated",
+            summary.failed.len() - 20
+        );
+    }
     let manifest_json = serde_json::to_string(&manifest)?;
     let id = store.record_run(NewRun {
         kind: "cashflows".into(),
@@ -536,14 +546,21 @@ pub(crate) fn run_cashflows(
         results_hash: results_hash.clone(),
         created_at: now(),
     })?;
+    let failed = summary.failed.len();
     if json {
-        print_json(&serde_json::json!({"run": id, "events": events, "results_hash": results_hash}));
+        print_json(
+            &serde_json::json!({"run": id, "events": events, "failed": failed,
+            "results_hash": results_hash}),
+        );
     } else {
         println!(
-            "run {id}: cash flows of {snapshot}, {events} events, results sha256 {results_hash}"
+            "run {id}: cash flows of {snapshot}, {events} events, {failed} contracts not \
+             evaluated, results sha256 {results_hash}"
         );
     }
-    Ok(true)
+    // Recorded either way (the failures are part of the results); the exit status says
+    // whether every contract was evaluated.
+    Ok(failed == 0)
 }
 
 fn whoami() -> String {
