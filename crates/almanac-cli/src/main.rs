@@ -66,6 +66,11 @@ enum Command {
         #[command(subcommand)]
         command: AssumptionsCommand,
     },
+    /// Versioned scenario sets (the same commands as assumptions; files as in docs/scenarios.md).
+    ScenarioSets {
+        #[command(subcommand)]
+        command: AssumptionsCommand,
+    },
     /// Runs a job on a stored snapshot and records it.
     Run {
         #[command(subcommand)]
@@ -299,6 +304,36 @@ struct ScenariosArgs {
     paths_out: Option<PathBuf>,
 }
 
+fn documents(
+    kind: almanac_store::DocumentKind,
+    command: AssumptionsCommand,
+) -> anyhow::Result<bool> {
+    match command {
+        AssumptionsCommand::Put {
+            file,
+            parent,
+            author,
+            reason,
+            common,
+        } => store_cmds::assumptions_put(
+            kind,
+            &file,
+            parent.as_deref(),
+            &author,
+            &reason,
+            &common.db,
+            common.json,
+        ),
+        AssumptionsCommand::List(c) => store_cmds::assumptions_list(kind, &c.db, c.json),
+        AssumptionsCommand::Show { id, common } => {
+            store_cmds::assumptions_show(&id, &common.db, common.json)
+        }
+        AssumptionsCommand::Diff { a, b, common } => {
+            store_cmds::assumptions_diff(&a, &b, &common.db, common.json)
+        }
+    }
+}
+
 fn sample_bank_command(
     contracts: usize,
     seed: u64,
@@ -356,29 +391,12 @@ fn main() -> ExitCode {
         Command::Snapshots {
             command: SnapshotsCommand::List(c),
         } => store_cmds::snapshots(&c.db, c.json),
-        Command::Assumptions { command } => match command {
-            AssumptionsCommand::Put {
-                file,
-                parent,
-                author,
-                reason,
-                common,
-            } => store_cmds::assumptions_put(
-                &file,
-                parent.as_deref(),
-                &author,
-                &reason,
-                &common.db,
-                common.json,
-            ),
-            AssumptionsCommand::List(c) => store_cmds::assumptions_list(&c.db, c.json),
-            AssumptionsCommand::Show { id, common } => {
-                store_cmds::assumptions_show(&id, &common.db, common.json)
-            }
-            AssumptionsCommand::Diff { a, b, common } => {
-                store_cmds::assumptions_diff(&a, &b, &common.db, common.json)
-            }
-        },
+        Command::Assumptions { command } => {
+            documents(almanac_store::DocumentKind::Assumptions, command)
+        }
+        Command::ScenarioSets { command } => {
+            documents(almanac_store::DocumentKind::ScenarioSet, command)
+        }
         Command::Run {
             command:
                 RunCommand::Cashflows {

@@ -214,6 +214,7 @@ pub(crate) fn snapshots(db: &Path, json: bool) -> Result<bool> {
 
 /// `almanac assumptions put`.
 pub(crate) fn assumptions_put(
+    kind: DocumentKind,
     file: &Path,
     parent: Option<&str>,
     author: &str,
@@ -225,6 +226,10 @@ pub(crate) fn assumptions_put(
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let parsed: toml::Value = toml::from_str(&body)
         .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.message()))?;
+    if kind == DocumentKind::ScenarioSet {
+        // Stored only if it reads as a scenario set (errors name file, line and field).
+        almanac_scenario::set::read_set(&body, &file.display().to_string())?;
+    }
     let name = parsed
         .get("name")
         .and_then(toml::Value::as_str)
@@ -235,7 +240,7 @@ pub(crate) fn assumptions_put(
         });
     let mut store = open(db)?;
     let id = store.put_document(NewDocument {
-        kind: DocumentKind::Assumptions,
+        kind,
         name: name.clone(),
         body,
         parent: parent.map(str::to_string),
@@ -246,15 +251,15 @@ pub(crate) fn assumptions_put(
     if json {
         print_json(&serde_json::json!({"id": id, "name": name}));
     } else {
-        println!("assumption set {name}: {id}");
+        println!("{} {name}: {id}", kind.as_str());
     }
     Ok(true)
 }
 
 /// `almanac assumptions list`.
-pub(crate) fn assumptions_list(db: &Path, json: bool) -> Result<bool> {
+pub(crate) fn assumptions_list(kind: DocumentKind, db: &Path, json: bool) -> Result<bool> {
     let store = open(db)?;
-    let docs = store.documents(Some(DocumentKind::Assumptions))?;
+    let docs = store.documents(Some(kind))?;
     if json {
         let v: Vec<serde_json::Value> = docs
             .iter()

@@ -677,3 +677,36 @@ fn killed_runs_and_imports_leave_the_store_consistent() {
     );
     assert_eq!(snaps.as_array().unwrap().len(), 1);
 }
+
+/// Scenario sets are stored like assumption sets, and only when they read as scenario sets.
+#[test]
+fn scenario_sets_are_stored_and_validated() {
+    let dir = temp_dir("sets");
+    let db = dir.join("s.db");
+    let put = |file: &str| {
+        almanac()
+            .args(["scenario-sets", "put", file, "--json", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap()
+    };
+    let ok = json_of(&put(&example("scenarios/alco.toml")));
+    assert!(ok["id"].as_str().unwrap().starts_with("scn-"));
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"x\"\nversion = 1\n[[scenario]]\nname = \"y\"\nstandard = \"sideways\"\n",
+    )
+    .unwrap();
+    let o = put(bad.to_str().unwrap());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 5, field scenario[1].standard"));
+    let list = json_of(
+        &almanac()
+            .args(["scenario-sets", "list", "--json", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
