@@ -1,0 +1,11 @@
+//! Interest-rate risk in the banking book.
+
+pub mod buckets;
+pub mod eve;
+pub mod gap;
+pub mod run;
+
+pub use buckets::{Bucket, BCBS_BUCKETS};
+pub use eve::{aggregate, contract_pv, eve_standardised, outlier_test, Aggregation, OutlierTest};
+pub use gap::{repricing_gap, GapRow};
+pub use run::{eve_standard, ContractPv, CurrencyEve, EveError, EveResult, ScenarioValue};
