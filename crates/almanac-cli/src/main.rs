@@ -7,6 +7,7 @@ mod cashflows;
 mod conformance;
 mod diff;
 mod input;
+mod irrbb;
 mod sample_bank;
 mod scenarios;
 mod store_cmds;
@@ -86,6 +87,8 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Interest-rate risk from files: EVE and ΔEVE under the six standardised scenarios.
+    Irrbb(irrbb::IrrbbArgs),
     /// Writes a synthetic mid-sized bank: tape (CSV), mapping, market snapshot, assumptions.
     SampleBank {
         /// Approximate number of contracts.
@@ -372,6 +375,7 @@ fn main() -> ExitCode {
         } => conformance::run(&tests, json.as_deref()),
         Command::Cashflows(args) => cashflows::run(&args),
         Command::Scenarios(args) => scenarios::run(&args),
+        Command::Irrbb(args) => irrbb::run(&args),
         Command::Import {
             tape,
             mapping,

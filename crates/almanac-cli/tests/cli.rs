@@ -710,3 +710,73 @@ fn scenario_sets_are_stored_and_validated() {
     );
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
+
+/// `almanac irrbb` from files: the JSON schema, a fixed-rate asset losing value when rates
+/// rise, per-contract PVs summing to EVE, and bad input refused.
+#[test]
+fn irrbb_command_values_eve_under_the_six_scenarios() {
+    let dir = temp_dir("irrbb");
+    let market = dir.join("m.toml");
+    std::fs::write(
+        &market,
+        "as_of = \"2025-12-31\"\n[[curve]]\nid = \"EUR-ESTR\"\ncurrency = \"EUR\"\nzero_rates = [[\"1Y\", 0.02], [\"30Y\", 0.02]]\n",
+    )
+    .unwrap();
+    let contracts = dir.join("c.json");
+    std::fs::write(
+        &contracts,
+        r#"[{"contractType":"PAM","contractID":"loan","contractRole":"RPA","currency":"EUR",
+          "initialExchangeDate":"2025-12-31","maturityDate":"2030-06-30","notionalPrincipal":100,
+          "nominalInterestRate":0.0,"dayCountConvention":"A365"},
+          {"contractType":"PAM","contractID":"dep","contractRole":"RPL","currency":"EUR",
+          "initialExchangeDate":"2025-12-31","maturityDate":"2026-01-01","notionalPrincipal":90,
+          "nominalInterestRate":0.0,"dayCountConvention":"A365"}]"#,
+    )
+    .unwrap();
+    let json = dir.join("eve.json");
+    let o = almanac()
+        .args(["irrbb", "--contracts"])
+        .arg(&contracts)
+        .arg("--market")
+        .arg(&market)
+        .args([
+            "--as-of",
+            "2025-12-31",
+            "--tier1",
+            "60",
+            "--per-contract",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["as_of"], "2025-12-31");
+    assert_eq!(v["currency"], "EUR");
+    // 100 in 4.5 years (1642 days) and −90 tomorrow, flat 2 % continuous on ACT/365.
+    let base = 100.0 * (-0.02f64 * 1642.0 / 365.0).exp() - 90.0 * (-0.02f64 / 365.0).exp();
+    assert!((v["eve"]["base"].as_f64().unwrap() - base).abs() < 1e-9);
+    let up = &v["eve"]["scenarios"]["parallel_up"];
+    assert!(up["delta"].as_f64().unwrap() < 0.0);
+    assert_eq!(v["outlier_test"]["worst_scenario"], "parallel_up");
+    let pv_sum: f64 = v["contracts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["pv"]["base"].as_f64().unwrap())
+        .sum();
+    assert!((pv_sum - base).abs() < 1e-9);
+    let bad = almanac()
+        .args(["irrbb", "--contracts"])
+        .arg(&contracts)
+        .arg("--market")
+        .arg(&market)
+        .args(["--as-of", "2025-12-31", "--tier1", "0", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--tier1"));
+}
