@@ -130,6 +130,16 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
         "outlier_test": outlier,
         "failed": failed.iter().map(|(id, why)| serde_json::json!({"contract_id": id, "reason": why})).collect::<Vec<_>>(),
     });
+    // Repricing gap of the reporting currency in the 19 buckets; the earnings column uses the
+    // currency's parallel shock.
+    let shift = spec
+        .sizes_for(&currency)
+        .map_or(0.02, |s| f64::from(s.parallel_bp) / 10_000.0);
+    let gap = almanac_analytics::irrbb::repricing_gap(
+        result.repricing.get(&currency).cloned().unwrap_or_default(),
+        shift,
+    );
+    doc["gap"] = serde_json::json!({"currency": currency, "parallel_shift": shift, "buckets": gap});
     if args.per_contract {
         doc["contracts"] = serde_json::to_value(&result.contracts)?;
     }

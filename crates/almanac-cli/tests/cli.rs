@@ -761,6 +761,12 @@ fn irrbb_command_values_eve_under_the_six_scenarios() {
     let up = &v["eve"]["scenarios"]["parallel_up"];
     assert!(up["delta"].as_f64().unwrap() < 0.0);
     assert_eq!(v["outlier_test"]["worst_scenario"], "parallel_up");
+    // Gap: −90 overnight (the deposit, 1 day), +100 in 4Y–5Y.
+    let buckets = v["gap"]["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 19);
+    assert_eq!(buckets[0]["rsl"], 90.0);
+    assert_eq!(buckets[10]["rsa"], 100.0);
+    assert_eq!(buckets[18]["cumulative"], 10.0);
     let pv_sum: f64 = v["contracts"]
         .as_array()
         .unwrap()

@@ -7,5 +7,5 @@ pub mod run;
 
 pub use buckets::{Bucket, BCBS_BUCKETS};
 pub use eve::{aggregate, contract_pv, eve_standardised, outlier_test, Aggregation, OutlierTest};
-pub use gap::{repricing_gap, GapRow};
+pub use gap::{repricing_flows, repricing_gap, GapRow};
 pub use run::{eve_standard, ContractPv, CurrencyEve, EveError, EveResult, ScenarioValue};

@@ -52,6 +52,9 @@ pub struct EveResult {
     pub contracts: Vec<ContractPv>,
     /// Contracts that could not be valued, with the reason.
     pub failed: Vec<(String, String)>,
+    /// Notional repricing flows of the base market by currency, `(t in years, amount)`,
+    /// assets positive (see [`super::gap::repricing_flows`]), for the repricing gap.
+    pub repricing: BTreeMap<String, Vec<(f64, f64)>>,
 }
 
 /// Why the run cannot start.
@@ -77,11 +80,13 @@ pub fn eve_standard(
         markets.push((s.name().to_string(), apply(base, s, spec)?));
     }
     // Per contract: PV per market, or the first error.
-    let values: Vec<Result<Vec<BTreeMap<String, f64>>, String>> = contracts
+    type PerContract = (Vec<BTreeMap<String, f64>>, Vec<(f64, f64)>);
+    let values: Vec<Result<PerContract, String>> = contracts
         .par_iter()
         .map_init(Vec::<ContractEvent>::new, |buf, t| {
             let mut by_market = Vec::with_capacity(markets.len());
-            for (_, m) in &markets {
+            let mut repricing = Vec::new();
+            for (k, (_, m)) in markets.iter().enumerate() {
                 let obs = SnapshotObserver::new(m);
                 let ctx = EvalContext {
                     observer: &obs,
@@ -89,6 +94,9 @@ pub fn eve_standard(
                     to: None,
                 };
                 evaluate_into(t, &ctx, buf).map_err(|e| e.to_string())?;
+                if k == 0 {
+                    repricing = super::gap::repricing_flows(buf, as_of);
+                }
                 // PV by currency of the flows.
                 let mut pv: BTreeMap<String, f64> = BTreeMap::new();
                 for e in buf
@@ -102,9 +110,17 @@ pub fn eve_standard(
                     *pv.entry(ccy.to_string()).or_insert(0.0) +=
                         e.payoff * curve.discount_at(e.event_time.date());
                 }
+                // Cash has no future events: it is worth its balance today (overnight).
+                if t.contract_type == Some(almanac_actus::ContractType::Csh) {
+                    let ccy = t.currency.clone().unwrap_or_default();
+                    let sign = t
+                        .contract_role
+                        .map_or(1.0, almanac_actus::ContractRole::sign);
+                    *pv.entry(ccy).or_insert(0.0) += sign * t.notional_principal.unwrap_or(0.0);
+                }
                 by_market.push(pv);
             }
-            Ok(by_market)
+            Ok((by_market, repricing))
         })
         .collect();
     let mut out = EveResult::default();
@@ -112,7 +128,13 @@ pub fn eve_standard(
     let mut totals: Vec<BTreeMap<String, f64>> = vec![BTreeMap::new(); markets.len()];
     for (t, v) in contracts.iter().zip(values) {
         match v {
-            Ok(by_market) => {
+            Ok((by_market, repricing)) => {
+                if !repricing.is_empty() {
+                    out.repricing
+                        .entry(t.currency.clone().unwrap_or_default())
+                        .or_default()
+                        .extend(repricing);
+                }
                 for (k, pv) in by_market.iter().enumerate() {
                     for (ccy, x) in pv {
                         *totals[k].entry(ccy.clone()).or_insert(0.0) += x;
@@ -266,6 +288,27 @@ mod tests {
             .unwrap()
             .install(|| eve_standard(&book, &m, &spec, as_of, true).unwrap());
         assert_eq!(one, all);
+    }
+
+    /// Cash counts at its balance in every scenario.
+    #[test]
+    fn cash_is_worth_its_balance() {
+        let m = flat(0.02);
+        let cash: ContractTerms = serde_json::from_str(
+            r#"{"contractType":"CSH","contractID":"cash","contractRole":"RPA","currency":"EUR",
+            "statusDate":"2025-12-31","notionalPrincipal":500}"#,
+        )
+        .unwrap();
+        let r = eve_standard(
+            &[cash],
+            &m,
+            &StandardSpec::default(),
+            DateTime::midnight(Date::ymd(2025, 12, 31)),
+            false,
+        )
+        .unwrap();
+        assert_eq!(r.currencies["EUR"].base, 500.0);
+        assert_eq!(r.currencies["EUR"].scenarios["parallel_up"].delta, 0.0);
     }
 
     /// A contract in a currency without a curve is listed with its reason.
