@@ -1,5 +1,6 @@
 //! Interest-rate risk in the banking book.
 
+pub mod behaviour;
 pub mod buckets;
 pub mod eve;
 pub mod gap;
