@@ -140,6 +140,18 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
         shift,
     );
     doc["gap"] = serde_json::json!({"currency": currency, "parallel_shift": shift, "buckets": gap});
+    // ΔNII over one year under the parallel shocks, constant balance sheet.
+    let flows = result.repricing.get(&currency).cloned().unwrap_or_default();
+    let (up, down) = (
+        almanac_analytics::irrbb::delta_nii(&flows, shift, 1.0),
+        almanac_analytics::irrbb::delta_nii(&flows, -shift, 1.0),
+    );
+    doc["nii"] = serde_json::json!({
+        "horizon_years": 1,
+        "method": "repricing, constant balance sheet, instantaneous parallel shock",
+        "delta": {"parallel_up": up, "parallel_down": down},
+        "outlier_test": args.tier1.map(|t| almanac_analytics::irrbb::nii_outlier_test(up, down, t)),
+    });
     if args.per_contract {
         doc["contracts"] = serde_json::to_value(&result.contracts)?;
     }

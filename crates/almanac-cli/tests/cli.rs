@@ -767,6 +767,13 @@ fn irrbb_command_values_eve_under_the_six_scenarios() {
     assert_eq!(buckets[0]["rsl"], 90.0);
     assert_eq!(buckets[10]["rsa"], 100.0);
     assert_eq!(buckets[18]["cumulative"], 10.0);
+    // ΔNII: the deposit (−90) reprices after 1 day, the loan beyond the year.
+    let up_nii = v["nii"]["delta"]["parallel_up"].as_f64().unwrap();
+    assert!(
+        (up_nii - -90.0 * 0.02 * (1.0 - 1.0 / 365.0)).abs() < 1e-9,
+        "{up_nii}"
+    );
+    assert_eq!(v["nii"]["outlier_test"]["breach"], false);
     let pv_sum: f64 = v["contracts"]
         .as_array()
         .unwrap()
