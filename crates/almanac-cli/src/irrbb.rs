@@ -152,6 +152,21 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
         "delta": {"parallel_up": up, "parallel_down": down},
         "outlier_test": args.tier1.map(|t| almanac_analytics::irrbb::nii_outlier_test(up, down, t)),
     });
+    // PV01, key-rate PV01 and effective duration / convexity of the reporting currency.
+    let sens = almanac_analytics::irrbb::sensitivities(
+        &contracts,
+        &market,
+        &currency,
+        DateTime::midnight(as_of),
+    )?;
+    doc["sensitivities"] = serde_json::json!({
+        "currency": sens.currency,
+        "value": sens.value,
+        "pv01": sens.pv01,
+        "key_rate_pv01": sens.key_rate_pv01.iter().map(|(t, v)| serde_json::json!({"pillar_years": t, "pv01": v})).collect::<Vec<_>>(),
+        "effective_duration": sens.effective_duration,
+        "effective_convexity": sens.effective_convexity,
+    });
     if args.per_contract {
         doc["contracts"] = serde_json::to_value(&result.contracts)?;
     }

@@ -774,6 +774,15 @@ fn irrbb_command_values_eve_under_the_six_scenarios() {
         "{up_nii}"
     );
     assert_eq!(v["nii"]["outlier_test"]["breach"], false);
+    // Sensitivities: a long fixed asset funded overnight loses value when rates rise.
+    assert!(v["sensitivities"]["pv01"].as_f64().unwrap() < 0.0);
+    assert_eq!(
+        v["sensitivities"]["key_rate_pv01"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let pv_sum: f64 = v["contracts"]
         .as_array()
         .unwrap()

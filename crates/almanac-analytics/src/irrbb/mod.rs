@@ -6,9 +6,13 @@ pub mod eve;
 pub mod gap;
 pub mod nii;
 pub mod run;
+pub mod sensitivity;
 
 pub use buckets::{Bucket, BCBS_BUCKETS};
 pub use eve::{aggregate, contract_pv, eve_standardised, outlier_test, Aggregation, OutlierTest};
 pub use gap::{repricing_flows, repricing_gap, GapRow};
 pub use nii::{delta_nii, nii_outlier_test, NiiOutlierTest};
-pub use run::{eve_standard, ContractPv, CurrencyEve, EveError, EveResult, ScenarioValue};
+pub use run::{
+    contract_values, eve_standard, ContractPv, CurrencyEve, EveError, EveResult, ScenarioValue,
+};
+pub use sensitivity::{sensitivities, Sensitivities};

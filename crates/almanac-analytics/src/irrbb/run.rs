@@ -66,6 +66,45 @@ pub enum EveError {
     Scenario(#[from] StandardError),
 }
 
+/// A contract's value on one market, by currency of its flows: every payoff after `as_of`
+/// discounted on the discount curve of its currency (cash at its balance). `buf` is reused and
+/// holds the contract's events afterwards.
+pub fn contract_values(
+    t: &ContractTerms,
+    m: &MarketSnapshot,
+    as_of: DateTime,
+    buf: &mut Vec<ContractEvent>,
+) -> Result<BTreeMap<String, f64>, String> {
+    let obs = SnapshotObserver::new(m);
+    let ctx = EvalContext {
+        observer: &obs,
+        observed_events: &[],
+        to: None,
+    };
+    evaluate_into(t, &ctx, buf).map_err(|e| e.to_string())?;
+    let mut pv: BTreeMap<String, f64> = BTreeMap::new();
+    for e in buf
+        .iter()
+        .filter(|e| e.event_time > as_of && e.payoff != 0.0)
+    {
+        let ccy = e.currency(t).unwrap_or("");
+        let curve = m
+            .discount_curve(ccy)
+            .map_err(|_| format!("no discount curve for currency {ccy:?}"))?;
+        *pv.entry(ccy.to_string()).or_insert(0.0) +=
+            e.payoff * curve.discount_at(e.event_time.date());
+    }
+    // Cash has no future events: it is worth its balance today (overnight).
+    if t.contract_type == Some(almanac_actus::ContractType::Csh) {
+        let ccy = t.currency.clone().unwrap_or_default();
+        let sign = t
+            .contract_role
+            .map_or(1.0, almanac_actus::ContractRole::sign);
+        *pv.entry(ccy).or_insert(0.0) += sign * t.notional_principal.unwrap_or(0.0);
+    }
+    Ok(pv)
+}
+
 /// EVE under base and the six standardised scenarios. `as_of` is the valuation date (flows on
 /// or before it are not counted).
 pub fn eve_standard(
@@ -87,36 +126,9 @@ pub fn eve_standard(
             let mut by_market = Vec::with_capacity(markets.len());
             let mut repricing = Vec::new();
             for (k, (_, m)) in markets.iter().enumerate() {
-                let obs = SnapshotObserver::new(m);
-                let ctx = EvalContext {
-                    observer: &obs,
-                    observed_events: &[],
-                    to: None,
-                };
-                evaluate_into(t, &ctx, buf).map_err(|e| e.to_string())?;
+                let pv = contract_values(t, m, as_of, buf)?;
                 if k == 0 {
                     repricing = super::gap::repricing_flows(buf, as_of);
-                }
-                // PV by currency of the flows.
-                let mut pv: BTreeMap<String, f64> = BTreeMap::new();
-                for e in buf
-                    .iter()
-                    .filter(|e| e.event_time > as_of && e.payoff != 0.0)
-                {
-                    let ccy = e.currency(t).unwrap_or("");
-                    let curve = m
-                        .discount_curve(ccy)
-                        .map_err(|_| format!("no discount curve for currency {ccy:?}"))?;
-                    *pv.entry(ccy.to_string()).or_insert(0.0) +=
-                        e.payoff * curve.discount_at(e.event_time.date());
-                }
-                // Cash has no future events: it is worth its balance today (overnight).
-                if t.contract_type == Some(almanac_actus::ContractType::Csh) {
-                    let ccy = t.currency.clone().unwrap_or_default();
-                    let sign = t
-                        .contract_role
-                        .map_or(1.0, almanac_actus::ContractRole::sign);
-                    *pv.entry(ccy).or_insert(0.0) += sign * t.notional_principal.unwrap_or(0.0);
                 }
                 by_market.push(pv);
             }
