@@ -63,13 +63,17 @@ pub struct RateShift {
 impl RateShift {
     /// The shift at time `t`.
     pub fn at(&self, t: f64) -> f64 {
-        match Interpolator::new(
-            Interpolation::Linear,
-            self.times.clone(),
-            self.shifts.clone(),
-        ) {
-            Ok(f) => f.value(t),
-            Err(_) => 0.0,
+        // Piecewise linear through the knots, flat outside; no allocation (called per pillar).
+        let (ts, vs) = (&self.times, &self.shifts);
+        match ts.len() {
+            0 => 0.0,
+            _ if t <= ts[0] => vs[0],
+            n if t >= ts[n - 1] => vs[n - 1],
+            _ => {
+                let i = ts.partition_point(|&x| x <= t);
+                let w = (t - ts[i - 1]) / (ts[i] - ts[i - 1]);
+                vs[i - 1] + w * (vs[i] - vs[i - 1])
+            }
         }
     }
 }
@@ -282,11 +286,14 @@ impl ScenarioSet {
                         curve: c.id().to_string(),
                         reason: e.to_string(),
                     })?;
-                    let z = shocked.pillar_zero_rates().to_vec();
-                    c.map_pillars(|t, r| {
-                        let i = c.pillars().iter().position(|p| *p == t).unwrap_or(0);
-                        r + scale * (z[i] - r)
-                    })
+                    // Same pillars: move each zero rate the ramp's share of the way.
+                    let zeros = c
+                        .pillar_zero_rates()
+                        .iter()
+                        .zip(shocked.pillar_zero_rates())
+                        .map(|(r, z)| r + scale * (z - r))
+                        .collect();
+                    c.with_zero_rates(zeros)
                 })
                 .map_err(curve_err)
             }
