@@ -9,14 +9,20 @@
 
 use std::collections::BTreeMap;
 
-use almanac_actus::{evaluate_into, ContractEvent, ContractTerms, EvalContext, SnapshotObserver};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use almanac_actus::{
+    evaluate_into, ContractEvent, ContractTerms, EvalContext, RiskFactorObserver, SnapshotObserver,
+};
 use almanac_market::MarketSnapshot;
 use almanac_scenario::irrbb::Scenario;
 use almanac_scenario::standard::{apply, StandardError, StandardSpec};
 use almanac_time::DateTime;
 use rayon::prelude::*;
 
-/// EVE of one currency.
+/// EVE of one currency as of the valuation date: the sum of its contracts' discounted flows
+/// in that currency, in its units, from the bank's side (assets positive, liabilities
+/// negative).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct CurrencyEve {
     /// Base EVE.
@@ -30,7 +36,7 @@ pub struct CurrencyEve {
 pub struct ScenarioValue {
     /// EVE under the scenario.
     pub value: f64,
-    /// `value − base`.
+    /// `value − base` (EU sign: negative = decline; the Basel loss is `−delta`).
     pub delta: f64,
 }
 
@@ -39,7 +45,8 @@ pub struct ScenarioValue {
 pub struct ContractPv {
     /// Contract id.
     pub contract_id: String,
-    /// PV by scenario name (`base` and the six).
+    /// PV by scenario name (`base` and the six) as of the valuation date, summed over the
+    /// currencies of its flows (single-currency contracts: that currency's units), bank's side.
     pub pv: BTreeMap<String, f64>,
 }
 
@@ -66,24 +73,51 @@ pub enum EveError {
     Scenario(#[from] StandardError),
 }
 
-/// A contract's value on one market, by currency of its flows: every payoff after `as_of`
-/// discounted on the discount curve of its currency (cash at its balance). `buf` is reused and
-/// holds the contract's events afterwards.
-pub fn contract_values(
+/// Market data seen through a snapshot, noting whether the contract asked for any.
+struct Recording<'a> {
+    inner: SnapshotObserver<'a>,
+    used: AtomicBool,
+}
+
+impl RiskFactorObserver for Recording<'_> {
+    fn observe(&self, market_object_code: &str, time: DateTime) -> Option<f64> {
+        self.used.store(true, Ordering::Relaxed);
+        self.inner.observe(market_object_code, time)
+    }
+}
+
+/// Evaluates `t` on market `m` into `buf`; returns whether the evaluation read market data.
+/// A contract that reads none (fixed rate) has the same events on every market, so callers
+/// need to evaluate it only once and re-discount.
+pub(super) fn evaluate_on(
     t: &ContractTerms,
     m: &MarketSnapshot,
-    as_of: DateTime,
     buf: &mut Vec<ContractEvent>,
-) -> Result<BTreeMap<String, f64>, String> {
-    let obs = SnapshotObserver::new(m);
+) -> Result<bool, String> {
+    let obs = Recording {
+        inner: SnapshotObserver::new(m),
+        used: AtomicBool::new(false),
+    };
     let ctx = EvalContext {
         observer: &obs,
         observed_events: &[],
         to: None,
     };
     evaluate_into(t, &ctx, buf).map_err(|e| e.to_string())?;
+    Ok(obs.used.load(Ordering::Relaxed))
+}
+
+/// Value by currency of the events in `events` (contract `t`) on market `m`: every payoff
+/// after `as_of` discounted on the discount curve of its currency; cash at its balance.
+/// Amounts in each currency's units, from the bank's side (assets positive).
+pub(super) fn discount(
+    t: &ContractTerms,
+    events: &[ContractEvent],
+    m: &MarketSnapshot,
+    as_of: DateTime,
+) -> Result<BTreeMap<String, f64>, String> {
     let mut pv: BTreeMap<String, f64> = BTreeMap::new();
-    for e in buf
+    for e in events
         .iter()
         .filter(|e| e.event_time > as_of && e.payoff != 0.0)
     {
@@ -105,6 +139,19 @@ pub fn contract_values(
     Ok(pv)
 }
 
+/// A contract's value on one market as of `as_of`, by currency of its flows (units of each
+/// currency, bank's side: assets positive). `buf` is reused and holds the contract's events
+/// afterwards.
+pub fn contract_values(
+    t: &ContractTerms,
+    m: &MarketSnapshot,
+    as_of: DateTime,
+    buf: &mut Vec<ContractEvent>,
+) -> Result<BTreeMap<String, f64>, String> {
+    evaluate_on(t, m, buf)?;
+    discount(t, buf, m, as_of)
+}
+
 /// EVE under base and the six standardised scenarios. `as_of` is the valuation date (flows on
 /// or before it are not counted).
 pub fn eve_standard(
@@ -124,13 +171,16 @@ pub fn eve_standard(
         .par_iter()
         .map_init(Vec::<ContractEvent>::new, |buf, t| {
             let mut by_market = Vec::with_capacity(markets.len());
-            let mut repricing = Vec::new();
-            for (k, (_, m)) in markets.iter().enumerate() {
-                let pv = contract_values(t, m, as_of, buf)?;
-                if k == 0 {
-                    repricing = super::gap::repricing_flows(buf, as_of);
+            // Base first; the scenarios re-evaluate only contracts that read market data
+            // (floating resets), the others are re-discounted.
+            let reads_market = evaluate_on(t, &markets[0].1, buf)?;
+            let repricing = super::gap::repricing_flows(buf, as_of);
+            by_market.push(discount(t, buf, &markets[0].1, as_of)?);
+            for (_, m) in &markets[1..] {
+                if reads_market {
+                    evaluate_on(t, m, buf)?;
                 }
-                by_market.push(pv);
+                by_market.push(discount(t, buf, m, as_of)?);
             }
             Ok((by_market, repricing))
         })
@@ -300,6 +350,50 @@ mod tests {
             .unwrap()
             .install(|| eve_standard(&book, &m, &spec, as_of, true).unwrap());
         assert_eq!(one, all);
+    }
+
+    /// A floating-rate note resetting on the discount curve's own index is re-evaluated in
+    /// each scenario (its resets follow the shocked forwards), so its value barely moves,
+    /// while a fixed bond of the same maturity loses value when rates rise.
+    #[test]
+    fn floating_contracts_are_reevaluated_per_scenario() {
+        let mut m = flat(0.03);
+        m.insert_index(almanac_market::IndexDefinition {
+            name: "IDX".into(),
+            currency: "EUR".into(),
+            forecast_curve: "EUR-ESTR".into(),
+            tenor: "1Y".parse().unwrap(),
+            day_count: DayCount::Act365Fixed,
+        })
+        .unwrap();
+        let frn: ContractTerms = serde_json::from_str(
+            r#"{"contractType":"PAM","contractID":"frn","contractRole":"RPA","currency":"EUR",
+            "statusDate":"2025-12-31","initialExchangeDate":"2025-12-31","maturityDate":"2032-12-31",
+            "notionalPrincipal":1000000,"nominalInterestRate":0.03,"dayCountConvention":"A365",
+            "cycleAnchorDateOfInterestPayment":"2026-12-31","cycleOfInterestPayment":"P1YL1",
+            "cycleAnchorDateOfRateReset":"2026-12-31","cycleOfRateReset":"P1YL1",
+            "marketObjectCodeOfRateReset":"IDX"}"#,
+        )
+        .unwrap();
+        let r = eve_standard(
+            &[frn, bond("fix", 0.03, "RPA", 7)],
+            &m,
+            &StandardSpec::default(),
+            DateTime::midnight(Date::ymd(2025, 12, 31)),
+            true,
+        )
+        .unwrap();
+        let change = |id: &str| {
+            let c = r.contracts.iter().find(|c| c.contract_id == id).unwrap();
+            c.pv["parallel_up"] - c.pv["base"]
+        };
+        // Only the first coupon is fixed: about one year of duration against about six.
+        assert!(
+            change("frn") < 0.0 && change("frn").abs() < 0.25 * change("fix").abs(),
+            "{} vs {}",
+            change("frn"),
+            change("fix")
+        );
     }
 
     /// Cash counts at its balance in every scenario.

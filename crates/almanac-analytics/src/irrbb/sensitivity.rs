@@ -11,7 +11,7 @@ use almanac_market::{CurveError, MarketSnapshot};
 use almanac_time::DateTime;
 use rayon::prelude::*;
 
-use super::run::contract_values;
+use super::run::{discount, evaluate_on};
 
 /// One basis point.
 pub const BP: f64 = 1e-4;
@@ -35,27 +35,38 @@ pub struct Sensitivities {
     pub failed: Vec<(String, String)>,
 }
 
-fn value(
+/// The contracts' values in `ccy` on each market, in market order, with the contracts that
+/// could not be valued. Each contract is evaluated once and only re-evaluated on the other
+/// markets when it reads market data (floating resets); otherwise it is re-discounted.
+fn values(
     contracts: &[ContractTerms],
-    m: &MarketSnapshot,
+    markets: &[MarketSnapshot],
     ccy: &str,
     as_of: DateTime,
-) -> (f64, Vec<(String, String)>) {
-    let results: Vec<Result<f64, String>> = contracts
+) -> (Vec<f64>, Vec<(String, String)>) {
+    let per_contract: Vec<Result<Vec<f64>, String>> = contracts
         .par_iter()
         .map_init(Vec::<ContractEvent>::new, |buf, t| {
-            contract_values(t, m, as_of, buf).map(|v| v.get(ccy).copied().unwrap_or(0.0))
+            let reads_market = evaluate_on(t, &markets[0], buf)?;
+            let mut out = Vec::with_capacity(markets.len());
+            for (k, m) in markets.iter().enumerate() {
+                if k > 0 && reads_market {
+                    evaluate_on(t, m, buf)?;
+                }
+                out.push(discount(t, buf, m, as_of)?.get(ccy).copied().unwrap_or(0.0));
+            }
+            Ok(out)
         })
         .collect();
-    let mut total = 0.0;
+    let mut totals = vec![0.0; markets.len()];
     let mut failed = Vec::new();
-    for (t, r) in contracts.iter().zip(results) {
+    for (t, r) in contracts.iter().zip(per_contract) {
         match r {
-            Ok(v) => total += v,
+            Ok(v) => totals.iter_mut().zip(v).for_each(|(a, b)| *a += b),
             Err(e) => failed.push((t.id().to_string(), e)),
         }
     }
-    (total, failed)
+    (totals, failed)
 }
 
 /// The market with every curve of `ccy` shifted by `dr` at all pillars, or only at pillar
@@ -89,16 +100,26 @@ pub fn sensitivities(
     ccy: &str,
     as_of: DateTime,
 ) -> Result<Sensitivities, CurveError> {
-    let (v0, failed) = value(contracts, base, ccy, as_of);
-    let (up, _) = value(contracts, &bumped(base, ccy, BP, None)?, ccy, as_of);
-    let (down, _) = value(contracts, &bumped(base, ccy, -BP, None)?, ccy, as_of);
-    let mut key_rate_pv01 = Vec::new();
+    // Markets: base, all curves ±1 bp, then each pillar of the discount curve +1 bp.
+    let mut markets = vec![
+        base.clone(),
+        bumped(base, ccy, BP, None)?,
+        bumped(base, ccy, -BP, None)?,
+    ];
+    let mut pillars = Vec::new();
     if let Ok(curve) = base.discount_curve(ccy) {
         for (k, &t) in curve.pillars().iter().enumerate() {
-            let m = bumped(base, ccy, BP, Some((curve.id(), k)))?;
-            key_rate_pv01.push((t, value(contracts, &m, ccy, as_of).0 - v0));
+            markets.push(bumped(base, ccy, BP, Some((curve.id(), k)))?);
+            pillars.push(t);
         }
     }
+    let (v, failed) = values(contracts, &markets, ccy, as_of);
+    let (v0, up, down) = (v[0], v[1], v[2]);
+    let key_rate_pv01 = pillars
+        .iter()
+        .zip(&v[3..])
+        .map(|(t, x)| (*t, x - v0))
+        .collect();
     let (duration, convexity) = if v0 == 0.0 {
         (0.0, 0.0)
     } else {
