@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 /// One difference.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct Change {
-    /// Dotted key, e.g. `behaviour.prepayment.cpr_mortgages`.
+    /// Dotted key, e.g. `behaviour.prepayment.mortgages.cpr`.
     pub(crate) key: String,
     /// Value in the first document (`None`: added).
     pub(crate) before: Option<String>,

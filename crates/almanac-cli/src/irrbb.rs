@@ -3,11 +3,53 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use almanac_analytics::irrbb::{aggregate, eve_standard, outlier_test, Aggregation};
+use almanac_actus::ContractTerms;
+use almanac_analytics::irrbb::{
+    aggregate, outlier_test, Aggregation, Behaviour, ContractValues, CurrencyEve, Options,
+    Sensitivities, View,
+};
+use almanac_market::MarketSnapshot;
 use almanac_scenario::irrbb::{Calibration, Floor};
 use almanac_scenario::standard::StandardSpec;
 use almanac_time::{Date, DateTime};
 use anyhow::{bail, Context, Result};
+
+/// Options of an IRRBB run shared by `almanac irrbb` and `almanac run irrbb`.
+#[derive(clap::Args, Clone)]
+pub(crate) struct IrrbbOptions {
+    /// Shock-size table: bcbs2016 or bcbs2024.
+    #[arg(long, default_value = "bcbs2016")]
+    pub(crate) calibration: String,
+    /// Post-shock floor: none, zero or eu.
+    #[arg(long, default_value = "none")]
+    pub(crate) floor: String,
+    /// EVE method: cashflow (exact dates on each scenario curve) or standardised (net
+    /// repricing flows in the 19 buckets, discounted at the bucket midpoints).
+    #[arg(long, default_value = "cashflow")]
+    pub(crate) method: String,
+    /// Scenarios: bcbs (the six standardised shocks; the only set supported so far).
+    #[arg(long, default_value = "bcbs")]
+    pub(crate) scenarios: String,
+    /// Behavioural assumption set (TOML: prepayment, early redemption, NMD); adds the
+    /// behavioural view, which then becomes the reported one.
+    #[arg(long)]
+    pub(crate) assumptions: Option<PathBuf>,
+    /// Tier 1 capital for the outlier tests (in the reporting currency).
+    #[arg(long)]
+    pub(crate) tier1: Option<f64>,
+    /// Reporting currency shown at the top level (default: the only or largest currency).
+    #[arg(long)]
+    pub(crate) currency: Option<String>,
+    /// Add every contract's PV under base and each scenario.
+    #[arg(long)]
+    pub(crate) per_contract: bool,
+    /// Write an Excel workbook (a sheet per report, native charts) to this file.
+    #[arg(long)]
+    pub(crate) xlsx: Option<PathBuf>,
+    /// Write the reports as CSV files into this directory.
+    #[arg(long)]
+    pub(crate) csv: Option<PathBuf>,
+}
 
 /// Arguments of `almanac irrbb`.
 #[derive(clap::Args)]
@@ -21,24 +63,80 @@ pub(crate) struct IrrbbArgs {
     /// Valuation date: flows after it are valued; contracts without statusDate take it.
     #[arg(long)]
     as_of: String,
-    /// Shock-size table: bcbs2016 or bcbs2024.
-    #[arg(long, default_value = "bcbs2016")]
-    calibration: String,
-    /// Post-shock floor: none, zero or eu.
-    #[arg(long, default_value = "none")]
-    floor: String,
-    /// Tier 1 capital for the outlier test (in the reporting currency).
-    #[arg(long)]
-    tier1: Option<f64>,
-    /// Reporting currency shown at the top level (default: the only or largest currency).
-    #[arg(long)]
-    currency: Option<String>,
-    /// Add every contract's PV under base and each scenario.
-    #[arg(long)]
-    per_contract: bool,
+    #[command(flatten)]
+    options: IrrbbOptions,
     /// Write the result as JSON to this file.
     #[arg(long)]
     json: PathBuf,
+}
+
+/// A finished IRRBB run: the JSON document (without the per-contract values) and those.
+pub(crate) struct Report {
+    pub(crate) doc: serde_json::Value,
+    pub(crate) contracts: Vec<ContractValues>,
+    pub(crate) failed: usize,
+}
+
+impl IrrbbOptions {
+    /// Checks the options before any work.
+    pub(crate) fn check(&self) -> Result<()> {
+        if let Some(t) = self.tier1 {
+            if !(t.is_finite() && t > 0.0) {
+                bail!("--tier1 must be a positive amount, got {t}");
+            }
+        }
+        if !matches!(self.method.as_str(), "cashflow" | "standardised") {
+            bail!(
+                "--method {:?}: expected cashflow or standardised",
+                self.method
+            );
+        }
+        if self.scenarios != "bcbs" {
+            bail!(
+                "--scenarios {:?}: only the six standardised BCBS shocks (bcbs) are supported for IRRBB so far",
+                self.scenarios
+            );
+        }
+        Ok(())
+    }
+
+    /// The behavioural assumption set, if any, with its text (for the run record).
+    pub(crate) fn behaviour(&self) -> Result<Option<(Behaviour, String)>> {
+        let Some(path) = &self.assumptions else {
+            return Ok(None);
+        };
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let is_document = text
+            .parse::<toml::Table>()
+            .is_ok_and(|t| t.contains_key("behaviour"));
+        let b = if is_document {
+            Behaviour::from_assumptions_toml(&text)
+        } else {
+            Behaviour::from_toml(&text)
+        }
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(Some((b, text)))
+    }
+
+    /// Writes the report's files: JSON (streaming the per-contract values), and the Excel
+    /// workbook and CSV files when asked for.
+    pub(crate) fn write(&self, report: &Report, json: &Path) -> Result<()> {
+        write_json(json, &report.doc, &report.contracts)?;
+        if self.xlsx.is_some() || self.csv.is_some() {
+            let mut doc = report.doc.clone();
+            if self.per_contract {
+                doc["contracts"] = serde_json::to_value(&report.contracts)?;
+            }
+            if let Some(x) = &self.xlsx {
+                crate::irrbb_report::write_xlsx(&doc, x)?;
+            }
+            if let Some(d) = &self.csv {
+                crate::irrbb_report::write_csv(&doc, d)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
@@ -46,11 +144,8 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
         .as_of
         .parse()
         .map_err(|e| anyhow::anyhow!("--as-of {:?}: {e}", args.as_of))?;
-    if let Some(t) = args.tier1 {
-        if !(t.is_finite() && t > 0.0) {
-            bail!("--tier1 must be a positive amount, got {t}");
-        }
-    }
+    args.options.check()?;
+    let behaviour = args.options.behaviour()?;
     let market = crate::scenarios::read_market(&args.market, Some(as_of))?;
     if market.as_of() != as_of {
         bail!(
@@ -64,45 +159,117 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
     let mut failed: Vec<(String, String)> = Vec::new();
     for c in inputs {
         match c.terms {
-            Ok(mut t) => {
-                if t.status_date.is_none() {
-                    t.status_date = Some(DateTime::midnight(as_of));
-                }
-                contracts.push(t);
-            }
+            Ok(t) => contracts.push(t),
             Err(e) => failed.push((c.origin, e)),
         }
     }
+    let report = analyse(
+        &mut contracts,
+        failed,
+        &market,
+        as_of,
+        &args.options,
+        behaviour.as_ref().map(|b| &b.0),
+    )?;
+    args.options.write(&report, &args.json)?;
+    summarise(&report);
+    Ok(report.failed == 0)
+}
+
+/// Runs the analysis and builds the report document. Contracts without a status date take
+/// the valuation date; `failed` are the input rows that did not parse.
+pub(crate) fn analyse(
+    contracts: &mut [ContractTerms],
+    mut failed: Vec<(String, String)>,
+    market: &MarketSnapshot,
+    as_of: Date,
+    opts: &IrrbbOptions,
+    behaviour: Option<&Behaviour>,
+) -> Result<Report> {
+    for t in contracts.iter_mut() {
+        if t.status_date.is_none() {
+            t.status_date = Some(DateTime::midnight(as_of));
+        }
+    }
     let spec = StandardSpec {
-        calibration: args.calibration.parse::<Calibration>()?,
-        floor: args.floor.parse::<Floor>()?,
+        calibration: opts.calibration.parse::<Calibration>()?,
+        floor: opts.floor.parse::<Floor>()?,
         ..StandardSpec::default()
     };
-    let result = eve_standard(
-        &contracts,
-        &market,
+    let standardised = opts.method == "standardised";
+    // The reporting currency: asked for, or the one with the largest book. Sensitivities are
+    // for it; when it is not known yet, the market's only currency or none.
+    let sens_ccy = opts
+        .currency
+        .as_ref()
+        .map(|c| c.to_ascii_uppercase())
+        .or_else(|| {
+            let mut c = market.currencies();
+            match (c.next(), c.next()) {
+                (Some(one), None) => Some(one.to_string()),
+                _ => None,
+            }
+        });
+    let options = Options {
+        per_contract: opts.per_contract,
+        behaviour,
+        sensitivity_currency: sens_ccy.as_deref(),
+        standardised,
+    };
+    let a = almanac_analytics::irrbb::analyse(
+        contracts,
+        market,
         &spec,
         DateTime::midnight(as_of),
-        args.per_contract,
+        &options,
     )?;
-    failed.extend(result.failed.iter().cloned());
-    let currency = match &args.currency {
+    failed.extend(a.failed.iter().cloned());
+    let view = a.primary();
+    let eve_of = |v: &View| -> BTreeMap<String, CurrencyEve> {
+        if standardised {
+            v.standardised.clone()
+        } else {
+            v.currencies.clone()
+        }
+    };
+    let by_currency = eve_of(view);
+    let currency = match &opts.currency {
         Some(c) => c.to_ascii_uppercase(),
-        None => result
+        None => view
             .currencies
             .iter()
             .max_by(|a, b| a.1.base.abs().total_cmp(&b.1.base.abs()))
             .map(|(c, _)| c.clone())
             .unwrap_or_default(),
     };
-    let top = result.currencies.get(&currency);
+    let sensitivities = match (&a.sensitivities, sens_ccy.as_deref()) {
+        (Some(s), Some(c)) if c == currency => s.clone(),
+        _ => {
+            // The reporting currency was only known after the run: its sensitivities now.
+            let o = Options {
+                per_contract: false,
+                behaviour,
+                sensitivity_currency: Some(&currency),
+                standardised: false,
+            };
+            almanac_analytics::irrbb::analyse(
+                contracts,
+                market,
+                &spec,
+                DateTime::midnight(as_of),
+                &o,
+            )?
+            .sensitivities
+            .unwrap_or_else(|| empty_sensitivities(&currency))
+        }
+    };
+    let top = by_currency.get(&currency);
     // Per scenario: aggregate change across currencies, by regime.
     let mut aggregates = serde_json::Map::new();
     let mut worst_bcbs: BTreeMap<String, f64> = BTreeMap::new();
     for s in almanac_scenario::irrbb::Scenario::ALL {
         let n = s.name();
-        let changes: BTreeMap<String, f64> = result
-            .currencies
+        let changes: BTreeMap<String, f64> = by_currency
             .iter()
             .map(|(c, e)| (c.clone(), e.scenarios.get(n).map_or(0.0, |v| v.delta)))
             .collect();
@@ -114,34 +281,54 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
             serde_json::json!({"bcbs_losses_only": bcbs, "eu_half_gains": eu}),
         );
     }
-    let outlier = args
+    let outlier = opts
         .tier1
         .and_then(|t| outlier_test(&worst_bcbs, t))
         .map(|o| serde_json::to_value(o).unwrap_or_default());
+    let view_name = if a.behavioural.is_some() {
+        "behavioural"
+    } else {
+        "contractual"
+    };
+    let mut views = serde_json::Map::new();
+    views.insert(
+        "contractual".into(),
+        serde_json::to_value(eve_of(&a.contractual))?,
+    );
+    if let Some(b) = &a.behavioural {
+        views.insert("behavioural".into(), serde_json::to_value(eve_of(b))?);
+    }
     let mut doc = serde_json::json!({
         "as_of": as_of.to_string(),
         "currency": currency,
         "calibration": spec.calibration.code(),
         "floor": spec.floor.code(),
-        "method": "cashflow",
+        "method": opts.method,
+        "view": view_name,
         "eve": top.map(|e| serde_json::to_value(e).unwrap_or_default()),
-        "by_currency": serde_json::to_value(&result.currencies)?,
+        "by_currency": serde_json::to_value(&by_currency)?,
+        "views": views,
         "aggregate_change": aggregates,
         "outlier_test": outlier,
         "failed": failed.iter().map(|(id, why)| serde_json::json!({"contract_id": id, "reason": why})).collect::<Vec<_>>(),
     });
+    if standardised {
+        doc["bucket_flows"] = serde_json::to_value(&view.bucket_flows)?;
+        doc["eve_cashflow_method"] = serde_json::to_value(&view.currencies)?;
+    }
     // Repricing gap of the reporting currency in the 19 buckets; the earnings column uses the
     // currency's parallel shock.
     let shift = spec
         .sizes_for(&currency)
         .map_or(0.02, |s| f64::from(s.parallel_bp) / 10_000.0);
-    let gap = almanac_analytics::irrbb::repricing_gap(
-        result.repricing.get(&currency).cloned().unwrap_or_default(),
-        shift,
-    );
+    let flows = view
+        .repricing
+        .get(&currency)
+        .map(|d| d.as_years())
+        .unwrap_or_default();
+    let gap = almanac_analytics::irrbb::repricing_gap(flows.iter().copied(), shift);
     doc["gap"] = serde_json::json!({"currency": currency, "parallel_shift": shift, "buckets": gap});
     // ΔNII over one year under the parallel shocks, constant balance sheet.
-    let flows = result.repricing.get(&currency).cloned().unwrap_or_default();
     let (up, down) = (
         almanac_analytics::irrbb::delta_nii(&flows, shift, 1.0),
         almanac_analytics::irrbb::delta_nii(&flows, -shift, 1.0),
@@ -150,35 +337,58 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
         "horizon_years": 1,
         "method": "repricing, constant balance sheet, instantaneous parallel shock",
         "delta": {"parallel_up": up, "parallel_down": down},
-        "outlier_test": args.tier1.map(|t| almanac_analytics::irrbb::nii_outlier_test(up, down, t)),
+        "outlier_test": opts.tier1.map(|t| almanac_analytics::irrbb::nii_outlier_test(up, down, t)),
     });
-    // PV01, key-rate PV01 and effective duration / convexity of the reporting currency.
-    let sens = almanac_analytics::irrbb::sensitivities(
-        &contracts,
-        &market,
-        &currency,
-        DateTime::midnight(as_of),
-    )?;
     doc["sensitivities"] = serde_json::json!({
-        "currency": sens.currency,
-        "value": sens.value,
-        "pv01": sens.pv01,
-        "key_rate_pv01": sens.key_rate_pv01.iter().map(|(t, v)| serde_json::json!({"pillar_years": t, "pv01": v})).collect::<Vec<_>>(),
-        "effective_duration": sens.effective_duration,
-        "effective_convexity": sens.effective_convexity,
+        "currency": sensitivities.currency,
+        "value": sensitivities.value,
+        "pv01": sensitivities.pv01,
+        "key_rate_pv01": sensitivities.key_rate_pv01.iter().map(|(t, v)| serde_json::json!({"pillar_years": t, "pv01": v})).collect::<Vec<_>>(),
+        "effective_duration": sensitivities.effective_duration,
+        "effective_convexity": sensitivities.effective_convexity,
     });
-    if args.per_contract {
-        doc["contracts"] = serde_json::to_value(&result.contracts)?;
+    Ok(Report {
+        doc,
+        failed: failed.len(),
+        contracts: a.contracts,
+    })
+}
+
+fn empty_sensitivities(ccy: &str) -> Sensitivities {
+    Sensitivities {
+        currency: ccy.to_string(),
+        value: 0.0,
+        pv01: 0.0,
+        key_rate_pv01: Vec::new(),
+        effective_duration: 0.0,
+        effective_convexity: 0.0,
+        failed: Vec::new(),
     }
-    write_json(&args.json, &doc)?;
-    // Human summary.
-    if let Some(e) = top {
-        println!("EVE {currency} as of {as_of}: base {:.2}", e.base);
-        for (n, v) in &e.scenarios {
-            println!("  {n:<14} {:>18.2}  change {:>16.2}", v.value, v.delta);
+}
+
+/// The human summary on standard output.
+pub(crate) fn summarise(report: &Report) {
+    let doc = &report.doc;
+    let currency = doc["currency"].as_str().unwrap_or("");
+    if let Some(e) = doc["eve"].as_object() {
+        println!(
+            "EVE {currency} as of {} ({} view, {} method): base {:.2}",
+            doc["as_of"].as_str().unwrap_or(""),
+            doc["view"].as_str().unwrap_or(""),
+            doc["method"].as_str().unwrap_or(""),
+            e["base"].as_f64().unwrap_or(0.0)
+        );
+        if let Some(sc) = e["scenarios"].as_object() {
+            for (n, v) in sc {
+                println!(
+                    "  {n:<14} {:>18.2}  change {:>16.2}",
+                    v["value"].as_f64().unwrap_or(0.0),
+                    v["delta"].as_f64().unwrap_or(0.0)
+                );
+            }
         }
     }
-    if let Some(o) = &doc["outlier_test"].as_object() {
+    if let Some(o) = doc["outlier_test"].as_object() {
         println!(
             "outlier test: worst {} {:.2} = {:.2} % of Tier 1 → {}",
             o["worst_scenario"].as_str().unwrap_or(""),
@@ -191,13 +401,45 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
             }
         );
     }
-    for (id, why) in failed.iter().take(20) {
-        eprintln!("  not valued: {id}: {why}");
+    if let Some(f) = doc["failed"].as_array() {
+        for x in f.iter().take(20) {
+            eprintln!(
+                "  not valued: {}: {}",
+                x["contract_id"].as_str().unwrap_or(""),
+                x["reason"].as_str().unwrap_or("")
+            );
+        }
+        if f.len() > 20 {
+            eprintln!("  … and {} more (see the JSON)", f.len() - 20);
+        }
     }
-    Ok(failed.is_empty())
 }
 
-fn write_json(path: &Path, v: &serde_json::Value) -> Result<()> {
-    std::fs::write(path, serde_json::to_string_pretty(v)?)
-        .with_context(|| format!("writing {}", path.display()))
+/// Writes the document with the per-contract values appended as `"contracts"`, streamed so
+/// that a million contracts do not need a million JSON objects in memory.
+fn write_json(path: &Path, doc: &serde_json::Value, contracts: &[ContractValues]) -> Result<()> {
+    use std::io::Write;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let text = serde_json::to_string_pretty(doc)?;
+    let write = |w: &mut std::io::BufWriter<std::fs::File>| -> std::io::Result<()> {
+        if contracts.is_empty() {
+            return w.write_all(text.as_bytes());
+        }
+        // `text` ends with "\n}": re-open the object.
+        let body = text.trim_end().strip_suffix('}').unwrap_or(&text);
+        w.write_all(body.trim_end().as_bytes())?;
+        w.write_all(b",\n  \"contracts\": [\n")?;
+        for (k, c) in contracts.iter().enumerate() {
+            if k > 0 {
+                w.write_all(b",\n")?;
+            }
+            w.write_all(b"    ")?;
+            serde_json::to_writer(&mut *w, c)?;
+        }
+        w.write_all(b"\n  ]\n}")?;
+        w.flush()
+    };
+    write(&mut w).with_context(|| format!("writing {}", path.display()))
 }

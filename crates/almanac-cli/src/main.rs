@@ -8,6 +8,7 @@ mod conformance;
 mod diff;
 mod input;
 mod irrbb;
+mod irrbb_report;
 mod sample_bank;
 mod scenarios;
 mod store_cmds;

@@ -342,14 +342,36 @@ const ASSUMPTIONS: &str = r#"# Default assumptions of the sample bank (behaviour
 # Versioned in the store: `almanac assumptions` shows their history and differences.
 name = "sample-bank-defaults"
 
-[behaviour.prepayment]
-cpr_mortgages = 0.06
-cpr_consumer = 0.10
+# Behaviour for IRRBB (docs/irrbb.md): named rules, selected by deal-id prefix.
+[behaviour.prepayment.mortgages]
+cpr = 0.06
+select = { id_prefixes = ["MORT_FIX"] }
 
-[behaviour.deposits]
-core_share_stable = 0.80
-core_share_less_stable = 0.55
-core_share_corporate = 0.40
+[behaviour.prepayment.consumer]
+cpr = 0.10
+select = { id_prefixes = ["CONSUMER"] }
+
+[behaviour.early_redemption.term_deposits]
+tdrr = 0.05
+select = { id_prefixes = ["TERM_DEPOSIT"] }
+
+[behaviour.nmd.stable]
+category = "retail_transactional"
+core_share = 0.80
+profile = [[0.5, 0.1], [1.0, 0.1], [2.0, 0.2], [3.0, 0.2], [5.0, 0.2], [7.0, 0.2]]
+select = { id_prefixes = ["NMD_STABLE"] }
+
+[behaviour.nmd.less_stable]
+category = "retail_non_transactional"
+core_share = 0.55
+profile = [[0.5, 0.2], [1.0, 0.2], [2.0, 0.2], [3.0, 0.2], [5.0, 0.2]]
+select = { id_prefixes = ["NMD_LESS_STABLE"] }
+
+[behaviour.nmd.corporate]
+category = "wholesale"
+core_share = 0.40
+profile = [[0.25, 0.25], [0.5, 0.25], [1.0, 0.25], [2.0, 0.25]]
+select = { id_prefixes = ["CORP_OPERATIONAL", "CORP_NONOP"] }
 
 [ftp]
 liquidity_premium_bp = { "1Y" = 10, "5Y" = 35, "10Y" = 55 }
@@ -394,6 +416,12 @@ mod tests {
             .positions
             .iter()
             .any(|p| p.attributes.hqla_level == Some(almanac_balance_sheet::HqlaLevel::L1)));
+        // Its assumptions hold a valid behaviour set.
+        let b = almanac_analytics::irrbb::Behaviour::from_assumptions_toml(
+            &std::fs::read_to_string(&w.assumptions).unwrap(),
+        )
+        .unwrap();
+        assert_eq!((b.prepayment.len(), b.nmd.len()), (2, 3));
         // Deterministic for a seed.
         let again = write(2_000, 7, &dir.join("again")).unwrap();
         assert_eq!(

@@ -471,7 +471,7 @@ fn new_user_flow_from_sample_bank_to_audit() {
         &changed,
         std::fs::read_to_string(&assumptions)
             .unwrap()
-            .replace("cpr_mortgages = 0.06", "cpr_mortgages = 0.08"),
+            .replace("cpr = 0.06", "cpr = 0.08"),
     )
     .unwrap();
     let a2 = json_of(&run(&[
@@ -494,7 +494,7 @@ fn new_user_flow_from_sample_bank_to_audit() {
     assert_eq!(diff["changes"].as_array().unwrap().len(), 1);
     assert_eq!(
         diff["changes"][0]["key"],
-        "behaviour.prepayment.cpr_mortgages"
+        "behaviour.prepayment.mortgages.cpr"
     );
     assert_eq!(diff["changes"][0]["before"], "0.06");
     assert_eq!(diff["changes"][0]["after"], "0.08");
@@ -801,4 +801,114 @@ fn irrbb_command_values_eve_under_the_six_scenarios() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--tier1"));
+}
+
+/// `almanac irrbb` with an assumption set reports the behavioural view beside the
+/// contractual one, by the standardised method when asked, and writes the workbook and CSVs.
+#[test]
+fn irrbb_behaviour_standardised_workbook_and_csv() {
+    let dir = temp_dir("irrbb-behaviour");
+    let market = dir.join("m.toml");
+    std::fs::write(
+        &market,
+        "as_of = \"2025-12-31\"\n[[curve]]\nid = \"EUR-ESTR\"\ncurrency = \"EUR\"\nzero_rates = [[\"1Y\", 0.02], [\"30Y\", 0.025]]\n",
+    )
+    .unwrap();
+    let contracts = dir.join("c.json");
+    std::fs::write(
+        &contracts,
+        r#"[{"contractType":"ANN","contractID":"MORT-1","contractRole":"RPA","currency":"EUR",
+          "statusDate":"2025-12-31","initialExchangeDate":"2025-01-15","maturityDate":"2045-01-15",
+          "notionalPrincipal":300000,"nominalInterestRate":0.035,"dayCountConvention":"30E360",
+          "cycleAnchorDateOfInterestPayment":"2025-02-15","cycleOfInterestPayment":"P1ML1",
+          "cycleAnchorDateOfPrincipalRedemption":"2025-02-15","cycleOfPrincipalRedemption":"P1ML1"},
+          {"contractType":"PAM","contractID":"TD-1","contractRole":"RPL","currency":"EUR",
+          "statusDate":"2025-12-31","initialExchangeDate":"2025-06-30","maturityDate":"2027-06-30",
+          "notionalPrincipal":100000,"nominalInterestRate":0.02,"dayCountConvention":"A365"},
+          {"contractType":"UMP","contractID":"NMD-1","contractRole":"RPL","currency":"EUR",
+          "statusDate":"2025-12-31","initialExchangeDate":"2020-01-01",
+          "notionalPrincipal":150000,"nominalInterestRate":0.0,"dayCountConvention":"A365"}]"#,
+    )
+    .unwrap();
+    let assumptions = dir.join("a.toml");
+    std::fs::write(
+        &assumptions,
+        "name = \"test\"\n[behaviour.prepayment.mortgages]\ncpr = 0.08\n\
+         [behaviour.early_redemption.td]\ntdrr = 0.05\n\
+         [behaviour.nmd.current]\ncategory = \"retail_transactional\"\ncore_share = 0.8\n\
+         profile = [[2.0, 0.5], [4.0, 0.5]]\n[ftp]\nx = 1\n",
+    )
+    .unwrap();
+    let json = dir.join("out.json");
+    let xlsx = dir.join("out.xlsx");
+    let csv = dir.join("csv");
+    let o = almanac()
+        .args(["irrbb", "--contracts"])
+        .arg(&contracts)
+        .arg("--market")
+        .arg(&market)
+        .args([
+            "--as-of",
+            "2025-12-31",
+            "--per-contract",
+            "--method",
+            "standardised",
+        ])
+        .arg("--assumptions")
+        .arg(&assumptions)
+        .arg("--json")
+        .arg(&json)
+        .arg("--xlsx")
+        .arg(&xlsx)
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["view"], "behavioural");
+    assert_eq!(v["method"], "standardised");
+    let c = v["views"]["contractual"]["EUR"]["base"].as_f64().unwrap();
+    let b = v["views"]["behavioural"]["EUR"]["base"].as_f64().unwrap();
+    assert_eq!(v["eve"]["base"].as_f64().unwrap(), b);
+    assert!(c != b);
+    // The NMD: 20 % non-core overnight, the core at 2 and 4 years (buckets 1.5Y–2Y, 3Y–4Y,
+    // upper bounds inclusive).
+    let buckets = v["gap"]["buckets"].as_array().unwrap();
+    let rsl = |k: usize| buckets[k]["rsl"].as_f64().unwrap();
+    assert!(rsl(0) >= 30_000.0, "{}", rsl(0));
+    assert!(rsl(7) >= 60_000.0 && rsl(9) >= 60_000.0);
+    // Per contract: both views.
+    let nmd = v["contracts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["contract_id"] == "NMD-1")
+        .unwrap();
+    assert!((nmd["pv_contractual"]["base"].as_f64().unwrap() + 150_000.0).abs() < 10.0);
+    assert!(nmd["pv"]["base"].as_f64().unwrap() > -150_000.0);
+    let bytes = std::fs::read(&xlsx).unwrap();
+    assert!(bytes.starts_with(b"PK"));
+    let eve_csv = std::fs::read_to_string(csv.join("eve.csv")).unwrap();
+    assert!(eve_csv.contains("parallel_up"));
+    // A bad assumption set is refused with the file named.
+    std::fs::write(&assumptions, "[behaviour.prepayment.m]\ncpr = 2\n").unwrap();
+    let o = almanac()
+        .args(["irrbb", "--contracts"])
+        .arg(&contracts)
+        .arg("--market")
+        .arg(&market)
+        .args(["--as-of", "2025-12-31", "--assumptions"])
+        .arg(&assumptions)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("a.toml") && err.contains("between 0 and 1"),
+        "{err}"
+    );
 }

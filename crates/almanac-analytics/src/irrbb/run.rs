@@ -15,10 +15,8 @@ use almanac_actus::{
     evaluate_into, ContractEvent, ContractTerms, EvalContext, RiskFactorObserver, SnapshotObserver,
 };
 use almanac_market::MarketSnapshot;
-use almanac_scenario::irrbb::Scenario;
-use almanac_scenario::standard::{apply, StandardError, StandardSpec};
+use almanac_scenario::standard::{StandardError, StandardSpec};
 use almanac_time::DateTime;
-use rayon::prelude::*;
 
 /// EVE of one currency as of the valuation date: the sum of its contracts' discounted flows
 /// in that currency, in its units, from the bank's side (assets positive, liabilities
@@ -71,6 +69,9 @@ pub enum EveError {
     /// A scenario cannot be built (e.g. no shock table for a currency).
     #[error(transparent)]
     Scenario(#[from] StandardError),
+    /// A bumped curve cannot be built (sensitivities).
+    #[error(transparent)]
+    Curve(#[from] almanac_market::CurveError),
 }
 
 /// Market data seen through a snapshot, noting whether the contract asked for any.
@@ -152,8 +153,9 @@ pub fn contract_values(
     discount(t, buf, m, as_of)
 }
 
-/// EVE under base and the six standardised scenarios. `as_of` is the valuation date (flows on
-/// or before it are not counted).
+/// EVE under base and the six standardised scenarios, contractual view (see
+/// [`super::engine::analyse`], which this wraps). `as_of` is the valuation date (flows on or
+/// before it are not counted).
 pub fn eve_standard(
     contracts: &[ContractTerms],
     base: &MarketSnapshot,
@@ -161,6 +163,44 @@ pub fn eve_standard(
     as_of: DateTime,
     per_contract: bool,
 ) -> Result<EveResult, EveError> {
+    let options = super::engine::Options {
+        per_contract,
+        ..Default::default()
+    };
+    let a = super::engine::analyse(contracts, base, spec, as_of, &options)?;
+    Ok(EveResult {
+        contracts: a
+            .contracts
+            .iter()
+            .map(|c| ContractPv {
+                contract_id: c.contract_id.clone(),
+                pv: c.names.iter().cloned().zip(c.pv.iter().copied()).collect(),
+            })
+            .collect(),
+        failed: a.failed,
+        repricing: a
+            .contractual
+            .repricing
+            .iter()
+            .map(|(c, d)| (c.clone(), d.as_years()))
+            .collect(),
+        currencies: a.contractual.currencies,
+    })
+}
+
+/// The reference implementation the engine is checked against: every event discounted
+/// directly on its market's curve, contract by contract.
+#[cfg(test)]
+pub(super) fn eve_by_event(
+    contracts: &[ContractTerms],
+    base: &MarketSnapshot,
+    spec: &StandardSpec,
+    as_of: DateTime,
+    per_contract: bool,
+) -> Result<EveResult, EveError> {
+    use almanac_scenario::irrbb::Scenario;
+    use almanac_scenario::standard::apply;
+    use rayon::prelude::*;
     let mut markets: Vec<(String, MarketSnapshot)> = vec![("base".to_string(), base.clone())];
     for s in Scenario::ALL {
         markets.push((s.name().to_string(), apply(base, s, spec)?));
@@ -245,6 +285,7 @@ pub fn eve_standard(
 mod tests {
     use super::*;
     use almanac_market::{Curve, CurveInterpolation};
+    use almanac_scenario::irrbb::Scenario;
     use almanac_time::{Date, DayCount};
 
     fn flat(rate: f64) -> MarketSnapshot {

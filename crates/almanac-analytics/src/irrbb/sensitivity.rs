@@ -38,7 +38,7 @@ pub struct Sensitivities {
 /// The contracts' values in `ccy` on each market, in market order, with the contracts that
 /// could not be valued. Each contract is evaluated once and only re-evaluated on the other
 /// markets when it reads market data (floating resets); otherwise it is re-discounted.
-fn values(
+pub(super) fn values(
     contracts: &[ContractTerms],
     markets: &[MarketSnapshot],
     ccy: &str,
@@ -71,7 +71,7 @@ fn values(
 
 /// The market with every curve of `ccy` shifted by `dr` at all pillars, or only at pillar
 /// `only` of the curve `curve_id`.
-fn bumped(
+pub(super) fn bumped(
     m: &MarketSnapshot,
     ccy: &str,
     dr: f64,
@@ -114,6 +114,16 @@ pub fn sensitivities(
         }
     }
     let (v, failed) = values(contracts, &markets, ccy, as_of);
+    Ok(assemble(ccy, &v, &pillars, failed))
+}
+
+/// The sensitivities from the values on [base, all +1 bp, all −1 bp, pillar k +1 bp…].
+pub(super) fn assemble(
+    ccy: &str,
+    v: &[f64],
+    pillars: &[f64],
+    failed: Vec<(String, String)>,
+) -> Sensitivities {
     let (v0, up, down) = (v[0], v[1], v[2]);
     let key_rate_pv01 = pillars
         .iter()
@@ -128,7 +138,7 @@ pub fn sensitivities(
             (up + down - 2.0 * v0) / (v0 * BP * BP),
         )
     };
-    Ok(Sensitivities {
+    Sensitivities {
         currency: ccy.to_string(),
         value: v0,
         pv01: up - v0,
@@ -136,7 +146,7 @@ pub fn sensitivities(
         effective_duration: duration,
         effective_convexity: convexity,
         failed,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,501 @@
+//! Behavioural assumptions for interest-rate risk (regulatory-metrics spec §1.10–1.12), as held
+//! in an assumption set (TOML): prepayment of fixed-rate loans (CPR), early redemption of
+//! fixed-rate term deposits (TDRR), and the core / non-core split and slotting of
+//! non-maturity deposits (NMD), each switchable per scenario.
+//!
+//! Rules are named; a contract takes the first matching rule, NMD rules first, then
+//! prepayment, then early redemption, each kind's rules in name order.
+//!
+//! ```toml
+//! [prepayment.mortgages]        # SRP31.117–121
+//! cpr = 0.06                    # CPR₀, decimal per year
+//! convention = "compound"       # or "linear" (EU Annex: outstanding × CPR × period)
+//! scenario_multipliers = true   # γ of SRP31.119 Table 5 (default true)
+//! select = { contract_types = ["ANN", "LAM", "NAM"], roles = ["RPA"] }
+//!
+//! [early_redemption.retail]     # SRP31.122–125
+//! tdrr = 0.05
+//! select = { contract_types = ["PAM"], roles = ["RPL"] }
+//!
+//! [nmd.retail_current]          # SRP31.107–112
+//! category = "retail_transactional"
+//! core_share = 0.85             # the bank's estimate of the stable, core share
+//! profile = [[1.0, 0.3], [3.0, 0.3], [7.0, 0.4]]   # (years, weight) of the core
+//! select = { id_prefixes = ["NMD-RT"] }
+//!
+//! [scenarios.parallel_down]     # switches per scenario (default: all on)
+//! prepayment = false
+//! ```
+//!
+//! Prepayment and early redemption apply only to fixed-rate contracts (no rate reset). The
+//! default selections are: prepayment — ANN, LAM, NAM assets; early redemption — PAM
+//! liabilities; NMD — UMP liabilities. In an assumption document that also holds other
+//! sections (FTP, limits), the behaviour sits under `[behaviour]`
+//! ([`Behaviour::from_assumptions_toml`]).
+
+use std::collections::BTreeMap;
+
+use almanac_actus::ContractTerms;
+use almanac_scenario::irrbb::Scenario;
+
+use super::behaviour::{cpr_multiplier, tdrr_multiplier, NmdCategory};
+use super::flows::RateConvention;
+
+/// Which contracts a rule applies to; every list given must match (an empty list matches all).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selector {
+    /// ACTUS contract types (`"ANN"`, …).
+    #[serde(default)]
+    pub contract_types: Vec<String>,
+    /// ACTUS roles (`"RPA"`, `"RPL"`).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Prefixes of the contract identifier.
+    #[serde(default)]
+    pub id_prefixes: Vec<String>,
+    /// Currencies.
+    #[serde(default)]
+    pub currencies: Vec<String>,
+}
+
+impl Selector {
+    fn with(types: &[&str], roles: &[&str]) -> Selector {
+        Selector {
+            contract_types: types.iter().map(|s| s.to_string()).collect(),
+            roles: roles.iter().map(|s| s.to_string()).collect(),
+            ..Selector::default()
+        }
+    }
+
+    /// Whether the contract matches.
+    pub fn matches(&self, t: &ContractTerms) -> bool {
+        let any = |list: &[String], v: Option<&str>| {
+            list.is_empty() || v.is_some_and(|v| list.iter().any(|x| x.eq_ignore_ascii_case(v)))
+        };
+        any(&self.contract_types, t.contract_type.map(|c| c.code()))
+            && any(&self.roles, t.contract_role.map(|r| r.code()))
+            && any(&self.currencies, t.currency.as_deref())
+            && (self.id_prefixes.is_empty()
+                || self
+                    .id_prefixes
+                    .iter()
+                    .any(|p| t.id().starts_with(p.as_str())))
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Prepayment of fixed-rate loans.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prepayment {
+    /// Base CPR, decimal per year.
+    pub cpr: f64,
+    /// Annual rate → period fraction.
+    #[serde(default)]
+    pub convention: RateConvention,
+    /// Apply the scenario multipliers γ (SRP31.119).
+    #[serde(default = "yes")]
+    pub scenario_multipliers: bool,
+    /// Contracts it applies to (default ANN, LAM, NAM assets).
+    #[serde(default = "prepayment_default")]
+    pub select: Selector,
+}
+
+fn prepayment_default() -> Selector {
+    Selector::with(&["ANN", "LAM", "NAM"], &["RPA"])
+}
+
+/// Early redemption of fixed-rate term deposits.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyRedemption {
+    /// Base TDRR, decimal (share of the outstanding redeemed early).
+    pub tdrr: f64,
+    /// Apply the scenario multipliers u (SRP31.125).
+    #[serde(default = "yes")]
+    pub scenario_multipliers: bool,
+    /// Contracts it applies to (default PAM liabilities).
+    #[serde(default = "redemption_default")]
+    pub select: Selector,
+}
+
+fn redemption_default() -> Selector {
+    Selector::with(&["PAM"], &["RPL"])
+}
+
+/// The NMD category, as written in the assumption file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Retail transactional.
+    RetailTransactional,
+    /// Retail non-transactional.
+    RetailNonTransactional,
+    /// Wholesale.
+    Wholesale,
+}
+
+impl Category {
+    /// The Basel category.
+    pub fn basel(self) -> NmdCategory {
+        match self {
+            Category::RetailTransactional => NmdCategory::RetailTransactional,
+            Category::RetailNonTransactional => NmdCategory::RetailNonTransactional,
+            Category::Wholesale => NmdCategory::Wholesale,
+        }
+    }
+}
+
+/// One NMD rule.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NmdRule {
+    /// Category (sets the caps of SRP31.110 Table 4).
+    pub category: Category,
+    /// Estimated core share of the balance (capped by the category's cap).
+    pub core_share: f64,
+    /// Core share per scenario name, overriding `core_share` there (e.g. the EU simplified
+    /// approach's short-rate-up and -down proportions); capped likewise.
+    #[serde(default)]
+    pub core_share_by_scenario: BTreeMap<String, f64>,
+    /// Slotting of the core: `(years, weight)`, weights summing to 1; the weighted average
+    /// maturity must not exceed the category's cap.
+    pub profile: Vec<(f64, f64)>,
+    /// Contracts it applies to (default UMP liabilities).
+    #[serde(default = "nmd_default")]
+    pub select: Selector,
+}
+
+fn nmd_default() -> Selector {
+    Selector::with(&["UMP"], &["RPL"])
+}
+
+/// Which behaviours are on in a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Switches {
+    /// Prepayment on.
+    #[serde(default = "yes")]
+    pub prepayment: bool,
+    /// Early redemption on.
+    #[serde(default = "yes")]
+    pub early_redemption: bool,
+    /// NMD slotting on (off: the contractual, on-demand view).
+    #[serde(default = "yes")]
+    pub nmd: bool,
+}
+
+impl Default for Switches {
+    fn default() -> Switches {
+        Switches {
+            prepayment: true,
+            early_redemption: true,
+            nmd: true,
+        }
+    }
+}
+
+/// A behavioural assumption set.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    /// Prepayment rules by name.
+    #[serde(default)]
+    pub prepayment: BTreeMap<String, Prepayment>,
+    /// Early-redemption rules by name.
+    #[serde(default)]
+    pub early_redemption: BTreeMap<String, EarlyRedemption>,
+    /// NMD rules by name.
+    #[serde(default)]
+    pub nmd: BTreeMap<String, NmdRule>,
+    /// Switches per scenario name (`base`, `parallel_up`, …); unnamed scenarios: all on.
+    #[serde(default)]
+    pub scenarios: BTreeMap<String, Switches>,
+}
+
+/// Why an assumption set is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AssumptionError {
+    /// Not valid TOML or not the expected shape.
+    #[error("assumptions: {0}")]
+    Parse(String),
+    /// A value out of range.
+    #[error("assumptions: {field} = {value}: {reason}")]
+    Value {
+        /// Field.
+        field: String,
+        /// Value.
+        value: f64,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A scenario name that is not one of the run's.
+    #[error(
+        "assumptions: unknown scenario {0:?} (expected base or one of the six standard shocks)"
+    )]
+    Scenario(String),
+    /// An NMD slotting profile that breaks the rules.
+    #[error("assumptions: nmd.{rule}: {reason}")]
+    Nmd {
+        /// Rule name.
+        rule: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn known_scenario(name: &str) -> bool {
+    name == "base" || Scenario::ALL.iter().any(|s| s.name() == name)
+}
+
+fn rate(field: &str, v: f64) -> Result<(), AssumptionError> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(AssumptionError::Value {
+            field: field.into(),
+            value: v,
+            reason: "must be a decimal between 0 and 1",
+        })
+    }
+}
+
+impl Behaviour {
+    /// Parses and validates an assumption set in TOML.
+    pub fn from_toml(text: &str) -> Result<Behaviour, AssumptionError> {
+        let b: Behaviour =
+            toml::from_str(text).map_err(|e| AssumptionError::Parse(e.to_string()))?;
+        b.validate()?;
+        Ok(b)
+    }
+
+    /// The behaviour of an assumption document: its `[behaviour]` table (other sections such
+    /// as FTP or limits are not read here), or an empty set when it has none.
+    pub fn from_assumptions_toml(text: &str) -> Result<Behaviour, AssumptionError> {
+        let doc: toml::Table =
+            toml::from_str(text).map_err(|e| AssumptionError::Parse(e.to_string()))?;
+        match doc.get("behaviour") {
+            None => Ok(Behaviour::default()),
+            Some(v) => {
+                let b: Behaviour = v.clone().try_into().map_err(|e: toml::de::Error| {
+                    AssumptionError::Parse(format!("[behaviour]: {e}"))
+                })?;
+                b.validate()?;
+                Ok(b)
+            }
+        }
+    }
+
+    /// Checks rates, scenario names and NMD profiles (weights sum to 1, average maturity
+    /// within the category's cap, SRP31.110).
+    pub fn validate(&self) -> Result<(), AssumptionError> {
+        for (name, p) in &self.prepayment {
+            rate(&format!("prepayment.{name}.cpr"), p.cpr)?;
+        }
+        for (name, r) in &self.early_redemption {
+            rate(&format!("early_redemption.{name}.tdrr"), r.tdrr)?;
+        }
+        for name in self.scenarios.keys() {
+            if !known_scenario(name) {
+                return Err(AssumptionError::Scenario(name.clone()));
+            }
+        }
+        for (k, rule) in &self.nmd {
+            rate(&format!("nmd.{k}.core_share"), rule.core_share)?;
+            for (name, v) in &rule.core_share_by_scenario {
+                if !known_scenario(name) {
+                    return Err(AssumptionError::Scenario(name.clone()));
+                }
+                rate(&format!("nmd.{k}.core_share_by_scenario.{name}"), *v)?;
+            }
+            if rule
+                .profile
+                .iter()
+                .any(|(t, _)| !(t.is_finite() && *t > 0.0))
+            {
+                return Err(AssumptionError::Nmd {
+                    rule: k.clone(),
+                    reason: "profile times must be positive years".into(),
+                });
+            }
+            super::behaviour::nmd_split(1.0, rule.category.basel(), 1.0, &rule.profile).map_err(
+                |e| AssumptionError::Nmd {
+                    rule: k.clone(),
+                    reason: e.to_string(),
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Whether the set changes anything at all.
+    pub fn is_empty(&self) -> bool {
+        self.prepayment.is_empty() && self.early_redemption.is_empty() && self.nmd.is_empty()
+    }
+
+    /// The switches of a scenario (`None` = base).
+    pub fn switches(&self, s: Option<Scenario>) -> Switches {
+        let name = s.map_or("base", Scenario::name);
+        self.scenarios.get(name).copied().unwrap_or_default()
+    }
+
+    /// The treatment of one contract: the first matching NMD rule, else prepayment rule
+    /// (fixed rate only), else early-redemption rule (fixed rate only), by index in name
+    /// order.
+    pub fn treatment(&self, t: &ContractTerms) -> Treatment {
+        if let Some(k) = self.nmd.values().position(|r| r.select.matches(t)) {
+            return Treatment::Nmd(k);
+        }
+        let fixed = t.cycle_of_rate_reset.is_none()
+            && t.market_object_code_of_rate_reset.is_none()
+            && t.array_cycle_of_rate_reset.is_none();
+        if !fixed {
+            return Treatment::Contractual;
+        }
+        if let Some(k) = self.prepayment.values().position(|r| r.select.matches(t)) {
+            return Treatment::Prepay(k);
+        }
+        if let Some(k) = self
+            .early_redemption
+            .values()
+            .position(|r| r.select.matches(t))
+        {
+            return Treatment::Redeem(k);
+        }
+        Treatment::Contractual
+    }
+
+    /// Scenario CPR of prepayment rule `k`: `min(1, γ · CPR₀)`, or 0 when prepayment is off
+    /// in the scenario.
+    pub fn cpr(&self, k: usize, s: Option<Scenario>) -> f64 {
+        match (self.prepayment.values().nth(k), self.switches(s).prepayment) {
+            (Some(p), true) => match s {
+                Some(s) if p.scenario_multipliers => (cpr_multiplier(s) * p.cpr).min(1.0),
+                _ => p.cpr,
+            },
+            _ => 0.0,
+        }
+    }
+
+    /// Scenario TDRR of early-redemption rule `k`: `min(1, u · TDRR₀)`, or 0 when early
+    /// redemption is off in the scenario.
+    pub fn tdrr(&self, k: usize, s: Option<Scenario>) -> f64 {
+        match (
+            self.early_redemption.values().nth(k),
+            self.switches(s).early_redemption,
+        ) {
+            (Some(r), true) => match s {
+                Some(s) if r.scenario_multipliers => (tdrr_multiplier(s) * r.tdrr).min(1.0),
+                _ => r.tdrr,
+            },
+            _ => 0.0,
+        }
+    }
+
+    /// Core share of NMD rule `k` in a scenario, after the category's cap; 0 (all on demand)
+    /// when NMD slotting is off in the scenario.
+    pub fn core_share(&self, k: usize, s: Option<Scenario>) -> f64 {
+        let Some(rule) = self.nmd.values().nth(k) else {
+            return 0.0;
+        };
+        if !self.switches(s).nmd {
+            return 0.0;
+        }
+        let name = s.map_or("base", Scenario::name);
+        let share = rule
+            .core_share_by_scenario
+            .get(name)
+            .copied()
+            .unwrap_or(rule.core_share);
+        share.min(rule.category.basel().caps().0)
+    }
+}
+
+/// How a contract's flows are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Treatment {
+    /// Contractual flows.
+    Contractual,
+    /// Prepayment rule k.
+    Prepay(usize),
+    /// Early-redemption rule k.
+    Redeem(usize),
+    /// NMD rule k.
+    Nmd(usize),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_validates_and_applies_multipliers() {
+        let b = Behaviour::from_toml(
+            r#"
+            [prepayment.all]
+            cpr = 0.10
+            [early_redemption.all]
+            tdrr = 0.05
+            [nmd.current]
+            category = "retail_transactional"
+            core_share = 0.95
+            profile = [[3.5, 0.5], [6.5, 0.5]]
+            [scenarios.short_down]
+            prepayment = false
+            "#,
+        )
+        .unwrap();
+        // Spec §6.5.
+        assert!((b.cpr(0, Some(Scenario::ParallelUp)) - 0.08).abs() < 1e-15);
+        assert!((b.cpr(0, Some(Scenario::ParallelDown)) - 0.12).abs() < 1e-15);
+        assert_eq!(b.cpr(0, Some(Scenario::ShortDown)), 0.0);
+        assert_eq!(b.cpr(0, None), 0.10);
+        assert!((b.tdrr(0, Some(Scenario::Flattener)) - 0.06).abs() < 1e-15);
+        assert!((b.tdrr(0, Some(Scenario::Steepener)) - 0.04).abs() < 1e-15);
+        assert_eq!(b.core_share(0, None), 0.9);
+        let deposit: ContractTerms = serde_json::from_str(
+            r#"{"contractType":"UMP","contractID":"d","contractRole":"RPL","currency":"EUR"}"#,
+        )
+        .unwrap();
+        assert_eq!(b.treatment(&deposit), Treatment::Nmd(0));
+        let td: ContractTerms = serde_json::from_str(
+            r#"{"contractType":"PAM","contractID":"t","contractRole":"RPL","currency":"EUR"}"#,
+        )
+        .unwrap();
+        assert_eq!(b.treatment(&td), Treatment::Redeem(0));
+        let frn: ContractTerms = serde_json::from_str(
+            r#"{"contractType":"ANN","contractID":"f","contractRole":"RPA","currency":"EUR",
+            "cycleOfRateReset":"P1YL1"}"#,
+        )
+        .unwrap();
+        assert_eq!(b.treatment(&frn), Treatment::Contractual);
+    }
+
+    #[test]
+    fn refuses_bad_sets() {
+        for (text, needle) in [
+            ("[prepayment.m]\ncpr = 1.5", "between 0 and 1"),
+            (
+                "[scenarios.parallel_sideways]\nnmd = false",
+                "unknown scenario",
+            ),
+            (
+                "[nmd.w]\ncategory = \"wholesale\"\ncore_share = 0.5\nprofile = [[5.0, 1.0]]",
+                "exceeds the cap",
+            ),
+            (
+                "[nmd.w]\ncategory = \"wholesale\"\ncore_share = 0.5\nprofile = [[1.0, 0.5]]",
+                "sum to 1",
+            ),
+            ("[prepayment.m]\ncpr = 0.1\nspeed = 2", "unknown field"),
+        ] {
+            let e = Behaviour::from_toml(text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+}

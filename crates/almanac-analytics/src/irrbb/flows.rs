@@ -1,0 +1,426 @@
+//! A contract's future cash flows reduced to what interest-rate risk needs, and the behavioural
+//! transforms on them (prepayment, early redemption, non-maturity deposit slotting).
+//!
+//! Conventions: a flow's `day` counts calendar days after the valuation (as-of) date, so its
+//! time in years is `day / 365` (ACT/365F, as the repricing buckets) and its discount factor is
+//! looked up by date. Amounts are payoffs from the bank's side (ACTUS: positive = the bank
+//! receives), in the currency of the flow. `notional_after` is the contract's outstanding
+//! principal after all events of that day, signed by role (positive for an asset).
+
+use almanac_actus::{ContractEvent, ContractTerms, EventType};
+use almanac_time::DateTime;
+
+/// What a flow is, for behaviour and repricing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Interest, fees and other flows that do not change the principal.
+    Interest,
+    /// Repayment of principal (scheduled redemption, maturity, prepayment): a repricing flow.
+    Repayment,
+    /// Other principal exchanges that change the outstanding (initial exchange, drawing,
+    /// increase): not a repricing flow.
+    Exchange,
+}
+
+/// One future flow of a contract.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Flow {
+    /// Days after the as-of date (≥ 0; 0 only for cash, worth its balance today).
+    pub day: u32,
+    /// Index of the flow's currency in the run's currency list.
+    pub ccy: u16,
+    /// Kind of flow.
+    pub kind: Kind,
+    /// Amount, bank's side (positive received).
+    pub amount: f64,
+    /// Outstanding principal after this day's events, signed by role.
+    pub notional_after: f64,
+}
+
+/// The flows of one contract on one market, with its repricing information.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Flows {
+    /// Flows in date order.
+    pub flows: Vec<Flow>,
+    /// First rate reset after the as-of date: `(day, principal outstanding before it)`.
+    /// A floating-rate contract's whole principal reprices then (SRP31.101).
+    pub first_reset: Option<(u32, f64)>,
+    /// Outstanding principal at the as-of date, signed by role.
+    pub notional_at_as_of: f64,
+}
+
+impl Flows {
+    /// Empties the flows, keeping their storage.
+    pub fn clear(&mut self) {
+        self.flows.clear();
+        self.first_reset = None;
+        self.notional_at_as_of = 0.0;
+    }
+
+    /// Notional repricing flows `(day, amount)` (assets positive): repayments up to the first
+    /// rate reset, then the principal outstanding at that reset; nothing after it.
+    pub fn repricing(&self, mut f: impl FnMut(u32, u16, f64)) {
+        let limit = self.first_reset.map_or(u32::MAX, |r| r.0);
+        for x in &self.flows {
+            if x.day >= limit {
+                break;
+            }
+            if x.kind == Kind::Repayment && x.amount != 0.0 {
+                f(x.day, x.ccy, x.amount);
+            }
+        }
+        if let Some((day, n)) = self.first_reset {
+            if n != 0.0 {
+                let ccy = self.flows.first().map_or(0, |x| x.ccy);
+                f(day, ccy, n);
+            }
+        }
+    }
+}
+
+/// The kind of an ACTUS event's payoff.
+pub fn kind_of(e: EventType) -> Kind {
+    use EventType::*;
+    match e {
+        Pr | Md | Pp => Kind::Repayment,
+        Ied | Pd | Pi => Kind::Exchange,
+        _ => Kind::Interest,
+    }
+}
+
+/// Reduces a contract's events to its flows after `as_of` (payoffs that are not zero), in
+/// date order. `ccy_index` maps a currency code to its index, or `None` when the run has no
+/// discount curve for it (an error naming the currency). Cash (`CSH`) has no future events:
+/// it is one flow of its balance at day 0.
+pub fn reduce(
+    t: &ContractTerms,
+    events: &[ContractEvent],
+    as_of: DateTime,
+    ccy_index: &impl Fn(&str) -> Option<u16>,
+    out: &mut Flows,
+) -> Result<(), String> {
+    out.clear();
+    let day0 = as_of.date();
+    let lookup =
+        |ccy: &str| ccy_index(ccy).ok_or_else(|| format!("no discount curve for currency {ccy:?}"));
+    let sign = t
+        .contract_role
+        .map_or(1.0, almanac_actus::ContractRole::sign);
+    if t.contract_type == Some(almanac_actus::ContractType::Csh) {
+        let ccy = lookup(t.currency.as_deref().unwrap_or(""))?;
+        let n = sign * t.notional_principal.unwrap_or(0.0);
+        out.notional_at_as_of = n;
+        out.flows.push(Flow {
+            day: 0,
+            ccy,
+            kind: Kind::Interest,
+            amount: n,
+            notional_after: n,
+        });
+        return Ok(());
+    }
+    let mut notional = None;
+    let mut before_first_future = None;
+    for e in events {
+        if e.event_time <= as_of {
+            notional = Some(e.states.notional_principal);
+            continue;
+        }
+        let day = u32::try_from(day0.days_until(e.event_time.date())).unwrap_or(0);
+        if before_first_future.is_none() {
+            // The outstanding at the as-of date: the state left by the last past event, or
+            // the first future event's state before its own principal change.
+            let n = notional.unwrap_or_else(|| {
+                let k = kind_of(e.event_type);
+                e.states.notional_principal + if k == Kind::Interest { 0.0 } else { e.payoff }
+            });
+            before_first_future = Some(n);
+        }
+        if matches!(e.event_type, EventType::Rr | EventType::Rrf) && out.first_reset.is_none() {
+            out.first_reset = Some((day, notional.unwrap_or(e.states.notional_principal)));
+        }
+        notional = Some(e.states.notional_principal);
+        if e.payoff == 0.0 {
+            // Still carry the state for the day's last flow.
+            if let Some(last) = out.flows.last_mut() {
+                if last.day == day {
+                    last.notional_after = e.states.notional_principal;
+                }
+            }
+            continue;
+        }
+        let ccy = lookup(e.currency(t).unwrap_or(""))?;
+        out.flows.push(Flow {
+            day,
+            ccy,
+            kind: kind_of(e.event_type),
+            amount: e.payoff,
+            notional_after: e.states.notional_principal,
+        });
+    }
+    out.notional_at_as_of = before_first_future.or(notional).unwrap_or(0.0);
+    Ok(())
+}
+
+/// How an annual rate becomes the fraction of a period of `dt` years.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateConvention {
+    /// `1 − (1 − rate)^dt`: the annual rate compounds (the market's CPR → SMM convention).
+    #[default]
+    Compound,
+    /// `min(1, rate · dt)`: outstanding × rate × period length (EU RTS 2024/857 Annex point 2).
+    Linear,
+}
+
+impl RateConvention {
+    /// The fraction of the outstanding that leaves over `dt` years at annual `rate`.
+    pub fn fraction(self, rate: f64, dt: f64) -> f64 {
+        match self {
+            RateConvention::Compound => 1.0 - (1.0 - rate).powf(dt),
+            RateConvention::Linear => (rate * dt).min(1.0),
+        }
+    }
+}
+
+/// Prepayment at annual rate `cpr` (SRP31.121: scheduled flows adjusted for prepayment plus
+/// the prepaid principal). Prepayment happens on the contract's payment dates: with `S` the
+/// surviving fraction, a date's interest accrued on the survivors of the previous date
+/// (`× S_prev`), its scheduled principal is paid by the survivors (`× S_now`), and
+/// `B_before · (S_prev − S_now)` is prepaid. The remaining schedule is the contractual one
+/// scaled by `S` (the borrower keeps the maturity, the instalment is recalculated), so the
+/// principal repaid in total equals the principal outstanding, whatever the rate.
+pub fn prepay(flows: &Flows, cpr: f64, convention: RateConvention, out: &mut Flows) {
+    out.clear();
+    out.first_reset = flows.first_reset;
+    out.notional_at_as_of = flows.notional_at_as_of;
+    let f = &flows.flows;
+    let (mut s_prev, mut prev_day) = (1.0_f64, 0_u32);
+    let mut i = 0;
+    while i < f.len() {
+        let day = f[i].day;
+        let mut j = i;
+        let mut principal = 0.0;
+        let mut after = 0.0;
+        while j < f.len() && f[j].day == day {
+            if f[j].kind != Kind::Interest {
+                principal += f[j].amount;
+            }
+            after = f[j].notional_after;
+            j += 1;
+        }
+        let before = after + principal;
+        let s_now = if before != 0.0 && cpr > 0.0 {
+            s_prev * (1.0 - convention.fraction(cpr, f64::from(day - prev_day) / 365.0))
+        } else {
+            s_prev
+        };
+        for x in &f[i..j] {
+            let scale = if x.kind == Kind::Interest {
+                s_prev
+            } else {
+                s_now
+            };
+            out.flows.push(Flow {
+                amount: x.amount * scale,
+                notional_after: x.notional_after * s_now,
+                ..*x
+            });
+        }
+        let prepaid = before * (s_prev - s_now);
+        if prepaid != 0.0 {
+            out.flows.push(Flow {
+                day,
+                ccy: f[i].ccy,
+                kind: Kind::Repayment,
+                amount: prepaid,
+                notional_after: after * s_now,
+            });
+        }
+        s_prev = s_now;
+        prev_day = day;
+        i = j;
+    }
+}
+
+/// Early redemption (SRP31.124–125): the fraction `tdrr` of the outstanding is withdrawn
+/// overnight (day 1); the rest keeps its contractual flows (scaled by `1 − tdrr`). The
+/// penalty is taken to offset the interest accrued, so the withdrawn amount is principal.
+pub fn redeem_early(flows: &Flows, tdrr: f64, out: &mut Flows) {
+    out.clear();
+    out.first_reset = flows.first_reset.map(|(d, n)| (d, n * (1.0 - tdrr)));
+    out.notional_at_as_of = flows.notional_at_as_of;
+    let n = flows.notional_at_as_of;
+    if tdrr > 0.0 && n != 0.0 {
+        out.flows.push(Flow {
+            day: 1,
+            ccy: flows.flows.first().map_or(0, |x| x.ccy),
+            kind: Kind::Repayment,
+            amount: n * tdrr,
+            notional_after: n * (1.0 - tdrr),
+        });
+    }
+    out.flows.extend(flows.flows.iter().map(|x| Flow {
+        amount: x.amount * (1.0 - tdrr),
+        notional_after: x.notional_after * (1.0 - tdrr),
+        ..*x
+    }));
+    out.flows.sort_by_key(|x| x.day);
+}
+
+/// A non-maturity deposit's flows: `balance` (signed, bank's side: a deposit is negative)
+/// split into the non-core share repaid overnight (day 1) and the core slotted at
+/// `slots = (day, weight)` (weights summing to 1); each slot also pays simple interest at
+/// `rate` from the as-of date to its day (ACT/365F), as a deposit of that term would.
+/// `core_share = 0` is the contractual view: the whole balance is repayable on demand.
+pub fn nmd(
+    balance: f64,
+    ccy: u16,
+    rate: f64,
+    core_share: f64,
+    slots: &[(u32, f64)],
+    out: &mut Flows,
+) {
+    out.clear();
+    out.notional_at_as_of = balance;
+    let core = balance * core_share;
+    let mut left = balance;
+    let mut push = |day: u32, principal: f64| {
+        left -= principal;
+        let interest = principal * rate * f64::from(day) / 365.0;
+        if interest != 0.0 {
+            out.flows.push(Flow {
+                day,
+                ccy,
+                kind: Kind::Interest,
+                amount: interest,
+                notional_after: left,
+            });
+        }
+        out.flows.push(Flow {
+            day,
+            ccy,
+            kind: Kind::Repayment,
+            amount: principal,
+            notional_after: left,
+        });
+    };
+    push(1, balance - core);
+    if core != 0.0 {
+        for &(day, w) in slots {
+            push(day.max(1), core * w);
+        }
+    }
+    out.flows.sort_by_key(|x| x.day);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loan() -> Flows {
+        // 1000 asset repaid 250 a year over four years with 5 % interest, as of day 0.
+        let mut f = Flows {
+            notional_at_as_of: 1000.0,
+            ..Flows::default()
+        };
+        let mut n = 1000.0;
+        for y in 1..=4u32 {
+            let day = 365 * y;
+            f.flows.push(Flow {
+                day,
+                ccy: 0,
+                kind: Kind::Repayment,
+                amount: 250.0,
+                notional_after: n - 250.0,
+            });
+            f.flows.push(Flow {
+                day,
+                ccy: 0,
+                kind: Kind::Interest,
+                amount: n * 0.05,
+                notional_after: n - 250.0,
+            });
+            n -= 250.0;
+        }
+        f
+    }
+
+    fn principal(f: &Flows) -> f64 {
+        f.flows
+            .iter()
+            .filter(|x| x.kind != Kind::Interest)
+            .map(|x| x.amount)
+            .sum()
+    }
+
+    /// Prepayment conserves the principal, shortens the life and cuts the interest; at a zero
+    /// rate it changes nothing.
+    #[test]
+    fn prepayment_conserves_principal() {
+        let f = loan();
+        let mut out = Flows::default();
+        prepay(&f, 0.0, RateConvention::Compound, &mut out);
+        assert_eq!(out.flows, f.flows);
+        for conv in [RateConvention::Compound, RateConvention::Linear] {
+            prepay(&f, 0.10, conv, &mut out);
+            assert!((principal(&out) - 1000.0).abs() < 1e-9, "{conv:?}");
+            let interest = |f: &Flows| -> f64 {
+                f.flows
+                    .iter()
+                    .filter(|x| x.kind == Kind::Interest)
+                    .map(|x| x.amount)
+                    .sum()
+            };
+            assert!(interest(&out) < interest(&f));
+            // Year 1: interest on the full 1000, 250 scheduled × 0.9 + 1000 × 0.1 prepaid.
+            let y1: Vec<f64> = out
+                .flows
+                .iter()
+                .filter(|x| x.day == 365)
+                .map(|x| x.amount)
+                .collect();
+            assert!((y1[0] - 225.0).abs() < 1e-9 && (y1[1] - 50.0).abs() < 1e-9);
+            assert!((y1[2] - 100.0).abs() < 1e-9, "{y1:?}");
+        }
+        // Everything prepaid in the first period at a rate of one.
+        prepay(&f, 1.0, RateConvention::Compound, &mut out);
+        let after: f64 = out
+            .flows
+            .iter()
+            .filter(|x| x.day > 365)
+            .map(|x| x.amount.abs())
+            .sum();
+        assert_eq!(after, 0.0);
+    }
+
+    /// Early redemption sends the fraction overnight and keeps the principal.
+    #[test]
+    fn early_redemption_goes_overnight() {
+        let mut f = loan();
+        for x in &mut f.flows {
+            x.amount = -x.amount;
+            x.notional_after = -x.notional_after;
+        }
+        f.notional_at_as_of = -1000.0;
+        let mut out = Flows::default();
+        redeem_early(&f, 0.06, &mut out);
+        assert_eq!(out.flows[0].day, 1);
+        assert!((out.flows[0].amount + 60.0).abs() < 1e-9);
+        assert!((principal(&out) + 1000.0).abs() < 1e-9);
+    }
+
+    /// Spec §6.5: balance 1000, core 900 slotted 450 at 3.5 y and 450 at 6.5 y, non-core 100
+    /// overnight; the contractual view repays everything overnight.
+    #[test]
+    fn nmd_slots() {
+        let mut out = Flows::default();
+        let slots = [(1278, 0.5), (2374, 0.5)];
+        nmd(-1000.0, 0, 0.0, 0.9, &slots, &mut out);
+        let got: Vec<(u32, f64)> = out.flows.iter().map(|x| (x.day, x.amount)).collect();
+        assert_eq!(got, vec![(1, -100.0), (1278, -450.0), (2374, -450.0)]);
+        nmd(-1000.0, 0, 0.01, 0.0, &slots, &mut out);
+        assert_eq!(out.flows.len(), 2);
+        assert_eq!((out.flows[1].day, out.flows[1].amount), (1, -1000.0));
+    }
+}
