@@ -345,11 +345,12 @@ impl Loan<'_, '_> {
             st.nominal_interest_rate = self.rate;
             st.interest_calculation_base_amount = self.initial_base(st.notional_principal);
         }
-        let accrued = t.accrued_interest.unwrap_or(0.0);
-        st.accrued_interest = match self.kind {
-            Kind::Pam | Kind::Lam => accrued,
-            Kind::Nam | Kind::Ann => r * accrued,
-        };
+        // Accrued interest: unsigned in the terms, signed by role in the state (for every
+        // kind; PAM and LAM took it unsigned before, counting a liability's accrued interest
+        // as a receipt — found by the QuantLib cross-check). When the terms do not give it,
+        // it is zero at the status date, as in the reference implementation and its test
+        // suite (lam18, lam21): a tape of running contracts must carry it.
+        st.accrued_interest = r * t.accrued_interest.unwrap_or(0.0);
         st.next_principal_redemption_payment =
             match (self.kind, t.next_principal_redemption_payment) {
                 (_, Some(p)) => p,
