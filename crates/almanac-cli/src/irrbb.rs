@@ -123,6 +123,11 @@ impl IrrbbOptions {
     /// workbook and CSV files when asked for.
     pub(crate) fn write(&self, report: &Report, json: &Path) -> Result<()> {
         write_json(json, &report.doc, &report.contracts)?;
+        self.write_extras(report)
+    }
+
+    /// Writes the Excel workbook and the CSV files when asked for.
+    pub(crate) fn write_extras(&self, report: &Report) -> Result<()> {
         if self.xlsx.is_some() || self.csv.is_some() {
             let mut doc = report.doc.clone();
             if self.per_contract {
@@ -418,28 +423,36 @@ pub(crate) fn summarise(report: &Report) {
 /// Writes the document with the per-contract values appended as `"contracts"`, streamed so
 /// that a million contracts do not need a million JSON objects in memory.
 fn write_json(path: &Path, doc: &serde_json::Value, contracts: &[ContractValues]) -> Result<()> {
-    use std::io::Write;
     let file =
         std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut w = std::io::BufWriter::new(file);
+    write_json_to(&mut w, doc, contracts).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The report as JSON into `w`: the document, then `"contracts"` when there are any.
+pub(crate) fn write_json_to(
+    w: &mut impl std::io::Write,
+    doc: &serde_json::Value,
+    contracts: &[ContractValues],
+) -> Result<()> {
     let text = serde_json::to_string_pretty(doc)?;
-    let write = |w: &mut std::io::BufWriter<std::fs::File>| -> std::io::Result<()> {
-        if contracts.is_empty() {
-            return w.write_all(text.as_bytes());
+    if contracts.is_empty() {
+        w.write_all(text.as_bytes())?;
+        w.flush()?;
+        return Ok(());
+    }
+    // `text` ends with "\n}": re-open the object.
+    let body = text.trim_end().strip_suffix('}').unwrap_or(&text);
+    w.write_all(body.trim_end().as_bytes())?;
+    w.write_all(b",\n  \"contracts\": [\n")?;
+    for (k, c) in contracts.iter().enumerate() {
+        if k > 0 {
+            w.write_all(b",\n")?;
         }
-        // `text` ends with "\n}": re-open the object.
-        let body = text.trim_end().strip_suffix('}').unwrap_or(&text);
-        w.write_all(body.trim_end().as_bytes())?;
-        w.write_all(b",\n  \"contracts\": [\n")?;
-        for (k, c) in contracts.iter().enumerate() {
-            if k > 0 {
-                w.write_all(b",\n")?;
-            }
-            w.write_all(b"    ")?;
-            serde_json::to_writer(&mut *w, c)?;
-        }
-        w.write_all(b"\n  ]\n}")?;
-        w.flush()
-    };
-    write(&mut w).with_context(|| format!("writing {}", path.display()))
+        w.write_all(b"    ")?;
+        serde_json::to_writer(&mut *w, c)?;
+    }
+    w.write_all(b"\n  ]\n}")?;
+    w.flush()?;
+    Ok(())
 }

@@ -135,6 +135,16 @@ struct Common {
 enum SnapshotsCommand {
     /// Lists the snapshots.
     List(Common),
+    /// Writes the ACTUS terms of a snapshot's contracts as a JSON array.
+    Export {
+        /// Snapshot id, or `latest`.
+        snapshot: String,
+        /// Output file (JSON).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -176,6 +186,8 @@ enum AssumptionsCommand {
 }
 
 #[derive(Subcommand)]
+// Parsed once per process: the size of the IRRBB variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum RunCommand {
     /// Cash flows of every contract of a snapshot; results stored with a manifest.
     Cashflows {
@@ -188,6 +200,23 @@ enum RunCommand {
         /// Horizon in years from the as-of date (open-ended contracts run to it).
         #[arg(long, default_value_t = 30)]
         horizon_years: u32,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Interest-rate risk of a snapshot (EVE, gap, NII, sensitivities, behaviour): the report
+    /// is written and stored with a manifest naming the snapshot, market and assumptions.
+    Irrbb {
+        /// Snapshot id, or `latest`.
+        #[arg(long)]
+        snapshot: String,
+        /// Market snapshot (TOML); stored with the run.
+        #[arg(long)]
+        market: PathBuf,
+        #[command(flatten)]
+        options: irrbb::IrrbbOptions,
+        /// Write the report as JSON to this file.
+        #[arg(long = "out", default_value = "irrbb.json")]
+        out: PathBuf,
         #[command(flatten)]
         common: Common,
     },
@@ -396,6 +425,24 @@ fn main() -> ExitCode {
         Command::Snapshots {
             command: SnapshotsCommand::List(c),
         } => store_cmds::snapshots(&c.db, c.json),
+        Command::Snapshots {
+            command:
+                SnapshotsCommand::Export {
+                    snapshot,
+                    out,
+                    common,
+                },
+        } => store_cmds::snapshots_export(&snapshot, &out, &common.db),
+        Command::Run {
+            command:
+                RunCommand::Irrbb {
+                    snapshot,
+                    market,
+                    options,
+                    out,
+                    common,
+                },
+        } => store_cmds::run_irrbb(&snapshot, &market, &options, &out, &common.db, common.json),
         Command::Assumptions { command } => {
             documents(almanac_store::DocumentKind::Assumptions, command)
         }

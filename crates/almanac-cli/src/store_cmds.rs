@@ -343,7 +343,25 @@ struct Manifest {
     snapshot: String,
     snapshot_hash: String,
     market: Option<String>,
+    /// Horizon of a cash-flow run; the valuation date of an IRRBB run.
     horizon: String,
+    /// The assumption set (document id) of a run that uses one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    assumptions: Option<String>,
+    /// The options of an IRRBB run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    irrbb: Option<IrrbbManifest>,
+}
+
+/// What an IRRBB run was asked for (everything else is in the documents named).
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
+struct IrrbbManifest {
+    calibration: String,
+    floor: String,
+    method: String,
+    tier1: Option<f64>,
+    currency: Option<String>,
+    per_contract: bool,
 }
 
 /// Positions evaluated per parallel chunk.
@@ -484,34 +502,14 @@ pub(crate) fn run_cashflows(
     json: bool,
 ) -> Result<bool> {
     let mut store = open(db)?;
-    let all = store.snapshots()?;
-    // `latest`: the most recently imported snapshot.
-    let info = if snapshot == "latest" {
-        all.into_iter().last()
-    } else {
-        all.into_iter().find(|s| s.id == snapshot)
-    }
-    .with_context(|| format!("no snapshot {snapshot} in {}", db.display()))?;
+    let info = find_snapshot(&store, snapshot, db)?;
     let snapshot = info.id.as_str();
     let market_id = match market {
-        Some(p) => {
-            let body =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            read_snapshot_toml(&body, &p.display().to_string())?;
-            Some(
-                store.put_document(NewDocument {
-                    kind: DocumentKind::Market,
-                    name: p
-                        .file_name()
-                        .map_or("market".into(), |n| n.to_string_lossy().into_owned()),
-                    body,
-                    parent: None,
-                    author: whoami(),
-                    created_at: now(),
-                    reason: format!("market data of a cash-flow run on {snapshot}"),
-                })?,
-            )
-        }
+        Some(p) => Some(put_market(
+            &mut store,
+            p,
+            &format!("a cash-flow run on {snapshot}"),
+        )?),
         None => None,
     };
     let as_of: Date = info
@@ -529,6 +527,8 @@ pub(crate) fn run_cashflows(
         snapshot_hash: info.content_hash.clone(),
         market: market_id,
         horizon: as_of.add_months(12 * horizon_years as i32).to_string(),
+        assumptions: None,
+        irrbb: None,
     };
     let results = compute(&store, &manifest)?;
     let results_hash = sha256_hex(&results);
@@ -566,6 +566,243 @@ pub(crate) fn run_cashflows(
     // Recorded either way (the failures are part of the results); the exit status says
     // whether every contract was evaluated.
     Ok(failed == 0)
+}
+
+/// A snapshot by id, or the most recently imported one for `latest`.
+fn find_snapshot(
+    store: &SqliteStore,
+    snapshot: &str,
+    db: &Path,
+) -> Result<almanac_store::SnapshotInfo> {
+    let all = store.snapshots()?;
+    if snapshot == "latest" {
+        all.into_iter().last()
+    } else {
+        all.into_iter().find(|s| s.id == snapshot)
+    }
+    .with_context(|| format!("no snapshot {snapshot} in {}", db.display()))
+}
+
+/// Stores a market file (after checking it reads) as a document; returns its id.
+fn put_market(store: &mut SqliteStore, p: &Path, purpose: &str) -> Result<String> {
+    let body = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    read_snapshot_toml(&body, &p.display().to_string())?;
+    Ok(store.put_document(NewDocument {
+        kind: DocumentKind::Market,
+        name: p
+            .file_name()
+            .map_or("market".into(), |n| n.to_string_lossy().into_owned()),
+        body,
+        parent: None,
+        author: whoami(),
+        created_at: now(),
+        reason: format!("market data of {purpose}"),
+    })?)
+}
+
+/// A snapshot's contracts, the count of its non-interest positions, and the unreadable ones.
+type SnapshotContracts = (
+    Vec<almanac_actus::ContractTerms>,
+    usize,
+    Vec<(String, String)>,
+);
+
+/// The contracts of a snapshot (in row order), with the positions that are not contracts
+/// (non-interest items: fixed assets, equity) counted, and positions that do not read back
+/// listed with the reason.
+fn snapshot_contracts(store: &SqliteStore, snapshot: &str) -> Result<SnapshotContracts> {
+    let stored = store.snapshot_positions(snapshot)?;
+    let parsed: Vec<Result<Option<almanac_actus::ContractTerms>, String>> = stored
+        .par_iter()
+        .map(|sp| {
+            let p = Position::from_json(&sp.json).map_err(|e| e.to_string())?;
+            Ok(match p.instrument {
+                Instrument::Contract(t) => Some(*t),
+                Instrument::NonInterest { .. } => None,
+            })
+        })
+        .collect();
+    let mut contracts = Vec::with_capacity(stored.len());
+    let mut non_interest = 0;
+    let mut failed = Vec::new();
+    for (sp, r) in stored.iter().zip(parsed) {
+        match r {
+            Ok(Some(t)) => contracts.push(t),
+            Ok(None) => non_interest += 1,
+            Err(e) => failed.push((sp.contract_id.clone(), e)),
+        }
+    }
+    Ok((contracts, non_interest, failed))
+}
+
+/// `almanac snapshots export`: the ACTUS terms of a snapshot's contracts as a JSON array.
+pub(crate) fn snapshots_export(snapshot: &str, out: &Path, db: &Path) -> Result<bool> {
+    use std::io::Write;
+    let store = open(db)?;
+    let info = find_snapshot(&store, snapshot, db)?;
+    let (contracts, non_interest, failed) = snapshot_contracts(&store, &info.id)?;
+    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let mut write = || -> Result<()> {
+        w.write_all(b"[\n")?;
+        for (k, t) in contracts.iter().enumerate() {
+            if k > 0 {
+                w.write_all(b",\n")?;
+            }
+            serde_json::to_writer(&mut w, t)?;
+        }
+        w.write_all(b"\n]\n")?;
+        w.flush()?;
+        Ok(())
+    };
+    write().with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "{}: {} contracts of {} ({non_interest} non-interest positions not exported)",
+        out.display(),
+        contracts.len(),
+        info.id
+    );
+    for (id, why) in &failed {
+        eprintln!("  unreadable position {id}: {why}");
+    }
+    Ok(failed.is_empty())
+}
+
+/// Recomputes an IRRBB run from its manifest: the report (JSON bytes, as written to the
+/// `--json` file) and the report itself.
+fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::irrbb::Report)> {
+    let opts = m
+        .irrbb
+        .clone()
+        .context("an IRRBB run without its options in the manifest")?;
+    let market_id = m
+        .market
+        .as_ref()
+        .context("an IRRBB run without market data")?;
+    let market = read_snapshot_toml(&store.document(market_id)?.body, market_id)?;
+    let as_of: Date = m
+        .horizon
+        .parse()
+        .map_err(|e| anyhow::anyhow!("manifest valuation date: {e}"))?;
+    let behaviour = match &m.assumptions {
+        Some(id) => Some(
+            almanac_analytics::irrbb::Behaviour::from_assumptions_toml(&store.document(id)?.body)
+                .map_err(|e| anyhow::anyhow!("{id}: {e}"))?,
+        ),
+        None => None,
+    };
+    let (mut contracts, non_interest, failed) = snapshot_contracts(store, &m.snapshot)?;
+    let options = crate::irrbb::IrrbbOptions {
+        calibration: opts.calibration,
+        floor: opts.floor,
+        method: opts.method,
+        scenarios: "bcbs".into(),
+        assumptions: None,
+        tier1: opts.tier1,
+        currency: opts.currency,
+        per_contract: opts.per_contract,
+        xlsx: None,
+        csv: None,
+    };
+    let mut report = crate::irrbb::analyse(
+        &mut contracts,
+        failed,
+        &market,
+        as_of,
+        &options,
+        behaviour.as_ref(),
+    )?;
+    report.doc["snapshot"] = serde_json::json!(m.snapshot);
+    report.doc["non_interest_positions_excluded"] = serde_json::json!(non_interest);
+    let mut bytes = Vec::new();
+    crate::irrbb::write_json_to(&mut bytes, &report.doc, &report.contracts)?;
+    Ok((bytes, report))
+}
+
+/// `almanac run irrbb`.
+pub(crate) fn run_irrbb(
+    snapshot: &str,
+    market: &Path,
+    opts: &crate::irrbb::IrrbbOptions,
+    out: &Path,
+    db: &Path,
+    json: bool,
+) -> Result<bool> {
+    opts.check()?;
+    let mut store = open(db)?;
+    let info = find_snapshot(&store, snapshot, db)?;
+    let market_id = put_market(&mut store, market, &format!("an IRRBB run on {}", info.id))?;
+    // The assumption set: a stored document id, or a file stored now.
+    let assumptions = match &opts.assumptions {
+        Some(p) if !p.exists() && p.to_string_lossy().starts_with("asm-") => {
+            let id = p.to_string_lossy().into_owned();
+            store.document(&id)?;
+            Some(id)
+        }
+        Some(p) => {
+            // Validate before storing.
+            opts.behaviour()?;
+            let body =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Some(
+                store.put_document(NewDocument {
+                    kind: DocumentKind::Assumptions,
+                    name: p
+                        .file_name()
+                        .map_or("assumptions".into(), |n| n.to_string_lossy().into_owned()),
+                    body,
+                    parent: None,
+                    author: whoami(),
+                    created_at: now(),
+                    reason: format!("assumptions of an IRRBB run on {}", info.id),
+                })?,
+            )
+        }
+        None => None,
+    };
+    let manifest = Manifest {
+        kind: "irrbb".into(),
+        engine: format!(
+            "almanac {} ({})",
+            env!("CARGO_PKG_VERSION"),
+            env!("ALMANAC_REVISION")
+        ),
+        snapshot: info.id.clone(),
+        snapshot_hash: info.content_hash.clone(),
+        market: Some(market_id),
+        horizon: info.as_of.clone(),
+        assumptions,
+        irrbb: Some(IrrbbManifest {
+            calibration: opts.calibration.clone(),
+            floor: opts.floor.clone(),
+            method: opts.method.clone(),
+            tier1: opts.tier1,
+            currency: opts.currency.clone(),
+            per_contract: opts.per_contract,
+        }),
+    };
+    let (results, report) = compute_irrbb(&store, &manifest)?;
+    let results_hash = sha256_hex(&results);
+    let id = store.record_run(NewRun {
+        kind: "irrbb".into(),
+        manifest_json: serde_json::to_string(&manifest)?,
+        results: results.clone(),
+        results_hash: results_hash.clone(),
+        created_at: now(),
+    })?;
+    std::fs::write(out, &results).with_context(|| format!("writing {}", out.display()))?;
+    opts.write_extras(&report)?;
+    if json {
+        print_json(&serde_json::json!({"run": id, "failed": report.failed,
+            "results_hash": results_hash, "json": out.display().to_string()}));
+    } else {
+        crate::irrbb::summarise(&report);
+        println!(
+            "run {id}: IRRBB of {}, results sha256 {results_hash}",
+            info.id
+        );
+    }
+    Ok(report.failed == 0)
 }
 
 fn whoami() -> String {
@@ -624,13 +861,11 @@ pub(crate) fn runs_replay(id: &str, db: &Path, json: bool) -> Result<bool> {
     let r = store.run(id)?;
     let manifest: Manifest = serde_json::from_str(&r.manifest_json)
         .with_context(|| format!("run {id}: unreadable manifest"))?;
-    if manifest.kind != "cashflows" {
-        bail!(
-            "run {id}: replay of {} runs is not supported yet",
-            manifest.kind
-        );
-    }
-    let again = compute(&store, &manifest)?;
+    let again = match manifest.kind.as_str() {
+        "cashflows" => compute(&store, &manifest)?,
+        "irrbb" => compute_irrbb(&store, &manifest)?.0,
+        other => bail!("run {id}: replay of {other} runs is not supported"),
+    };
     let hash = sha256_hex(&again);
     let identical = hash == r.results_hash && again == r.results;
     let first_difference = (!identical).then(|| {
