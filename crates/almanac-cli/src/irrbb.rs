@@ -221,6 +221,7 @@ pub(crate) fn analyse(
         sensitivity_currency: sens_ccy.as_deref(),
         standardised,
     };
+    let t0 = std::time::Instant::now();
     let a = almanac_analytics::irrbb::analyse(
         contracts,
         market,
@@ -228,6 +229,7 @@ pub(crate) fn analyse(
         DateTime::midnight(as_of),
         &options,
     )?;
+    crate::timing("analyse (EVE, repricing, sensitivities)", t0);
     failed.extend(a.failed.iter().cloned());
     let view = a.primary();
     let eve_of = |v: &View| -> BTreeMap<String, CurrencyEve> {

@@ -8,6 +8,14 @@ mod conformance;
 mod diff;
 mod input;
 mod irrbb;
+
+/// With `ALMANAC_TIMINGS` set, prints how long a phase took to standard error (for
+/// benchmarks; off by default).
+pub(crate) fn timing(phase: &str, since: std::time::Instant) {
+    if std::env::var_os("ALMANAC_TIMINGS").is_some() {
+        eprintln!("timing: {phase}: {:.3} s", since.elapsed().as_secs_f64());
+    }
+}
 mod irrbb_report;
 mod sample_bank;
 mod scenarios;

@@ -691,7 +691,9 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         ),
         None => None,
     };
+    let t0 = std::time::Instant::now();
     let (mut contracts, non_interest, failed) = snapshot_contracts(store, &m.snapshot)?;
+    crate::timing("load snapshot contracts", t0);
     let options = crate::irrbb::IrrbbOptions {
         calibration: opts.calibration,
         floor: opts.floor,
@@ -714,8 +716,10 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
     )?;
     report.doc["snapshot"] = serde_json::json!(m.snapshot);
     report.doc["non_interest_positions_excluded"] = serde_json::json!(non_interest);
+    let t0 = std::time::Instant::now();
     let mut bytes = Vec::new();
     crate::irrbb::write_json_to(&mut bytes, &report.doc, &report.contracts)?;
+    crate::timing("render report JSON", t0);
     Ok((bytes, report))
 }
 
@@ -782,6 +786,7 @@ pub(crate) fn run_irrbb(
         }),
     };
     let (results, report) = compute_irrbb(&store, &manifest)?;
+    let t0 = std::time::Instant::now();
     let results_hash = sha256_hex(&results);
     let id = store.record_run(NewRun {
         kind: "irrbb".into(),
@@ -790,8 +795,11 @@ pub(crate) fn run_irrbb(
         results_hash: results_hash.clone(),
         created_at: now(),
     })?;
+    crate::timing("hash and store the results", t0);
+    let t0 = std::time::Instant::now();
     std::fs::write(out, &results).with_context(|| format!("writing {}", out.display()))?;
     opts.write_extras(&report)?;
+    crate::timing("write the report files", t0);
     if json {
         print_json(&serde_json::json!({"run": id, "failed": report.failed,
             "results_hash": results_hash, "json": out.display().to_string()}));

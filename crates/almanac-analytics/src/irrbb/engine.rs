@@ -668,7 +668,9 @@ pub fn analyse(
 }
 
 /// Sensitivities of `ccy`: the fixed flows (summed by day) re-discounted on each bumped
-/// market, plus the market-reading contracts re-evaluated on it.
+/// market, plus the market-reading contracts valued on it — re-evaluated only where the
+/// market changed a curve their resets forecast from (a key-rate bump of the discount curve
+/// leaves a floater on another forecast curve with its base flows, which are re-discounted).
 fn sensitivities(
     base: &MarketSnapshot,
     ccy: &str,
@@ -676,36 +678,131 @@ fn sensitivities(
     fixed: &DayAmounts,
     floating: &[ContractTerms],
 ) -> Result<Sensitivities, EveError> {
+    // Markets: base, all curves of the currency ±1 bp, then each discount pillar +1 bp; with
+    // the curve each one changed (`None`: every curve of the currency).
     let mut markets = vec![
-        base.clone(),
-        bumped(base, ccy, BP, None)?,
-        bumped(base, ccy, -BP, None)?,
+        (base.clone(), None),
+        (bumped(base, ccy, BP, None)?, None),
+        (bumped(base, ccy, -BP, None)?, None),
     ];
     let mut pillars = Vec::new();
     if let Ok(curve) = base.discount_curve(ccy) {
         for (k, &t) in curve.pillars().iter().enumerate() {
-            markets.push(bumped(base, ccy, BP, Some((curve.id(), k)))?);
+            markets.push((
+                bumped(base, ccy, BP, Some((curve.id(), k)))?,
+                Some(curve.id().to_string()),
+            ));
             pillars.push(t);
         }
     }
     let d0 = as_of.date();
-    let flows: Vec<(u32, f64)> = fixed.iter().collect();
-    let (floating_values, failed) = super::sensitivity::values(floating, &markets, ccy, as_of);
-    let v: Vec<f64> = markets
+    let tables: Vec<Option<DayTable<'_>>> = markets
         .par_iter()
+        .map(|(m, _)| m.discount_curve(ccy).ok().map(|c| DayTable::new(c, d0)))
+        .collect();
+    let fixed_flows: Vec<(u32, f64)> = fixed.iter().collect();
+    let (floating_values, failed) = floating_values(floating, base, &markets, &tables, ccy, as_of);
+    let v: Vec<f64> = tables
+        .iter()
         .zip(&floating_values)
-        .map(|(m, fl)| {
-            let Ok(curve) = m.discount_curve(ccy) else {
-                return *fl;
-            };
-            let fixed: f64 = flows
-                .iter()
-                .map(|(d, x)| x * curve.discount_at(d0.add_days(*d as i32)))
-                .sum();
+        .map(|(table, fl)| {
+            let fixed: f64 = table
+                .as_ref()
+                .map_or(0.0, |t| fixed_flows.iter().map(|(d, x)| x * t.at(*d)).sum());
             fixed + fl
         })
         .collect();
     Ok(super::sensitivity::assemble(ccy, &v, &pillars, failed))
+}
+
+/// Whether a contract's flows can change when only `curve` changes: its rate-reset index
+/// forecasts from that curve, or the index is not one the market defines (then the engine
+/// cannot tell, and re-evaluates).
+fn reads_curve(t: &ContractTerms, m: &MarketSnapshot, curve: &str) -> bool {
+    match &t.market_object_code_of_rate_reset {
+        Some(code) => m
+            .indices()
+            .find(|i| &i.name == code)
+            .is_none_or(|i| i.forecast_curve == curve),
+        None => true,
+    }
+}
+
+/// The value in `ccy` of the market-reading contracts on each market, summed in contract
+/// order (chunk by chunk), with the contracts that failed.
+fn floating_values(
+    floating: &[ContractTerms],
+    base: &MarketSnapshot,
+    markets: &[(MarketSnapshot, Option<String>)],
+    tables: &[Option<DayTable<'_>>],
+    ccy: &str,
+    as_of: DateTime,
+) -> (Vec<f64>, Vec<(String, String)>) {
+    let index = |c: &str| {
+        if c == ccy {
+            Some(0)
+        } else {
+            base.discount_curve(c).ok().map(|_| 1)
+        }
+    };
+    let value = |f: &Flows, k: usize| -> f64 {
+        let Some(t) = &tables[k] else {
+            return 0.0;
+        };
+        f.flows
+            .iter()
+            .filter(|x| x.ccy == 0)
+            .map(|x| x.amount * t.at(x.day))
+            .sum()
+    };
+    type Partial = (Vec<f64>, Vec<(String, String)>);
+    let partials: Vec<Partial> = floating
+        .par_chunks(CHUNK)
+        .map_init(
+            || {
+                (
+                    Vec::<ContractEvent>::new(),
+                    Flows::default(),
+                    Flows::default(),
+                )
+            },
+            |(events, base_flows, flows), chunk| {
+                let mut totals = vec![0.0; markets.len()];
+                let mut failed = Vec::new();
+                let mut pv = vec![0.0; markets.len()];
+                for t in chunk {
+                    let mut run = || -> Result<(), String> {
+                        evaluate_on(t, &markets[0].0, events)?;
+                        flows::reduce(t, events, as_of, &index, base_flows)?;
+                        pv[0] = value(base_flows, 0);
+                        for (k, (m, changed)) in markets.iter().enumerate().skip(1) {
+                            let again = changed.as_ref().is_none_or(|c| reads_curve(t, m, c));
+                            pv[k] = if again {
+                                evaluate_on(t, m, events)?;
+                                flows::reduce(t, events, as_of, &index, flows)?;
+                                value(flows, k)
+                            } else {
+                                value(base_flows, k)
+                            };
+                        }
+                        Ok(())
+                    };
+                    match run() {
+                        Ok(()) => totals.iter_mut().zip(&pv).for_each(|(a, b)| *a += b),
+                        Err(e) => failed.push((t.id().to_string(), e)),
+                    }
+                }
+                (totals, failed)
+            },
+        )
+        .collect();
+    let mut totals = vec![0.0; markets.len()];
+    let mut failed = Vec::new();
+    for (t, f) in partials {
+        totals.iter_mut().zip(&t).for_each(|(a, b)| *a += b);
+        failed.extend(f);
+    }
+    (totals, failed)
 }
 
 #[cfg(test)]
@@ -909,6 +1006,44 @@ mod tests {
         }
         // NMDs on demand: about −balance, and with them the value is lower.
         assert!(s.value < s2.value);
+        // Floaters on a forecast curve of their own keep their base flows under a key-rate
+        // bump of the discount curve: the same figures as full re-evaluation.
+        let mut m2 = m.clone();
+        m2.insert_curve(
+            Curve::from_zero_rates(
+                "EUR-IBOR",
+                "EUR",
+                Date::ymd(2025, 12, 31),
+                DayCount::Act365Fixed,
+                CurveInterpolation::LinearZero,
+                vec![0.5, 5.0, 30.0],
+                vec![0.022, 0.025, 0.027],
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        m2.insert_index(IndexDefinition {
+            name: "IDX".into(),
+            currency: "EUR".into(),
+            forecast_curve: "EUR-IBOR".into(),
+            tenor: "6M".parse().unwrap(),
+            day_count: DayCount::Act360,
+        })
+        .unwrap();
+        let fast = analyse(&no_nmd, &m2, &StandardSpec::default(), as_of(), &opts)
+            .unwrap()
+            .sensitivities
+            .unwrap();
+        let slow = super::super::sensitivity::sensitivities(&no_nmd, &m2, "EUR", as_of()).unwrap();
+        assert!(
+            close(fast.pv01, slow.pv01, 1e-9),
+            "{} {}",
+            fast.pv01,
+            slow.pv01
+        );
+        for (x, y) in fast.key_rate_pv01.iter().zip(&slow.key_rate_pv01) {
+            assert!((x.1 - y.1).abs() < 1e-9 * slow.value.abs(), "{x:?} {y:?}");
+        }
     }
 
     fn behaviour(text: &str) -> Behaviour {
