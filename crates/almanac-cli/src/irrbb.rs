@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use almanac_actus::ContractTerms;
 use almanac_analytics::irrbb::{
-    aggregate, outlier_test, Aggregation, Behaviour, ContractValues, CurrencyEve, Options,
-    Sensitivities, View,
+    aggregate, outlier_test, Aggregation, Behaviour, ContractValues, CurrencyEve, NiiProjection,
+    Options, Sensitivities, View,
 };
 use almanac_market::MarketSnapshot;
 use almanac_scenario::irrbb::{Calibration, Floor};
@@ -37,6 +37,9 @@ pub(crate) struct IrrbbOptions {
     /// Tier 1 capital for the outlier tests (in the reporting currency).
     #[arg(long)]
     pub(crate) tier1: Option<f64>,
+    /// NII projection horizon in years (1 to 5), monthly.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) nii_horizon_years: u32,
     /// Reporting currency shown at the top level (default: the only or largest currency).
     #[arg(long)]
     pub(crate) currency: Option<String>,
@@ -89,6 +92,12 @@ impl IrrbbOptions {
             bail!(
                 "--method {:?}: expected cashflow or standardised",
                 self.method
+            );
+        }
+        if !(1..=5).contains(&self.nii_horizon_years) {
+            bail!(
+                "--nii-horizon-years {}: expected 1 to 5",
+                self.nii_horizon_years
             );
         }
         if self.scenarios != "bcbs" {
@@ -175,6 +184,7 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
         as_of,
         &args.options,
         behaviour.as_ref().map(|b| &b.0),
+        None,
     )?;
     args.options.write(&report, &args.json)?;
     summarise(&report);
@@ -190,7 +200,37 @@ pub(crate) fn analyse(
     as_of: Date,
     opts: &IrrbbOptions,
     behaviour: Option<&Behaviour>,
+    products: Option<&[Option<String>]>,
 ) -> Result<Report> {
+    // NII by product: the position's product where known, else contract type and role.
+    let labels: Vec<String> = contracts
+        .iter()
+        .enumerate()
+        .map(
+            |(i, t)| match products.and_then(|p| p.get(i)).cloned().flatten() {
+                Some(p) => p,
+                None => format!(
+                    "{}/{}",
+                    t.contract_type.map_or("?", |c| c.code()),
+                    t.contract_role.map_or("?", |r| r.code())
+                ),
+            },
+        )
+        .collect();
+    let segment_names: Vec<String> = labels
+        .iter()
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let segments: Vec<u16> = labels
+        .iter()
+        .map(|l| {
+            segment_names
+                .binary_search(l)
+                .map_or(0, |k| k.min(usize::from(u16::MAX)) as u16)
+        })
+        .collect();
     for t in contracts.iter_mut() {
         if t.status_date.is_none() {
             t.status_date = Some(DateTime::midnight(as_of));
@@ -220,6 +260,9 @@ pub(crate) fn analyse(
         behaviour,
         sensitivity_currency: sens_ccy.as_deref(),
         standardised,
+        nii_months: 12 * opts.nii_horizon_years as usize,
+        segments: Some(&segments),
+        segment_names: &segment_names,
     };
     let t0 = std::time::Instant::now();
     let a = almanac_analytics::irrbb::analyse(
@@ -254,10 +297,9 @@ pub(crate) fn analyse(
         _ => {
             // The reporting currency was only known after the run: its sensitivities now.
             let o = Options {
-                per_contract: false,
                 behaviour,
                 sensitivity_currency: Some(&currency),
-                standardised: false,
+                ..Options::default()
             };
             almanac_analytics::irrbb::analyse(
                 contracts,
@@ -335,16 +377,19 @@ pub(crate) fn analyse(
         .unwrap_or_default();
     let gap = almanac_analytics::irrbb::repricing_gap(flows.iter().copied(), shift);
     doc["gap"] = serde_json::json!({"currency": currency, "parallel_shift": shift, "buckets": gap});
-    // ΔNII over one year under the parallel shocks, constant balance sheet.
+    // NII: the constant-balance-sheet projection, instantaneous and ramped, by scenario and
+    // product; the one-year ΔNII of the parallel shocks feeds the EU outlier test.
+    if let Some(p) = &a.nii {
+        doc["nii"] = nii_report(p, &a.scenario_names, &currency, opts.tier1);
+    }
+    // The first-order repricing measure (§1.9 formula), kept beside it for reference.
     let (up, down) = (
         almanac_analytics::irrbb::delta_nii(&flows, shift, 1.0),
         almanac_analytics::irrbb::delta_nii(&flows, -shift, 1.0),
     );
-    doc["nii"] = serde_json::json!({
-        "horizon_years": 1,
-        "method": "repricing, constant balance sheet, instantaneous parallel shock",
-        "delta": {"parallel_up": up, "parallel_down": down},
-        "outlier_test": opts.tier1.map(|t| almanac_analytics::irrbb::nii_outlier_test(up, down, t)),
+    doc["nii"]["repricing_approximation"] = serde_json::json!({
+        "method": "Σ N·Δr·(1 − t) over repricing flows in the first year, parallel shocks",
+        "parallel_up": up, "parallel_down": down,
     });
     doc["sensitivities"] = serde_json::json!({
         "currency": sensitivities.currency,
@@ -358,6 +403,70 @@ pub(crate) fn analyse(
         doc,
         failed: failed.len(),
         contracts: a.contracts,
+    })
+}
+
+/// The NII section of the report for the reporting currency.
+fn nii_report(
+    p: &NiiProjection,
+    names: &[String],
+    currency: &str,
+    tier1: Option<f64>,
+) -> serde_json::Value {
+    let by_year = |m: &[f64]| -> Vec<f64> { m.chunks(12).map(|c| c.iter().sum()).collect() };
+    let section = |ramped: bool| -> serde_json::Value {
+        let base = p.monthly(0, currency, None, ramped);
+        let base_total: f64 = base.iter().sum();
+        let base_years = by_year(&base);
+        let mut out = serde_json::Map::new();
+        for (k, name) in names.iter().enumerate() {
+            let m = p.monthly(k, currency, None, ramped);
+            let total: f64 = m.iter().sum();
+            let years = by_year(&m);
+            out.insert(
+                name.clone(),
+                serde_json::json!({
+                    "nii": total,
+                    "delta": total - base_total,
+                    "by_year": years,
+                    "delta_by_year": years.iter().zip(&base_years).map(|(a, b)| a - b).collect::<Vec<_>>(),
+                    "monthly": m,
+                }),
+            );
+        }
+        serde_json::Value::Object(out)
+    };
+    let instantaneous = section(false);
+    let first_year = |name: &str| -> f64 {
+        instantaneous[name]["delta_by_year"][0]
+            .as_f64()
+            .unwrap_or(0.0)
+    };
+    let (up, down) = (first_year("parallel_up"), first_year("parallel_down"));
+    let mut by_product = serde_json::Map::new();
+    for (g, seg) in p.segments.iter().enumerate() {
+        let per: serde_json::Map<String, serde_json::Value> = names
+            .iter()
+            .enumerate()
+            .map(|(k, n)| {
+                (
+                    n.clone(),
+                    serde_json::json!(p.monthly(k, currency, Some(g), false)),
+                )
+            })
+            .collect();
+        by_product.insert(seg.clone(), serde_json::Value::Object(per));
+    }
+    serde_json::json!({
+        "currency": currency,
+        "horizon_years": p.months / 12,
+        "months": p.months,
+        "method": "constant balance sheet: the existing book's interest accrual plus every repayment replaced by the same product (tenor, spread) at the scenario's rates (docs/irrbb.md)",
+        "delta": {"parallel_up": up, "parallel_down": down},
+        "outlier_test": tier1.map(|t| almanac_analytics::irrbb::nii_outlier_test(up, down, t)),
+        "scenarios": instantaneous,
+        "ramped": section(true),
+        "by_product": by_product,
     })
 }
 

@@ -360,8 +360,14 @@ struct IrrbbManifest {
     floor: String,
     method: String,
     tier1: Option<f64>,
+    #[serde(default = "one_year")]
+    nii_horizon_years: u32,
     currency: Option<String>,
     per_contract: bool,
+}
+
+fn one_year() -> u32 {
+    1
 }
 
 /// Positions evaluated per parallel chunk.
@@ -600,39 +606,48 @@ fn put_market(store: &mut SqliteStore, p: &Path, purpose: &str) -> Result<String
     })?)
 }
 
-/// A snapshot's contracts, the count of its non-interest positions, and the unreadable ones.
-type SnapshotContracts = (
-    Vec<almanac_actus::ContractTerms>,
-    usize,
-    Vec<(String, String)>,
-);
+/// A snapshot's contracts with their products, the count of its non-interest positions, and
+/// the unreadable ones.
+struct SnapshotContracts {
+    contracts: Vec<almanac_actus::ContractTerms>,
+    products: Vec<Option<String>>,
+    non_interest: usize,
+    failed: Vec<(String, String)>,
+}
 
 /// The contracts of a snapshot (in row order), with the positions that are not contracts
 /// (non-interest items: fixed assets, equity) counted, and positions that do not read back
 /// listed with the reason.
 fn snapshot_contracts(store: &SqliteStore, snapshot: &str) -> Result<SnapshotContracts> {
     let stored = store.snapshot_positions(snapshot)?;
-    let parsed: Vec<Result<Option<almanac_actus::ContractTerms>, String>> = stored
+    type Parsed = Result<Option<(almanac_actus::ContractTerms, Option<String>)>, String>;
+    let parsed: Vec<Parsed> = stored
         .par_iter()
         .map(|sp| {
             let p = Position::from_json(&sp.json).map_err(|e| e.to_string())?;
             Ok(match p.instrument {
-                Instrument::Contract(t) => Some(*t),
+                Instrument::Contract(t) => Some((*t, p.attributes.product)),
                 Instrument::NonInterest { .. } => None,
             })
         })
         .collect();
-    let mut contracts = Vec::with_capacity(stored.len());
-    let mut non_interest = 0;
-    let mut failed = Vec::new();
+    let mut out = SnapshotContracts {
+        contracts: Vec::with_capacity(stored.len()),
+        products: Vec::with_capacity(stored.len()),
+        non_interest: 0,
+        failed: Vec::new(),
+    };
     for (sp, r) in stored.iter().zip(parsed) {
         match r {
-            Ok(Some(t)) => contracts.push(t),
-            Ok(None) => non_interest += 1,
-            Err(e) => failed.push((sp.contract_id.clone(), e)),
+            Ok(Some((t, product))) => {
+                out.contracts.push(t);
+                out.products.push(product);
+            }
+            Ok(None) => out.non_interest += 1,
+            Err(e) => out.failed.push((sp.contract_id.clone(), e)),
         }
     }
-    Ok((contracts, non_interest, failed))
+    Ok(out)
 }
 
 /// `almanac snapshots export`: the ACTUS terms of a snapshot's contracts as a JSON array.
@@ -640,7 +655,12 @@ pub(crate) fn snapshots_export(snapshot: &str, out: &Path, db: &Path) -> Result<
     use std::io::Write;
     let store = open(db)?;
     let info = find_snapshot(&store, snapshot, db)?;
-    let (contracts, non_interest, failed) = snapshot_contracts(&store, &info.id)?;
+    let SnapshotContracts {
+        contracts,
+        non_interest,
+        failed,
+        ..
+    } = snapshot_contracts(&store, &info.id)?;
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut w = std::io::BufWriter::new(file);
     let mut write = || -> Result<()> {
@@ -692,7 +712,12 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         None => None,
     };
     let t0 = std::time::Instant::now();
-    let (mut contracts, non_interest, failed) = snapshot_contracts(store, &m.snapshot)?;
+    let SnapshotContracts {
+        mut contracts,
+        products,
+        non_interest,
+        failed,
+    } = snapshot_contracts(store, &m.snapshot)?;
     crate::timing("load snapshot contracts", t0);
     let options = crate::irrbb::IrrbbOptions {
         calibration: opts.calibration,
@@ -701,6 +726,7 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         scenarios: "bcbs".into(),
         assumptions: None,
         tier1: opts.tier1,
+        nii_horizon_years: opts.nii_horizon_years,
         currency: opts.currency,
         per_contract: opts.per_contract,
         xlsx: None,
@@ -713,6 +739,7 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         as_of,
         &options,
         behaviour.as_ref(),
+        Some(&products),
     )?;
     report.doc["snapshot"] = serde_json::json!(m.snapshot);
     report.doc["non_interest_positions_excluded"] = serde_json::json!(non_interest);
@@ -781,6 +808,7 @@ pub(crate) fn run_irrbb(
             floor: opts.floor.clone(),
             method: opts.method.clone(),
             tier1: opts.tier1,
+            nii_horizon_years: opts.nii_horizon_years,
             currency: opts.currency.clone(),
             per_contract: opts.per_contract,
         }),

@@ -767,12 +767,28 @@ fn irrbb_command_values_eve_under_the_six_scenarios() {
     assert_eq!(buckets[0]["rsl"], 90.0);
     assert_eq!(buckets[10]["rsa"], 100.0);
     assert_eq!(buckets[18]["cumulative"], 10.0);
-    // ΔNII: the deposit (−90) reprices after 1 day, the loan beyond the year.
+    // ΔNII: the deposit (−90) is repaid after 1 day and refunded for a month at a time (its
+    // tenor rounds to one month) at the shocked one-month forward: on a flat continuous curve
+    // the simple forward moves by 12·(e^{0.04/12} − e^{0.02/12}); the loan runs past the year.
     let up_nii = v["nii"]["delta"]["parallel_up"].as_f64().unwrap();
+    let df = 12.0 * ((0.04f64 / 12.0).exp() - (0.02f64 / 12.0).exp());
     assert!(
-        (up_nii - -90.0 * 0.02 * (1.0 - 1.0 / 365.0)).abs() < 1e-9,
+        (up_nii - -90.0 * df * (364.0 / 365.0)).abs() < 1e-9,
         "{up_nii}"
     );
+    // The first-order repricing measure beside it.
+    let approx = v["nii"]["repricing_approximation"]["parallel_up"]
+        .as_f64()
+        .unwrap();
+    assert!((approx - -90.0 * 0.02 * (1.0 - 1.0 / 365.0)).abs() < 1e-9);
+    assert_eq!(
+        v["nii"]["scenarios"]["base"]["monthly"]
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+    assert!(v["nii"]["by_product"]["PAM/RPL"].is_object());
     assert_eq!(v["nii"]["outlier_test"]["breach"], false);
     // Sensitivities: a long fixed asset funded overnight loses value when rates rise.
     assert!(v["sensitivities"]["pv01"].as_f64().unwrap() < 0.0);

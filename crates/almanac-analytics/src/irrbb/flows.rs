@@ -47,6 +47,9 @@ pub struct Flows {
     pub first_reset: Option<(u32, f64)>,
     /// Outstanding principal at the as-of date, signed by role.
     pub notional_at_as_of: f64,
+    /// Interest accrued at the as-of date and not yet paid, signed by role (part of the first
+    /// interest payment after it).
+    pub accrued_at_as_of: f64,
 }
 
 impl Flows {
@@ -55,6 +58,7 @@ impl Flows {
         self.flows.clear();
         self.first_reset = None;
         self.notional_at_as_of = 0.0;
+        self.accrued_at_as_of = 0.0;
     }
 
     /// Notional repricing flows `(day, amount)` (assets positive): repayments up to the first
@@ -113,7 +117,7 @@ pub fn reduce(
         out.flows.push(Flow {
             day: 0,
             ccy,
-            kind: Kind::Interest,
+            kind: Kind::Exchange,
             amount: n,
             notional_after: n,
         });
@@ -121,9 +125,13 @@ pub fn reduce(
     }
     let mut notional = None;
     let mut before_first_future = None;
+    // Accrued interest at the as-of date: the state of the last event up to it, else the
+    // terms' (unsigned, at the status date).
+    out.accrued_at_as_of = sign * t.accrued_interest.unwrap_or(0.0);
     for e in events {
         if e.event_time <= as_of {
             notional = Some(e.states.notional_principal);
+            out.accrued_at_as_of = e.states.accrued_interest;
             continue;
         }
         let day = u32::try_from(day0.days_until(e.event_time.date())).unwrap_or(0);
@@ -194,6 +202,7 @@ pub fn prepay(flows: &Flows, cpr: f64, convention: RateConvention, out: &mut Flo
     out.clear();
     out.first_reset = flows.first_reset;
     out.notional_at_as_of = flows.notional_at_as_of;
+    out.accrued_at_as_of = flows.accrued_at_as_of;
     let f = &flows.flows;
     let (mut s_prev, mut prev_day) = (1.0_f64, 0_u32);
     let mut i = 0;
@@ -250,6 +259,7 @@ pub fn redeem_early(flows: &Flows, tdrr: f64, out: &mut Flows) {
     out.clear();
     out.first_reset = flows.first_reset.map(|(d, n)| (d, n * (1.0 - tdrr)));
     out.notional_at_as_of = flows.notional_at_as_of;
+    out.accrued_at_as_of = flows.accrued_at_as_of * (1.0 - tdrr);
     let n = flows.notional_at_as_of;
     if tdrr > 0.0 && n != 0.0 {
         out.flows.push(Flow {
