@@ -29,7 +29,10 @@ The independent valuer is QuantLib: each contract is turned into QuantLib cash f
 (ql.Schedule for every date grid, FixedRateCoupon / IborCoupon / ql.IborLeg for interest,
 SimpleCashFlow for principal, ql day counters for every accrual) and discounted with
 ql.CashFlows.npv on a ql.ZeroCurve. Nothing is read from Almanac's output. The amortisation
-rules (linear amortiser, annuity sizing) are written out below from their contractual meaning.
+rules (linear amortiser, annuity sizing) are written out from their contractual meaning in
+scripts/quantlib_actus.py (build_leg, annuity), shared with scripts/quantlib-eve.py, which
+values the ACTUS terms written here the same way (it reproduces expected.json; the KNOWN-
+contract without accruedInterest only with --derive-missing-accrued).
 
 Conventions, mirrored from Almanac's documented ones (docs/market-data.md,
 crates/almanac-market/src/curve.rs, crates/almanac-market/src/snapshot.rs,
@@ -80,13 +83,17 @@ import json
 import math
 import os
 import random
+import sys
 
 import QuantLib as ql
 
-REQUIRED_QL = "1.44"
-if ql.__version__ != REQUIRED_QL:
-    raise SystemExit(f"QuantLib {REQUIRED_QL} required (pip install QuantLib=={REQUIRED_QL}), "
-                     f"found {ql.__version__}")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The ACTUS -> QuantLib construction shared with scripts/quantlib-eve.py.
+from quantlib_actus import (NULL, UNADJ, add_months, annuity, build_leg,  # noqa: E402
+                            cycle_code, day_counter, grid, iso, require_quantlib, schedule,
+                            zero_curve)
+
+require_quantlib()
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates",
                    "almanac-analytics", "tests", "fixtures", "quantlib")
@@ -94,8 +101,6 @@ SEED = 20251231
 AS_OF = ql.Date(31, 12, 2025)
 ql.Settings.instance().evaluationDate = AS_OF
 ql.IborCoupon.createIndexedCoupons()
-NULL = ql.NullCalendar()
-UNADJ = ql.Unadjusted
 
 # ---------------------------------------------------------------------------------------------
 # Market data
@@ -166,12 +171,7 @@ def market_curves(shock):
 
 
 def ql_curve(rates):
-    dates = ([AS_OF] + [AS_OF + tenor_period(p) for p in PILLARS]
-             + [AS_OF + ql.Period(100, ql.Years)])
-    zs = [rates[0]] + list(rates) + [rates[-1]]
-    c = ql.ZeroCurve(dates, zs, ql.Actual365Fixed(), NULL, ql.Linear(), ql.Continuous, ql.Annual)
-    c.enableExtrapolation()
-    return c
+    return zero_curve(AS_OF, [AS_OF + tenor_period(p) for p in PILLARS], rates)
 
 
 def check_curve(curve, rates):
@@ -191,16 +191,6 @@ def check_curve(curve, rates):
         want = math.exp(-z * t)
         got = curve.discount(d)
         assert abs(got - want) <= 1e-15, (d, got, want)
-
-
-def day_counter(code, maturity):
-    return {
-        "A360": lambda: ql.Actual360(),
-        "A365": lambda: ql.Actual365Fixed(),
-        "AA": lambda: ql.ActualActual(ql.ActualActual.ISDA),
-        "30E360": lambda: ql.Thirty360(ql.Thirty360.European),
-        "30E360ISDA": lambda: ql.Thirty360(ql.Thirty360.German, maturity),
-    }[code]()
 
 
 class Market:
@@ -253,58 +243,6 @@ def fixing(index, d):
 
 
 ALL_QL_INDICES = {name: [] for name in INDEX}
-
-# ---------------------------------------------------------------------------------------------
-# Dates
-
-
-def iso(d):
-    return f"{d.year():04d}-{d.month():02d}-{d.dayOfMonth():02d}"
-
-
-def add_months(d, n):
-    return d + ql.Period(n, ql.Months)
-
-
-def cycle_code(months, long_stub=False):
-    stub = "L0" if long_stub else "L1"
-    if months % 12 == 0:
-        return f"P{months // 12}Y{stub}"
-    return f"P{months}M{stub}"
-
-
-def grid(anchor, end, months, eom=False):
-    """anchor + k x months (k >= 0) strictly before `end`, each from the anchor in one step
-    (QuantLib date arithmetic: day clipped at month end; moved to month end under EOM when the
-    anchor is one)."""
-    out = []
-    k = 0
-    to_eom = eom and ql.Date.isEndOfMonth(anchor)
-    while True:
-        d = anchor + ql.Period(months * k, ql.Months)
-        if to_eom:
-            d = ql.Date.endOfMonth(d)
-        if d >= end:
-            return out, d == end
-        out.append(d)
-        k += 1
-
-
-def schedule(start, end, months, first=None, eom=False, long_last=False):
-    """The QuantLib schedule of a payment cycle from `start` (initial exchange) to `end`
-    (maturity): first regular date `first` (an odd first period when off the grid from
-    `start`), short last stub, or long last stub with `long_last` (ACTUS L0)."""
-    seed = first if first is not None else start
-    next_to_last = ql.Date()
-    if long_last:
-        regular, on_grid = grid(seed, end, months, eom)
-        if not on_grid and len(regular) > 1:
-            next_to_last = regular[-2]
-    first_date = first if (first is not None and first != start) else ql.Date()
-    s = ql.Schedule(start, end, ql.Period(months, ql.Months), NULL, UNADJ, UNADJ,
-                    ql.DateGeneration.Forward, eom, first_date, next_to_last)
-    return list(s)
-
 
 # ---------------------------------------------------------------------------------------------
 # Contracts
@@ -410,71 +348,22 @@ class Deal:
 
     def flows(self, mkt):
         """The QuantLib cash flows of the contract's whole life (those up to the valuation date
-        are dropped by CashFlows.npv), from the lender's side: the role sign gives the bank's."""
-        leg = []
-        ips = self.ip_dates()
-        prs = self.pr_dates()
-        resets = self.reset_rates(mkt)
-        ann_dates = prs + [self.md]
+        are dropped by CashFlows.npv), from the lender's side: the role sign gives the bank's.
+        Built by quantlib_actus.build_leg from the initial exchange: interest on every
+        sub-period between payments, redemptions and resets, paid at the next payment date."""
+        ied_flow = None
         if self.premium is not None or self.ied > AS_OF:
-            leg.append(ql.SimpleCashFlow(-(self.notional + (self.premium or 0.0)), self.ied))
-        # Event dates where the accrual changes: interest payments, redemptions, resets.
-        cut = sorted(set(ips) | set(prs) | {d for d, _ in resets} | {self.ied, self.md})
-        cut = [d for d in cut if self.ied <= d <= self.md]
-        rate = self.rate
-        reset_at = dict(resets)
-        balance = self.notional
-        instalment = None
-        if self.product == "LAM" and self.pr_amount is None:
-            instalment = self.notional / len(ann_dates)
-        elif self.product in ("LAM", "ANN") and self.pr_amount is not None:
-            instalment = self.pr_amount
-        if self.product == "ANN" and self.pr_amount is None:
-            first_rate = reset_at.get(self.ied, rate)
-            instalment = self.annuity(self.notional, self.ied, first_rate, ann_dates)
-        pending = []  # (start, end, notional, rate) of the current interest period
-        for a, b in zip(cut, cut[1:]):
-            if a in reset_at:
-                rate = reset_at[a]
-                if self.product == "ANN" and a != self.ied:
-                    # Re-sized after the reset (the reset is on a redemption date, after its
-                    # payment, so nothing is accrued).
-                    instalment = self.annuity(balance, a, rate, [d for d in ann_dates if d > a])
-            pending.append((a, b, balance, rate))
-            interest = None
-            if b in ips or b == self.md:
-                # Every sub-period of the interest period is paid at b.
-                coupons = [ql.FixedRateCoupon(b, n, r, self.qdc, s, e) for s, e, n, r in pending]
-                interest = sum(c.amount() for c in coupons)
-                leg.extend(coupons)
-                pending = []
-            if b in prs:
-                if self.product == "LAM":
-                    red = min(instalment, balance)
-                else:
-                    # ANN: the instalment less the interest paid with it (IP and PR cycles agree).
-                    assert interest is not None, (self.id, b)
-                    red = min(instalment - interest, balance)
-                leg.append(ql.SimpleCashFlow(red, b))
-                balance -= red
-        assert not pending
-        leg.append(ql.SimpleCashFlow(balance, self.md))
+            ied_flow = -(self.notional + (self.premium or 0.0))
+        leg, unpaid = build_leg(self.product, self.qdc, self.ied, self.md, self.notional,
+                                self.rate, self.ip_dates(), self.pr_dates(),
+                                self.reset_rates(mkt), self.pr_amount, ied_flow=ied_flow)
+        assert not unpaid
         return leg
 
     def annuity(self, balance, start, rate, dates):
-        """Constant instalment A repaying `balance` (at `start`, nothing accrued) on `dates`
-        (the last = maturity) with simple interest per period on the day count:
-        balance x prod(g_k) = A x sum_k prod_{j>k} g_j, with g_k = 1 + rate x tau_k."""
-        growth, prev = [], start
-        for d in dates:
-            growth.append(1.0 + rate * self.qdc.yearFraction(prev, d))
-            prev = d
-        total = math.prod(growth)
-        weights, tail = 0.0, 1.0
-        for g in reversed(growth):
-            weights += tail
-            tail *= g
-        return balance * total / weights
+        """Constant instalment repaying `balance` (at `start`, nothing accrued) on `dates` (the
+        last = maturity) with simple interest per period on the contract's day count."""
+        return annuity(self.qdc, balance, start, rate, dates)
 
     def pv(self, mkt):
         leg = ql.Leg(self.flows(mkt))
