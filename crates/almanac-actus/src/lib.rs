@@ -37,7 +37,7 @@ mod terms;
 
 pub use almanac_time::{Date, DateTime};
 pub use codes::*;
-pub use contracts::{evaluate, evaluate_into, EvalContext};
+pub use contracts::{evaluate, evaluate_each, evaluate_into, EvalContext};
 pub use error::{ContractError, TermError};
 pub use event::{ContractEvent, EventType, States};
 pub use observer::{MarketData, NoMarketData, ObservedEvent, RiskFactorObserver, SnapshotObserver};

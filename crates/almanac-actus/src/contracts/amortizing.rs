@@ -51,6 +51,9 @@ struct Loan<'m, 't> {
     fee_rate: f64,
     /// Unadjusted principal redemption dates up to the amortisation end (annuity sizing).
     annuity_dates: Vec<DateTime>,
+    /// Year fraction of each period between consecutive `annuity_dates` (`[k]` is the period
+    /// ending at date `k + 1`): computed once, reused at every instalment re-fixing.
+    annuity_periods: Vec<f64>,
 }
 
 pub(super) fn evaluate(
@@ -58,6 +61,19 @@ pub(super) fn evaluate(
     ctx: &EvalContext<'_>,
     out: &mut Vec<ContractEvent>,
 ) -> Result<(), ContractError> {
+    evaluate_each(m, &[ctx], std::slice::from_mut(out))
+}
+
+/// Evaluates the contract under each context (all with the same `to`), building its terms
+/// and schedule once: the schedule does not depend on market data, only the states do.
+pub(super) fn evaluate_each(
+    m: &Model<'_>,
+    ctxs: &[&EvalContext<'_>],
+    outs: &mut [Vec<ContractEvent>],
+) -> Result<(), ContractError> {
+    let Some(first) = ctxs.first() else {
+        return Ok(());
+    };
     let t = m.terms;
     let kind = match m.contract_type {
         ContractType::Pam => Kind::Pam,
@@ -88,6 +104,7 @@ pub(super) fn evaluate(
         next_reset_rate: t.next_reset_rate,
         fee_rate: t.fee_rate.unwrap_or(0.0),
         annuity_dates: Vec::new(),
+        annuity_periods: Vec::new(),
     };
     loan.maturity = loan.maturity()?;
     if loan.maturity < ied {
@@ -106,17 +123,25 @@ pub(super) fn evaluate(
             m.eom,
             EndDate::Include,
         );
+        loan.annuity_periods = loan
+            .annuity_dates
+            .windows(2)
+            .map(|w| m.year_fraction_unshifted(w[0], w[1]))
+            .collect();
     }
     let mut sched = Schedule::default();
     loan.schedule(&mut sched)?;
-    let to = ctx.to.or(if kind == Kind::Pam {
+    let to = first.to.or(if kind == Kind::Pam {
         None
     } else {
         Some(loan.maturity)
     });
     sched.finish(m.status_date, to);
-    loan.apply(&sched, ctx, out)?;
-    drop_before_purchase(out, t.purchase_date);
+    for (ctx, out) in ctxs.iter().zip(outs.iter_mut()) {
+        out.clear();
+        loan.apply(&sched, ctx, out)?;
+        drop_before_purchase(out, t.purchase_date);
+    }
     Ok(())
 }
 
@@ -402,8 +427,11 @@ impl Loan<'_, '_> {
         let scale = nt + st.accrued_interest + m.year_fraction_unshifted(sd, first) * rate * nt;
         let mut product = 1.0;
         let mut sum = 0.0;
-        for w in dates.windows(2).rev() {
-            product *= 1.0 + rate * m.year_fraction_unshifted(w[0], w[1]);
+        for y in self.annuity_periods[start.min(self.annuity_periods.len())..]
+            .iter()
+            .rev()
+        {
+            product *= 1.0 + rate * y;
             sum += product;
         }
         scale * product / (1.0 + sum)

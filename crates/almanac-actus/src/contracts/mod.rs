@@ -79,6 +79,33 @@ pub fn evaluate_into(
     }
 }
 
+/// Evaluates one contract under several contexts — the same contract on several markets, as
+/// scenario analysis does — into `outs[k]` for `ctxs[k]`. Where the contexts share their
+/// horizon (`to`) the terms and schedule of PAM, LAM, NAM and ANN are built once and only
+/// the states are run per context; the events are the same as `evaluate_into` gives for each
+/// context on its own. Contexts beyond the number of buffers are not evaluated.
+pub fn evaluate_each(
+    terms: &ContractTerms,
+    ctxs: &[&EvalContext<'_>],
+    outs: &mut [Vec<ContractEvent>],
+) -> Result<(), ContractError> {
+    let model = Model::new(terms)?;
+    let same_horizon = ctxs.windows(2).all(|w| w[0].to == w[1].to);
+    match model.contract_type {
+        ContractType::Pam | ContractType::Lam | ContractType::Nam | ContractType::Ann
+            if same_horizon =>
+        {
+            amortizing::evaluate_each(&model, ctxs, outs)
+        }
+        _ => {
+            for (ctx, out) in ctxs.iter().zip(outs.iter_mut()) {
+                evaluate_into(terms, ctx, out)?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Terms resolved into what every contract type needs: role sign, conventions, calendar.
 pub(crate) struct Model<'t> {
     pub(crate) terms: &'t ContractTerms,

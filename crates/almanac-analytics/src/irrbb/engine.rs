@@ -271,6 +271,15 @@ impl Analysis {
 struct Scratch {
     events: Vec<ContractEvent>,
     pv: Vec<f64>,
+    /// Events of a market-reading contract on the other markets (`[0]` base, `[m − 1]`
+    /// scenario `m ≥ 2`), evaluated together.
+    multi: Vec<Vec<ContractEvent>>,
+    /// Which bumped markets a market-reading contract is re-evaluated on.
+    sens_again: Vec<bool>,
+    /// A market-reading contract's value on the base and each bumped market.
+    sens_pv: Vec<f64>,
+    /// Flows on a bumped market.
+    bumped: Flows,
     /// One contract's staged NII contributions per market.
     nii: Vec<Vec<Staged>>,
     contractual: Flows,
@@ -287,8 +296,9 @@ struct Partial {
     buckets: Vec<f64>,
     /// Base flows of the sensitivity currency from contracts that read no market data.
     fixed_flows: DayAmounts,
-    /// Indices of contracts re-evaluated for sensitivities.
-    floating: Vec<usize>,
+    /// Values in the sensitivity currency of the market-reading contracts on the base and
+    /// each bumped market.
+    sens_floating: Vec<f64>,
     /// NII sums per market.
     nii: Vec<NiiSums>,
     contracts: Vec<ContractValues>,
@@ -318,6 +328,11 @@ struct Setup<'a> {
     bucket_of_day: Vec<u8>,
     /// The NII month grid, when asked for.
     nii_grid: Option<MonthGrid>,
+    /// Bumped markets of the sensitivities (base excluded), with the curve each changed
+    /// (`None`: every curve of the currency).
+    sens_markets: &'a [(MarketSnapshot, Option<String>)],
+    /// Discount tables of the sensitivity currency: base, then each bumped market.
+    sens_tables: Vec<Option<DayTable<'a>>>,
     segments: Option<&'a [u16]>,
     segment_count: usize,
 }
@@ -410,6 +425,78 @@ impl Setup<'_> {
         Ok(reads)
     }
 
+    /// A market-reading contract's value in the sensitivity currency on the base and each
+    /// bumped market into `s.sens_pv`: from its events there where the bump moves a curve it
+    /// forecasts from, else its base flows re-discounted. `s.contractual` holds its base flows.
+    fn bumped_values(&self, t: &ContractTerms, s: &mut Scratch) -> Result<(), String> {
+        let Some(sc) = self.sens_ccy else {
+            return Ok(());
+        };
+        let value = |f: &Flows, table: &Option<DayTable<'_>>| -> f64 {
+            table.as_ref().map_or(0.0, |tb| {
+                f.flows
+                    .iter()
+                    .filter(|x| x.ccy == sc)
+                    .map(|x| x.amount * tb.at(x.day))
+                    .sum()
+            })
+        };
+        s.sens_pv.clear();
+        s.sens_pv.push(value(&s.contractual, &self.sens_tables[0]));
+        let mut j = self.markets.len() - 1;
+        for k in 0..self.sens_markets.len() {
+            let v = if s.sens_again[k] {
+                flows::reduce(
+                    t,
+                    &s.multi[j],
+                    self.as_of,
+                    &|c| self.ccy_index(c),
+                    &mut s.bumped,
+                )?;
+                j += 1;
+                value(&s.bumped, &self.sens_tables[k + 1])
+            } else {
+                value(&s.contractual, &self.sens_tables[k + 1])
+            };
+            s.sens_pv.push(v);
+        }
+        Ok(())
+    }
+
+    /// Evaluates a market-reading contract on the base and scenarios 2… at once (its
+    /// schedule built once) into `s.multi`.
+    fn evaluate_others(&self, t: &ContractTerms, s: &mut Scratch) -> Result<(), String> {
+        let nm = self.markets.len();
+        s.sens_again.clear();
+        s.sens_again.extend(
+            self.sens_markets
+                .iter()
+                .map(|(m, changed)| changed.as_ref().is_none_or(|c| reads_curve(t, m, c))),
+        );
+        let observers: Vec<almanac_actus::SnapshotObserver<'_>> = std::iter::once(0)
+            .chain(2..nm)
+            .map(|m| almanac_actus::SnapshotObserver::new(&self.markets[m].1))
+            .chain(
+                self.sens_markets
+                    .iter()
+                    .zip(&s.sens_again)
+                    .filter(|(_, again)| **again)
+                    .map(|((m, _), _)| almanac_actus::SnapshotObserver::new(m)),
+            )
+            .collect();
+        let ctxs: Vec<almanac_actus::EvalContext<'_>> = observers
+            .iter()
+            .map(|o| almanac_actus::EvalContext {
+                observer: o,
+                observed_events: &[],
+                to: None,
+            })
+            .collect();
+        let refs: Vec<&almanac_actus::EvalContext<'_>> = ctxs.iter().collect();
+        s.multi.resize_with(refs.len(), Vec::new);
+        almanac_actus::evaluate_each(t, &refs, &mut s.multi).map_err(|e| e.to_string())
+    }
+
     /// A non-maturity deposit (UMP) is contractually repayable on demand: its balance at the
     /// as-of date (the ACTUS state after its events up to that date, e.g. capitalised
     /// interest) flows overnight.
@@ -444,7 +531,7 @@ impl Setup<'_> {
             repricing: vec![DayAmounts::default(); nv * nc],
             buckets: Vec::new(),
             fixed_flows: DayAmounts::default(),
-            floating: Vec::new(),
+            sens_floating: vec![0.0; self.sens_tables.len()],
             nii: match &self.nii_grid {
                 Some(g) => (0..nm)
                     .map(|_| NiiSums::new(self.segment_count, nc, g.months()))
@@ -484,8 +571,18 @@ impl Setup<'_> {
                 for (k, m) in (1..nm).chain(0..1).enumerate() {
                     if k == 0 {
                         reads = self.contractual(t, m, s)?;
+                        if reads && nm > 1 {
+                            self.evaluate_others(t, s)?;
+                        }
                     } else if reads {
-                        self.contractual(t, m, s)?;
+                        let j = if m == 0 { 0 } else { m - 1 };
+                        flows::reduce(
+                            t,
+                            &s.multi[j],
+                            self.as_of,
+                            &|c| self.ccy_index(c),
+                            &mut s.contractual,
+                        )?;
                     }
                     let off = m * nc;
                     s.pv[m] = self.discount(&s.contractual, m, &mut local[off..off + nc]);
@@ -516,6 +613,9 @@ impl Setup<'_> {
                         p.nii[m].stage(grid, seg, primary, tenor, rate, &mut s.nii[m]);
                     }
                 }
+                if reads && !self.sens_tables.is_empty() {
+                    self.bumped_values(t, s)?;
+                }
                 Ok(reads)
             };
             match run() {
@@ -533,7 +633,10 @@ impl Setup<'_> {
                     };
                     if let Some(sc) = self.sens_ccy {
                         if reads {
-                            p.floating.push(first + i);
+                            p.sens_floating
+                                .iter_mut()
+                                .zip(&s.sens_pv)
+                                .for_each(|(a, b)| *a += b);
                         } else {
                             for x in primary.flows.iter().filter(|x| x.ccy == sc) {
                                 p.fixed_flows.add(x.day, x.amount);
@@ -592,6 +695,27 @@ pub fn analyse(
         .iter()
         .map(|(s, _)| s.map_or("base", Scenario::name).to_string())
         .collect();
+    // Sensitivities: the bumped markets and the discount tables of their currency.
+    let sens_ccy_name = options
+        .sensitivity_currency
+        .filter(|c| ccys.iter().any(|x| x == c));
+    let (sens_markets, pillars) = match sens_ccy_name {
+        Some(c) => bumped_markets(base, c)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    let sens_tables: Vec<Option<DayTable<'_>>> = match sens_ccy_name {
+        Some(c) => std::iter::once(base)
+            .chain(sens_markets.iter().map(|(m, _)| m))
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|m| {
+                m.discount_curve(c)
+                    .ok()
+                    .map(|curve| DayTable::new(curve, d0))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let setup = Setup {
         markets: &markets,
         tables,
@@ -637,6 +761,8 @@ pub fn analyse(
                 .map(|k| markets.iter().map(|(s, _)| b.core_share(k, *s)).collect())
                 .collect()
         }),
+        sens_markets: &sens_markets,
+        sens_tables,
         nii_grid: (options.nii_months > 0)
             .then(|| MonthGrid::new(as_of.date(), options.nii_months.min(60))),
         segments: options.segments,
@@ -661,7 +787,7 @@ pub fn analyse(
         }
     ];
     let mut fixed_flows = DayAmounts::default();
-    let mut floating = Vec::new();
+    let mut sens_floating = vec![0.0; setup.sens_tables.len()];
     let mut nii: Vec<NiiSums> = Vec::new();
     let mut out = Analysis {
         scenario_names: names,
@@ -691,7 +817,10 @@ pub fn analyse(
             } else {
                 nii.iter_mut().zip(&p.nii).for_each(|(a, b)| a.add(b));
             }
-            floating.extend(p.floating);
+            sens_floating
+                .iter_mut()
+                .zip(&p.sens_floating)
+                .for_each(|(a, b)| *a += b);
             out.contracts.extend(p.contracts);
             out.failed.extend(p.failed);
         }
@@ -786,27 +915,31 @@ pub fn analyse(
     }
     if let Some(c) = setup.sens_ccy {
         let ccy = setup.ccys[c as usize].clone();
-        let floating: Vec<ContractTerms> = floating.iter().map(|&i| contracts[i].clone()).collect();
-        out.sensitivities = Some(sensitivities(base, &ccy, as_of, &fixed_flows, &floating)?);
+        // Fixed flows summed by day, re-discounted on each market, plus the floaters' values.
+        let fixed: Vec<(u32, f64)> = fixed_flows.iter().collect();
+        let v: Vec<f64> = setup
+            .sens_tables
+            .iter()
+            .zip(&sens_floating)
+            .map(|(table, fl)| {
+                let fixed: f64 = table
+                    .as_ref()
+                    .map_or(0.0, |t| fixed.iter().map(|(d, x)| x * t.at(*d)).sum());
+                fixed + fl
+            })
+            .collect();
+        out.sensitivities = Some(super::sensitivity::assemble(&ccy, &v, &pillars, Vec::new()));
     }
     Ok(out)
 }
 
-/// Sensitivities of `ccy`: the fixed flows (summed by day) re-discounted on each bumped
-/// market, plus the market-reading contracts valued on it — re-evaluated only where the
-/// market changed a curve their resets forecast from (a key-rate bump of the discount curve
-/// leaves a floater on another forecast curve with its base flows, which are re-discounted).
-fn sensitivities(
-    base: &MarketSnapshot,
-    ccy: &str,
-    as_of: DateTime,
-    fixed: &DayAmounts,
-    floating: &[ContractTerms],
-) -> Result<Sensitivities, EveError> {
-    // Markets: base, all curves of the currency ±1 bp, then each discount pillar +1 bp; with
-    // the curve each one changed (`None`: every curve of the currency).
+/// The bumped markets of the sensitivities of `ccy` (base excluded): all curves of the
+/// currency ±1 bp, then each pillar of its discount curve +1 bp; with the curve each one
+/// changed (`None`: every curve of the currency), and the pillars in years.
+type Bumped = (Vec<(MarketSnapshot, Option<String>)>, Vec<f64>);
+
+fn bumped_markets(base: &MarketSnapshot, ccy: &str) -> Result<Bumped, EveError> {
     let mut markets = vec![
-        (base.clone(), None),
         (bumped(base, ccy, BP, None)?, None),
         (bumped(base, ccy, -BP, None)?, None),
     ];
@@ -820,24 +953,7 @@ fn sensitivities(
             pillars.push(t);
         }
     }
-    let d0 = as_of.date();
-    let tables: Vec<Option<DayTable<'_>>> = markets
-        .par_iter()
-        .map(|(m, _)| m.discount_curve(ccy).ok().map(|c| DayTable::new(c, d0)))
-        .collect();
-    let fixed_flows: Vec<(u32, f64)> = fixed.iter().collect();
-    let (floating_values, failed) = floating_values(floating, base, &markets, &tables, ccy, as_of);
-    let v: Vec<f64> = tables
-        .iter()
-        .zip(&floating_values)
-        .map(|(table, fl)| {
-            let fixed: f64 = table
-                .as_ref()
-                .map_or(0.0, |t| fixed_flows.iter().map(|(d, x)| x * t.at(*d)).sum());
-            fixed + fl
-        })
-        .collect();
-    Ok(super::sensitivity::assemble(ccy, &v, &pillars, failed))
+    Ok((markets, pillars))
 }
 
 /// Whether a contract's flows can change when only `curve` changes: its rate-reset index
@@ -851,83 +967,6 @@ fn reads_curve(t: &ContractTerms, m: &MarketSnapshot, curve: &str) -> bool {
             .is_none_or(|i| i.forecast_curve == curve),
         None => true,
     }
-}
-
-/// The value in `ccy` of the market-reading contracts on each market, summed in contract
-/// order (chunk by chunk), with the contracts that failed.
-fn floating_values(
-    floating: &[ContractTerms],
-    base: &MarketSnapshot,
-    markets: &[(MarketSnapshot, Option<String>)],
-    tables: &[Option<DayTable<'_>>],
-    ccy: &str,
-    as_of: DateTime,
-) -> (Vec<f64>, Vec<(String, String)>) {
-    let index = |c: &str| {
-        if c == ccy {
-            Some(0)
-        } else {
-            base.discount_curve(c).ok().map(|_| 1)
-        }
-    };
-    let value = |f: &Flows, k: usize| -> f64 {
-        let Some(t) = &tables[k] else {
-            return 0.0;
-        };
-        f.flows
-            .iter()
-            .filter(|x| x.ccy == 0)
-            .map(|x| x.amount * t.at(x.day))
-            .sum()
-    };
-    type Partial = (Vec<f64>, Vec<(String, String)>);
-    let partials: Vec<Partial> = floating
-        .par_chunks(CHUNK)
-        .map_init(
-            || {
-                (
-                    Vec::<ContractEvent>::new(),
-                    Flows::default(),
-                    Flows::default(),
-                )
-            },
-            |(events, base_flows, flows), chunk| {
-                let mut totals = vec![0.0; markets.len()];
-                let mut failed = Vec::new();
-                let mut pv = vec![0.0; markets.len()];
-                for t in chunk {
-                    let mut run = || -> Result<(), String> {
-                        evaluate_on(t, &markets[0].0, events)?;
-                        flows::reduce(t, events, as_of, &index, base_flows)?;
-                        pv[0] = value(base_flows, 0);
-                        for (k, (m, changed)) in markets.iter().enumerate().skip(1) {
-                            let again = changed.as_ref().is_none_or(|c| reads_curve(t, m, c));
-                            pv[k] = if again {
-                                evaluate_on(t, m, events)?;
-                                flows::reduce(t, events, as_of, &index, flows)?;
-                                value(flows, k)
-                            } else {
-                                value(base_flows, k)
-                            };
-                        }
-                        Ok(())
-                    };
-                    match run() {
-                        Ok(()) => totals.iter_mut().zip(&pv).for_each(|(a, b)| *a += b),
-                        Err(e) => failed.push((t.id().to_string(), e)),
-                    }
-                }
-                (totals, failed)
-            },
-        )
-        .collect();
-    let mut totals = vec![0.0; markets.len()];
-    let mut failed = Vec::new();
-    for (t, f) in partials {
-        totals.iter_mut().zip(&t).for_each(|(a, b)| *a += b);
-        failed.extend(f);
-    }
-    (totals, failed)
 }
 
 #[cfg(test)]
@@ -1253,6 +1292,42 @@ mod tests {
             sum(beh),
             sum(&a.contractual)
         );
+    }
+
+    /// Evaluating a contract on several markets at once gives the events of evaluating it on
+    /// each alone.
+    #[test]
+    fn evaluating_together_matches_alone() {
+        let m = market();
+        let spec = StandardSpec::default();
+        let markets: Vec<MarketSnapshot> = std::iter::once(m.clone())
+            .chain(Scenario::ALL.iter().map(|s| apply(&m, *s, &spec).unwrap()))
+            .collect();
+        let observers: Vec<almanac_actus::SnapshotObserver<'_>> = markets
+            .iter()
+            .map(almanac_actus::SnapshotObserver::new)
+            .collect();
+        let ctxs: Vec<almanac_actus::EvalContext<'_>> = observers
+            .iter()
+            .map(|o| almanac_actus::EvalContext {
+                observer: o,
+                observed_events: &[],
+                to: None,
+            })
+            .collect();
+        let refs: Vec<&almanac_actus::EvalContext<'_>> = ctxs.iter().collect();
+        let mut together = vec![Vec::new(); refs.len()];
+        let mut alone = Vec::new();
+        for t in book(27) {
+            let r = almanac_actus::evaluate_each(&t, &refs, &mut together);
+            for (k, ctx) in ctxs.iter().enumerate() {
+                match (&r, almanac_actus::evaluate_into(&t, ctx, &mut alone)) {
+                    (Ok(()), Ok(())) => assert_eq!(together[k], alone, "{} market {k}", t.id()),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("{}: {a:?} vs {b:?}", t.id()),
+                }
+            }
+        }
     }
 
     /// The same results on one thread and on many, across several chunks.
