@@ -331,6 +331,10 @@ struct Setup<'a> {
     /// Bumped markets of the sensitivities (base excluded), with the curve each changed
     /// (`None`: every curve of the currency).
     sens_markets: &'a [(MarketSnapshot, Option<String>)],
+    /// Discount factors by currency, day and market interleaved: `[ccy][day · markets + m]`.
+    interleaved: Vec<Vec<f64>>,
+    /// Empty NII sums giving the layout for staging.
+    nii_shape: Option<NiiSums>,
     /// Discount tables of the sensitivity currency: base, then each bumped market.
     sens_tables: Vec<Option<DayTable<'a>>>,
     segments: Option<&'a [u16]>,
@@ -423,6 +427,57 @@ impl Setup<'_> {
             &mut s.contractual,
         )?;
         Ok(reads)
+    }
+
+    /// Values a contract whose flows (`s.contractual`) are the same on every market — it reads
+    /// no market data and no behaviour varies by scenario — on all markets in one pass over
+    /// its flows (the interleaved day tables give every market's discount factor of a day
+    /// side by side), in both views; stages its NII once (in `s.nii[0]`).
+    fn all_markets(
+        &self,
+        t: &ContractTerms,
+        index: usize,
+        tenor: usize,
+        rate: f64,
+        s: &mut Scratch,
+        local: &mut [f64],
+    ) {
+        let (nm, nc) = (self.markets.len(), self.ccys.len());
+        let _ = t;
+        for x in &s.contractual.flows {
+            let c = x.ccy as usize;
+            let d = x.day as usize;
+            if d <= TABLE_DAYS {
+                let row = &self.interleaved[c][d * nm..d * nm + nm];
+                for (m, df) in row.iter().enumerate() {
+                    let v = x.amount * df;
+                    s.pv[m] += v;
+                    local[m * nc + c] += v;
+                }
+            } else {
+                for m in 0..nm {
+                    let v = x.amount * self.tables[m][c].at(x.day);
+                    s.pv[m] += v;
+                    local[m * nc + c] += v;
+                }
+            }
+        }
+        if self.views() == 2 {
+            let (a, b) = s.pv.split_at_mut(nm);
+            b[..nm].copy_from_slice(a);
+            let (a, b) = local.split_at_mut(nm * nc);
+            b[..nm * nc].copy_from_slice(a);
+            s.behavioural.clone_from(&s.contractual);
+        }
+        if let Some(grid) = &self.nii_grid {
+            let seg = self
+                .segments
+                .and_then(|v| v.get(index))
+                .map_or(0, |g| usize::from(*g).min(self.segment_count - 1));
+            if let Some(sums) = self.nii_shape.as_ref() {
+                sums.stage(grid, seg, &s.contractual, tenor, rate, &mut s.nii[0]);
+            }
+        }
     }
 
     /// A market-reading contract's value in the sensitivity currency on the base and each
@@ -566,11 +621,23 @@ impl Setup<'_> {
             // The scenarios first and the base last, so the scratch flows are the base
             // market's when the contract is done. Whether a contract reads market data does
             // not depend on the market, so the first evaluation tells.
-            let mut run = || -> Result<bool, String> {
+            let mut run = || -> Result<(bool, bool), String> {
                 let mut reads = false;
                 for (k, m) in (1..nm).chain(0..1).enumerate() {
                     if k == 0 {
                         reads = self.contractual(t, m, s)?;
+                        if !reads && (nv == 1 || treatment == Treatment::Contractual) {
+                            // The same flows on every market: one pass values them on all.
+                            self.all_markets(t, first + i, tenor, rate, s, &mut local);
+                            if std {
+                                self.slot(&s.contractual, &mut local_buckets[..nc * 19]);
+                                let (a, b) = local_buckets.split_at_mut(nc * 19);
+                                for chunk in b.chunks_mut(nc * 19) {
+                                    chunk.copy_from_slice(a);
+                                }
+                            }
+                            return Ok((false, true));
+                        }
                         if reads && nm > 1 {
                             self.evaluate_others(t, s)?;
                         }
@@ -616,12 +683,19 @@ impl Setup<'_> {
                 if reads && !self.sens_tables.is_empty() {
                     self.bumped_values(t, s)?;
                 }
-                Ok(reads)
+                Ok((reads, false))
             };
             match run() {
-                Ok(reads) => {
+                Ok((reads, same_everywhere)) => {
                     p.totals.iter_mut().zip(&local).for_each(|(a, b)| *a += b);
-                    p.nii.iter_mut().zip(&s.nii).for_each(|(a, b)| a.apply(b));
+                    if same_everywhere {
+                        // Staged once, for every market.
+                        if let Some(staged) = s.nii.first() {
+                            p.nii.iter_mut().for_each(|a| a.apply(staged));
+                        }
+                    } else {
+                        p.nii.iter_mut().zip(&s.nii).for_each(|(a, b)| a.apply(b));
+                    }
                     p.buckets
                         .iter_mut()
                         .zip(&local_buckets)
@@ -716,6 +790,24 @@ pub fn analyse(
             .collect(),
         None => Vec::new(),
     };
+    let interleaved: Vec<Vec<f64>> = (0..ccys.len())
+        .map(|c| {
+            let mut v = vec![0.0; (TABLE_DAYS + 1) * tables.len()];
+            for (m, per_ccy) in tables.iter().enumerate() {
+                for (d, df) in per_ccy[c].df.iter().enumerate() {
+                    v[d * tables.len() + m] = *df;
+                }
+            }
+            v
+        })
+        .collect();
+    let nii_shape = (options.nii_months > 0).then(|| {
+        NiiSums::new(
+            options.segment_names.len().max(1),
+            ccys.len(),
+            options.nii_months.min(60),
+        )
+    });
     let setup = Setup {
         markets: &markets,
         tables,
@@ -763,6 +855,8 @@ pub fn analyse(
         }),
         sens_markets: &sens_markets,
         sens_tables,
+        interleaved,
+        nii_shape,
         nii_grid: (options.nii_months > 0)
             .then(|| MonthGrid::new(as_of.date(), options.nii_months.min(60))),
         segments: options.segments,

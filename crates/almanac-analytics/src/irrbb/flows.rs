@@ -125,6 +125,7 @@ pub fn reduce(
     }
     let mut notional = None;
     let mut before_first_future = None;
+    let mut cached: Option<(*const u8, usize, u16)> = None;
     // Accrued interest at the as-of date: the state of the last event up to it, else the
     // terms' (unsigned, at the status date).
     out.accrued_at_as_of = sign * t.accrued_interest.unwrap_or(0.0);
@@ -157,7 +158,17 @@ pub fn reduce(
             }
             continue;
         }
-        let ccy = lookup(e.currency(t).unwrap_or(""))?;
+        // Nearly every event is in the contract's one currency: compare the term's address
+        // before comparing strings.
+        let code = e.currency(t).unwrap_or("");
+        let ccy = match cached {
+            Some((ptr, len, k)) if std::ptr::eq(ptr, code.as_ptr()) && len == code.len() => k,
+            _ => {
+                let k = lookup(code)?;
+                cached = Some((code.as_ptr(), code.len(), k));
+                k
+            }
+        };
         out.flows.push(Flow {
             day,
             ccy,
