@@ -239,9 +239,13 @@ fn product_row(code: &str, k: usize, balance: f64, rng: &mut Rng, region: &str) 
             );
         }
         "INTERBANK" | "REPO" => {
+            // Money-market funding still running at the as-of date (a deal that has matured
+            // is no longer on the balance sheet).
             let start = date_before(rng, 0.2);
-            let end = start.add_months(1 + (rng.next_u64() % 11) as i32);
-            let _ = write!(w, "{id},{code},L,{balance},{},,{start},{end},,,,,credit_institution,,,,,,,treasury,{region},", r(rng, 1.8, 2.4));
+            let end = date_after(rng, 0.05, 0.9);
+            // Interest at maturity: an annual cycle anchored at the start pays all the
+            // interest of a term under a year on its end date.
+            let _ = write!(w, "{id},{code},L,{balance},{},,{start},{end},Y,,,,credit_institution,,,,,,,treasury,{region},", r(rng, 1.8, 2.4));
         }
         "COVERED_ISSUED" | "SENIOR_ISSUED" => {
             let start = date_before(rng, 4.0);

@@ -982,6 +982,17 @@ fn run_irrbb_records_and_replays() {
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(report["view"], "behavioural");
     assert!(report["non_interest_positions_excluded"].as_u64().unwrap() >= 2);
+    // NII by product: interbank funding costs interest (paid at maturity), mortgages earn it.
+    let year = |product: &str| -> f64 {
+        report["nii"]["by_product"][product]["base"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .sum()
+    };
+    assert!(year("INTERBANK") < 0.0, "{}", year("INTERBANK"));
+    assert!(year("MORT_FIX") > 0.0);
     let shown: serde_json::Value =
         serde_json::from_slice(&ok(&["runs", "show", id, "--db", &s(&db), "--json"]).stdout)
             .unwrap();
