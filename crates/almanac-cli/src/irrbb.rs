@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use almanac_actus::ContractTerms;
 use almanac_analytics::irrbb::{
     aggregate, outlier_test, Aggregation, Behaviour, ContractValues, CurrencyEve, NiiProjection,
-    Options, Sensitivities, View,
+    Options, ScenarioMarket, Sensitivities, View,
 };
 use almanac_market::MarketSnapshot;
 use almanac_scenario::irrbb::{Calibration, Floor};
@@ -27,7 +27,8 @@ pub(crate) struct IrrbbOptions {
     /// repricing flows in the 19 buckets, discounted at the bucket midpoints).
     #[arg(long, default_value = "cashflow")]
     pub(crate) method: String,
-    /// Scenarios: bcbs (the six standardised shocks; the only set supported so far).
+    /// Scenarios: bcbs (the six standardised shocks) or a scenario-set file (docs/scenarios.md:
+    /// user, standard and historical scenarios with their behaviour overrides and ramps).
     #[arg(long, default_value = "bcbs")]
     pub(crate) scenarios: String,
     /// Behavioural assumption set (TOML: prepayment, early redemption, NMD); adds the
@@ -100,9 +101,9 @@ impl IrrbbOptions {
                 self.nii_horizon_years
             );
         }
-        if self.scenarios != "bcbs" {
+        if self.scenarios != "bcbs" && !Path::new(&self.scenarios).is_file() {
             bail!(
-                "--scenarios {:?}: only the six standardised BCBS shocks (bcbs) are supported for IRRBB so far",
+                "--scenarios {:?}: expected bcbs or a scenario-set file",
                 self.scenarios
             );
         }
@@ -236,11 +237,12 @@ pub(crate) fn analyse(
             t.status_date = Some(DateTime::midnight(as_of));
         }
     }
-    let spec = StandardSpec {
+    let mut spec = StandardSpec {
         calibration: opts.calibration.parse::<Calibration>()?,
         floor: opts.floor.parse::<Floor>()?,
         ..StandardSpec::default()
     };
+    let (scenarios, set_info) = scenario_markets(opts, market, as_of, &mut spec)?;
     let standardised = opts.method == "standardised";
     // The reporting currency: asked for, or the one with the largest book. Sensitivities are
     // for it; when it is not known yet, the market's only currency or none.
@@ -265,10 +267,10 @@ pub(crate) fn analyse(
         segment_names: &segment_names,
     };
     let t0 = std::time::Instant::now();
-    let a = almanac_analytics::irrbb::analyse(
+    let a = almanac_analytics::irrbb::analyse_scenarios(
         contracts,
         market,
-        &spec,
+        scenarios.clone(),
         DateTime::midnight(as_of),
         &options,
     )?;
@@ -301,10 +303,10 @@ pub(crate) fn analyse(
                 sensitivity_currency: Some(&currency),
                 ..Options::default()
             };
-            almanac_analytics::irrbb::analyse(
+            almanac_analytics::irrbb::analyse_scenarios(
                 contracts,
                 market,
-                &spec,
+                Vec::new(),
                 DateTime::midnight(as_of),
                 &o,
             )?
@@ -316,8 +318,8 @@ pub(crate) fn analyse(
     // Per scenario: aggregate change across currencies, by regime.
     let mut aggregates = serde_json::Map::new();
     let mut worst_bcbs: BTreeMap<String, f64> = BTreeMap::new();
-    for s in almanac_scenario::irrbb::Scenario::ALL {
-        let n = s.name();
+    for n in a.scenario_names.iter().skip(1) {
+        let n = n.as_str();
         let changes: BTreeMap<String, f64> = by_currency
             .iter()
             .map(|(c, e)| (c.clone(), e.scenarios.get(n).map_or(0.0, |v| v.delta)))
@@ -352,6 +354,8 @@ pub(crate) fn analyse(
         "currency": currency,
         "calibration": spec.calibration.code(),
         "floor": spec.floor.code(),
+        "scenario_set": set_info,
+        "warnings": a.warnings,
         "method": opts.method,
         "view": view_name,
         "eve": top.map(|e| serde_json::to_value(e).unwrap_or_default()),
@@ -406,6 +410,70 @@ pub(crate) fn analyse(
     })
 }
 
+/// The scenarios of the run: the six standardised shocks of `spec`, or the scenario set of
+/// `--scenarios FILE` applied to the market (its calibration and floor then replace
+/// `spec`'s), with what the report says about the set.
+fn scenario_markets(
+    opts: &IrrbbOptions,
+    market: &MarketSnapshot,
+    as_of: Date,
+    spec: &mut StandardSpec,
+) -> Result<(Vec<ScenarioMarket>, serde_json::Value)> {
+    use almanac_scenario::irrbb::Scenario;
+    use almanac_scenario::set::{read_set, Kind};
+    if opts.scenarios == "bcbs" {
+        let mut out = Vec::new();
+        for s in Scenario::ALL {
+            out.push(ScenarioMarket::standard(
+                s,
+                almanac_scenario::standard::apply(market, s, spec)?,
+            ));
+        }
+        return Ok((
+            out,
+            serde_json::json!({"name": "bcbs", "scenarios": "the six standardised shocks"}),
+        ));
+    }
+    let file = Path::new(&opts.scenarios);
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let set = read_set(&text, &file.display().to_string())?;
+    spec.calibration = set.calibration;
+    spec.floor = set.floor;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let load = |name: &str| -> std::result::Result<MarketSnapshot, String> {
+        crate::scenarios::read_market(&dir.join(name), Some(as_of)).map_err(|e| format!("{e:#}"))
+    };
+    let mut out = Vec::new();
+    for def in &set.scenarios {
+        if def.name == "base" {
+            bail!(
+                "{}: a scenario may not be called base (the run's own)",
+                file.display()
+            );
+        }
+        out.push(ScenarioMarket {
+            name: def.name.clone(),
+            standard: match &def.kind {
+                Kind::Standard(s) => Some(*s),
+                _ => None,
+            },
+            market: set.apply(def, market, f64::INFINITY, &load)?,
+            prepayment_multiplier: def.behaviour.prepayment_multiplier,
+            early_redemption_multiplier: def.behaviour.early_redemption_multiplier,
+            ramp_years: if def.ramp_months > 0 {
+                f64::from(def.ramp_months) / 12.0
+            } else {
+                1.0
+            },
+        });
+    }
+    Ok((
+        out,
+        serde_json::json!({"name": set.name, "version": set.version, "sha256": set.hash(), "file": file.display().to_string()}),
+    ))
+}
+
 /// The NII section of the report for the reporting currency.
 fn nii_report(
     p: &NiiProjection,
@@ -442,7 +510,9 @@ fn nii_report(
             .as_f64()
             .unwrap_or(0.0)
     };
+    let has = |n: &str| names.iter().any(|x| x == n);
     let (up, down) = (first_year("parallel_up"), first_year("parallel_down"));
+    let parallel = has("parallel_up") && has("parallel_down");
     let mut by_product = serde_json::Map::new();
     for (g, seg) in p.segments.iter().enumerate() {
         let per: serde_json::Map<String, serde_json::Value> = names
@@ -462,8 +532,8 @@ fn nii_report(
         "horizon_years": p.months / 12,
         "months": p.months,
         "method": "constant balance sheet: the existing book's interest accrual plus every repayment replaced by the same product (tenor, spread) at the scenario's rates (docs/irrbb.md)",
-        "delta": {"parallel_up": up, "parallel_down": down},
-        "outlier_test": tier1.map(|t| almanac_analytics::irrbb::nii_outlier_test(up, down, t)),
+        "delta": if parallel { serde_json::json!({"parallel_up": up, "parallel_down": down}) } else { serde_json::Value::Null },
+        "outlier_test": tier1.filter(|_| parallel).map(|t| almanac_analytics::irrbb::nii_outlier_test(up, down, t)),
         "scenarios": instantaneous,
         "ramped": section(true),
         "by_product": by_product,

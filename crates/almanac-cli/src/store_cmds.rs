@@ -760,6 +760,12 @@ pub(crate) fn run_irrbb(
     json: bool,
 ) -> Result<bool> {
     opts.check()?;
+    if opts.scenarios != "bcbs" {
+        bail!(
+            "run irrbb takes the six standardised shocks (--scenarios bcbs) so far; for a \
+             scenario set use almanac irrbb on the exported contracts (snapshots export)"
+        );
+    }
     let mut store = open(db)?;
     let info = find_snapshot(&store, snapshot, db)?;
     let market_id = put_market(&mut store, market, &format!("an IRRBB run on {}", info.id))?;

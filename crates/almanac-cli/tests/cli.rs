@@ -1036,3 +1036,81 @@ fn run_irrbb_records_and_replays() {
         .unwrap();
     assert!((a - b).abs() <= 1e-9 * a.abs(), "{a} {b}");
 }
+
+/// `almanac irrbb --scenarios FILE` runs a scenario set: user, standard and ramped scenarios
+/// by their names, with the set's behaviour multipliers; the report names the set.
+#[test]
+fn irrbb_with_a_scenario_set() {
+    let dir = temp_dir("irrbb-set");
+    let market = dir.join("m.toml");
+    std::fs::write(
+        &market,
+        "as_of = \"2025-12-31\"\n[[curve]]\nid = \"EUR-ESTR\"\ncurrency = \"EUR\"\nzero_rates = [[\"1Y\", 0.02], [\"30Y\", 0.025]]\n",
+    )
+    .unwrap();
+    let contracts = dir.join("c.json");
+    std::fs::write(
+        &contracts,
+        r#"[{"contractType":"ANN","contractID":"MORT-1","contractRole":"RPA","currency":"EUR",
+          "statusDate":"2025-12-31","initialExchangeDate":"2025-01-15","maturityDate":"2045-01-15",
+          "notionalPrincipal":300000,"nominalInterestRate":0.035,"dayCountConvention":"30E360",
+          "cycleAnchorDateOfInterestPayment":"2025-02-15","cycleOfInterestPayment":"P1ML1",
+          "cycleAnchorDateOfPrincipalRedemption":"2025-02-15","cycleOfPrincipalRedemption":"P1ML1"}]"#,
+    )
+    .unwrap();
+    let set = dir.join("set.toml");
+    std::fs::write(
+        &set,
+        "name = \"test set\"\nversion = 1\n\
+         [[scenario]]\nname = \"up_100\"\nramp_months = 6\nrates = [{ currency = \"EUR\", parallel_bp = 100 }]\n\
+         behaviour = { prepayment_multiplier = 0.5 }\n\
+         [[scenario]]\nname = \"std_up\"\nstandard = \"parallel_up\"\n",
+    )
+    .unwrap();
+    let assumptions = dir.join("a.toml");
+    std::fs::write(&assumptions, "[prepayment.all]\ncpr = 0.10\n").unwrap();
+    let json = dir.join("out.json");
+    let o = almanac()
+        .args(["irrbb", "--contracts"])
+        .arg(&contracts)
+        .arg("--market")
+        .arg(&market)
+        .args(["--as-of", "2025-12-31", "--per-contract", "--scenarios"])
+        .arg(&set)
+        .arg("--assumptions")
+        .arg(&assumptions)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["scenario_set"]["name"], "test set");
+    let names: Vec<&String> = v["eve"]["scenarios"].as_object().unwrap().keys().collect();
+    assert_eq!(names, vec!["std_up", "up_100"]);
+    // A fixed-rate asset loses value when rates rise, more under +200 than +100 bp.
+    let delta = |n: &str| v["eve"]["scenarios"][n]["delta"].as_f64().unwrap();
+    assert!(delta("std_up") < delta("up_100") && delta("up_100") < 0.0);
+    // Ramped NII uses the set's six-month ramp; no parallel pair, so no NII outlier test.
+    assert!(v["nii"]["ramped"]["up_100"].is_object());
+    assert!(v["nii"]["delta"].is_null());
+    // Not a file and not bcbs: a clear error.
+    let o = almanac()
+        .args(["irrbb", "--contracts"])
+        .arg(&contracts)
+        .arg("--market")
+        .arg(&market)
+        .args([
+            "--as-of",
+            "2025-12-31",
+            "--scenarios",
+            "nowhere.toml",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("scenario-set file"));
+}

@@ -234,10 +234,8 @@ pub enum AssumptionError {
         /// Why.
         reason: &'static str,
     },
-    /// A scenario name that is not one of the run's.
-    #[error(
-        "assumptions: unknown scenario {0:?} (expected base or one of the six standard shocks)"
-    )]
+    /// A scenario name that cannot be one (names are lower-case letters, digits, `_`, `-`).
+    #[error("assumptions: {0:?} is not a scenario name (lower-case letters, digits, _ and -)")]
     Scenario(String),
     /// An NMD slotting profile that breaks the rules.
     #[error("assumptions: nmd.{rule}: {reason}")]
@@ -249,8 +247,18 @@ pub enum AssumptionError {
     },
 }
 
-fn known_scenario(name: &str) -> bool {
-    name == "base" || Scenario::ALL.iter().any(|s| s.name() == name)
+/// Scenario names are those of a scenario set: lower-case letters, digits and `_`. Whether
+/// the run has them is checked against the run ([`Behaviour::unknown_scenarios`]).
+fn scenario_name(name: &str) -> Result<(), AssumptionError> {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(AssumptionError::Scenario(name.to_string()))
+    }
 }
 
 fn rate(field: &str, v: f64) -> Result<(), AssumptionError> {
@@ -301,16 +309,12 @@ impl Behaviour {
             rate(&format!("early_redemption.{name}.tdrr"), r.tdrr)?;
         }
         for name in self.scenarios.keys() {
-            if !known_scenario(name) {
-                return Err(AssumptionError::Scenario(name.clone()));
-            }
+            scenario_name(name)?;
         }
         for (k, rule) in &self.nmd {
             rate(&format!("nmd.{k}.core_share"), rule.core_share)?;
             for (name, v) in &rule.core_share_by_scenario {
-                if !known_scenario(name) {
-                    return Err(AssumptionError::Scenario(name.clone()));
-                }
+                scenario_name(name)?;
                 rate(&format!("nmd.{k}.core_share_by_scenario.{name}"), *v)?;
             }
             if rule
@@ -333,6 +337,22 @@ impl Behaviour {
         Ok(())
     }
 
+    /// The scenario names the set mentions that are not among `names` (the run's).
+    pub fn unknown_scenarios(&self, names: &[&str]) -> Vec<String> {
+        let mentioned = self.scenarios.keys().chain(
+            self.nmd
+                .values()
+                .flat_map(|r| r.core_share_by_scenario.keys()),
+        );
+        let mut out: Vec<String> = mentioned
+            .filter(|n| !names.contains(&n.as_str()))
+            .cloned()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Whether the set changes anything at all.
     pub fn is_empty(&self) -> bool {
         self.prepayment.is_empty() && self.early_redemption.is_empty() && self.nmd.is_empty()
@@ -340,7 +360,11 @@ impl Behaviour {
 
     /// The switches of a scenario (`None` = base).
     pub fn switches(&self, s: Option<Scenario>) -> Switches {
-        let name = s.map_or("base", Scenario::name);
+        self.switches_named(s.map_or("base", Scenario::name))
+    }
+
+    /// The switches of a scenario by name.
+    pub fn switches_named(&self, name: &str) -> Switches {
         self.scenarios.get(name).copied().unwrap_or_default()
     }
 
@@ -373,11 +397,30 @@ impl Behaviour {
     /// Scenario CPR of prepayment rule `k`: `min(1, γ · CPR₀)`, or 0 when prepayment is off
     /// in the scenario.
     pub fn cpr(&self, k: usize, s: Option<Scenario>) -> f64 {
-        match (self.prepayment.values().nth(k), self.switches(s).prepayment) {
-            (Some(p), true) => match s {
-                Some(s) if p.scenario_multipliers => (cpr_multiplier(s) * p.cpr).min(1.0),
-                _ => p.cpr,
-            },
+        self.cpr_in(k, s.map_or("base", Scenario::name), s, None)
+    }
+
+    /// CPR of rule `k` in scenario `name`: the multiplier is `multiplier` if given (a
+    /// scenario set's override), else the standard scenario's γ, else 1.
+    pub fn cpr_in(
+        &self,
+        k: usize,
+        name: &str,
+        standard: Option<Scenario>,
+        multiplier: Option<f64>,
+    ) -> f64 {
+        match (
+            self.prepayment.values().nth(k),
+            self.switches_named(name).prepayment,
+        ) {
+            (Some(p), true) => {
+                let m = if p.scenario_multipliers {
+                    multiplier.or(standard.map(cpr_multiplier)).unwrap_or(1.0)
+                } else {
+                    1.0
+                };
+                (m * p.cpr).min(1.0)
+            }
             _ => 0.0,
         }
     }
@@ -385,14 +428,29 @@ impl Behaviour {
     /// Scenario TDRR of early-redemption rule `k`: `min(1, u · TDRR₀)`, or 0 when early
     /// redemption is off in the scenario.
     pub fn tdrr(&self, k: usize, s: Option<Scenario>) -> f64 {
+        self.tdrr_in(k, s.map_or("base", Scenario::name), s, None)
+    }
+
+    /// TDRR of rule `k` in scenario `name` (multiplier as in [`Behaviour::cpr_in`]).
+    pub fn tdrr_in(
+        &self,
+        k: usize,
+        name: &str,
+        standard: Option<Scenario>,
+        multiplier: Option<f64>,
+    ) -> f64 {
         match (
             self.early_redemption.values().nth(k),
-            self.switches(s).early_redemption,
+            self.switches_named(name).early_redemption,
         ) {
-            (Some(r), true) => match s {
-                Some(s) if r.scenario_multipliers => (tdrr_multiplier(s) * r.tdrr).min(1.0),
-                _ => r.tdrr,
-            },
+            (Some(r), true) => {
+                let m = if r.scenario_multipliers {
+                    multiplier.or(standard.map(tdrr_multiplier)).unwrap_or(1.0)
+                } else {
+                    1.0
+                };
+                (m * r.tdrr).min(1.0)
+            }
             _ => 0.0,
         }
     }
@@ -400,13 +458,17 @@ impl Behaviour {
     /// Core share of NMD rule `k` in a scenario, after the category's cap; 0 (all on demand)
     /// when NMD slotting is off in the scenario.
     pub fn core_share(&self, k: usize, s: Option<Scenario>) -> f64 {
+        self.core_share_in(k, s.map_or("base", Scenario::name))
+    }
+
+    /// Core share of NMD rule `k` in scenario `name`.
+    pub fn core_share_in(&self, k: usize, name: &str) -> f64 {
         let Some(rule) = self.nmd.values().nth(k) else {
             return 0.0;
         };
-        if !self.switches(s).nmd {
+        if !self.switches_named(name).nmd {
             return 0.0;
         }
-        let name = s.map_or("base", Scenario::name);
         let share = rule
             .core_share_by_scenario
             .get(name)
@@ -476,13 +538,32 @@ mod tests {
         assert_eq!(b.treatment(&frn), Treatment::Contractual);
     }
 
+    /// Scenario names the run does not have are reported, not refused: one assumption set
+    /// serves runs with different scenario sets.
+    #[test]
+    fn names_unknown_scenarios() {
+        let b = Behaviour::from_toml("[scenarios.parallel_sideways]\nnmd = false").unwrap();
+        assert_eq!(
+            b.unknown_scenarios(&["base", "parallel_up"]),
+            vec!["parallel_sideways".to_string()]
+        );
+        assert!(b.unknown_scenarios(&["parallel_sideways"]).is_empty());
+        // A scenario set's own multiplier overrides the standard one; none means 1.
+        let p = Behaviour::from_toml("[prepayment.all]\ncpr = 0.10").unwrap();
+        assert!((p.cpr_in(0, "slow", None, Some(0.5)) - 0.05).abs() < 1e-15);
+        assert!((p.cpr_in(0, "user", None, None) - 0.10).abs() < 1e-15);
+        let up = Some(Scenario::ParallelUp);
+        assert!((p.cpr_in(0, "irrbb_up", up, None) - 0.08).abs() < 1e-15);
+        assert!((p.cpr_in(0, "irrbb_up", up, Some(2.0)) - 0.20).abs() < 1e-15);
+    }
+
     #[test]
     fn refuses_bad_sets() {
         for (text, needle) in [
             ("[prepayment.m]\ncpr = 1.5", "between 0 and 1"),
             (
-                "[scenarios.parallel_sideways]\nnmd = false",
-                "unknown scenario",
+                "[scenarios.\"Parallel Up\"]\nnmd = false",
+                "not a scenario name",
             ),
             (
                 "[nmd.w]\ncategory = \"wholesale\"\ncore_share = 0.5\nprofile = [[5.0, 1.0]]",

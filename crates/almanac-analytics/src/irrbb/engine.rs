@@ -257,6 +257,8 @@ pub struct Analysis {
     pub sensitivities: Option<Sensitivities>,
     /// The NII projection, when asked for.
     pub nii: Option<NiiProjection>,
+    /// Things the caller should tell the user (nothing was skipped because of them).
+    pub warnings: Vec<String>,
 }
 
 impl Analysis {
@@ -307,7 +309,7 @@ struct Partial {
 
 /// The run's fixed inputs.
 struct Setup<'a> {
-    markets: &'a [(Option<Scenario>, MarketSnapshot)],
+    markets: &'a [ScenarioMarket],
     /// `[market][ccy]`.
     tables: Vec<Vec<DayTable<'a>>>,
     ccys: Vec<String>,
@@ -418,7 +420,7 @@ impl Setup<'_> {
             self.on_demand(t, s)?;
             return Ok(false);
         }
-        let reads = evaluate_on(t, &self.markets[m].1, &mut s.events)?;
+        let reads = evaluate_on(t, &self.markets[m].market, &mut s.events)?;
         flows::reduce(
             t,
             &s.events,
@@ -530,7 +532,7 @@ impl Setup<'_> {
         );
         let observers: Vec<almanac_actus::SnapshotObserver<'_>> = std::iter::once(0)
             .chain(2..nm)
-            .map(|m| almanac_actus::SnapshotObserver::new(&self.markets[m].1))
+            .map(|m| almanac_actus::SnapshotObserver::new(&self.markets[m].market))
             .chain(
                 self.sens_markets
                     .iter()
@@ -560,7 +562,7 @@ impl Setup<'_> {
         let ccy = self
             .ccy_index(ccy)
             .ok_or_else(|| format!("no discount curve for currency {ccy:?}"))?;
-        let obs = almanac_actus::SnapshotObserver::new(&self.markets[0].1);
+        let obs = almanac_actus::SnapshotObserver::new(&self.markets[0].market);
         let ctx = almanac_actus::EvalContext {
             observer: &obs,
             observed_events: &[],
@@ -750,25 +752,74 @@ pub fn analyse(
     as_of: DateTime,
     options: &Options<'_>,
 ) -> Result<Analysis, EveError> {
-    let mut markets: Vec<(Option<Scenario>, MarketSnapshot)> = vec![(None, base.clone())];
+    let mut scenarios = Vec::with_capacity(Scenario::ALL.len());
     for s in Scenario::ALL {
-        markets.push((Some(s), apply(base, s, spec)?));
+        scenarios.push(ScenarioMarket::standard(s, apply(base, s, spec)?));
     }
+    analyse_scenarios(contracts, base, scenarios, as_of, options)
+}
+
+/// One scenario of a run: its market and what the behaviour needs to know about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioMarket {
+    /// Name, as reported.
+    pub name: String,
+    /// The standardised scenario it is, if it is one (sets the behaviour multipliers).
+    pub standard: Option<Scenario>,
+    /// The market under the scenario (the full change).
+    pub market: MarketSnapshot,
+    /// Prepayment multiplier overriding the standard one (scenario-set behaviour).
+    pub prepayment_multiplier: Option<f64>,
+    /// Early-redemption multiplier overriding the standard one.
+    pub early_redemption_multiplier: Option<f64>,
+    /// Years over which the change is reached in the ramped NII (1 for the standard ramp).
+    pub ramp_years: f64,
+}
+
+impl ScenarioMarket {
+    /// A standardised scenario on its market.
+    pub fn standard(s: Scenario, market: MarketSnapshot) -> ScenarioMarket {
+        ScenarioMarket {
+            name: s.name().to_string(),
+            standard: Some(s),
+            market,
+            prepayment_multiplier: None,
+            early_redemption_multiplier: None,
+            ramp_years: 1.0,
+        }
+    }
+}
+
+/// [`analyse`] under any scenarios (a scenario set): `scenarios` are the shocked markets,
+/// the base is added first.
+pub fn analyse_scenarios(
+    contracts: &[ContractTerms],
+    base: &MarketSnapshot,
+    scenarios: Vec<ScenarioMarket>,
+    as_of: DateTime,
+    options: &Options<'_>,
+) -> Result<Analysis, EveError> {
+    let mut markets = vec![ScenarioMarket {
+        name: "base".into(),
+        standard: None,
+        market: base.clone(),
+        prepayment_multiplier: None,
+        early_redemption_multiplier: None,
+        ramp_years: 1.0,
+    }];
+    markets.extend(scenarios);
     let ccys: Vec<String> = base.currencies().map(str::to_string).collect();
     let d0 = as_of.date();
     let tables: Vec<Vec<DayTable<'_>>> = markets
         .par_iter()
-        .map(|(_, m)| {
+        .map(|sm| {
             ccys.iter()
-                .filter_map(|c| m.discount_curve(c).ok())
+                .filter_map(|c| sm.market.discount_curve(c).ok())
                 .map(|curve| DayTable::new(curve, d0))
                 .collect()
         })
         .collect();
-    let names: Arc<[String]> = markets
-        .iter()
-        .map(|(s, _)| s.map_or("base", Scenario::name).to_string())
-        .collect();
+    let names: Arc<[String]> = markets.iter().map(|sm| sm.name.clone()).collect();
     // Sensitivities: the bumped markets and the discount tables of their currency.
     let sens_ccy_name = options
         .sensitivity_currency
@@ -838,19 +889,34 @@ pub fn analyse(
                 .map(|(k, p)| {
                     markets
                         .iter()
-                        .map(|(s, _)| (b.cpr(k, *s), p.convention))
+                        .map(|sm| {
+                            let rate = b.cpr_in(k, &sm.name, sm.standard, sm.prepayment_multiplier);
+                            (rate, p.convention)
+                        })
                         .collect()
                 })
                 .collect()
         }),
         redeem: options.behaviour.map_or_else(Vec::new, |b| {
             (0..b.early_redemption.len())
-                .map(|k| markets.iter().map(|(s, _)| b.tdrr(k, *s)).collect())
+                .map(|k| {
+                    markets
+                        .iter()
+                        .map(|sm| {
+                            b.tdrr_in(k, &sm.name, sm.standard, sm.early_redemption_multiplier)
+                        })
+                        .collect()
+                })
                 .collect()
         }),
         core: options.behaviour.map_or_else(Vec::new, |b| {
             (0..b.nmd.len())
-                .map(|k| markets.iter().map(|(s, _)| b.core_share(k, *s)).collect())
+                .map(|k| {
+                    markets
+                        .iter()
+                        .map(|sm| b.core_share_in(k, &sm.name))
+                        .collect()
+                })
                 .collect()
         }),
         sens_markets: &sens_markets,
@@ -885,6 +951,17 @@ pub fn analyse(
     let mut nii: Vec<NiiSums> = Vec::new();
     let mut out = Analysis {
         scenario_names: names,
+        warnings: options
+            .behaviour
+            .map(|b| {
+                b.unknown_scenarios(&markets.iter().map(|m| m.name.as_str()).collect::<Vec<_>>())
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| {
+                format!("the assumption set names scenario {n:?}, which this run does not have")
+            })
+            .collect(),
         ..Analysis::default()
     };
     for (b, batch) in contracts.chunks(CHUNK * BATCH).enumerate() {
@@ -952,7 +1029,7 @@ pub fn analyse(
                     a
                 };
                 let eve = |m: usize| -> f64 {
-                    markets[m].1.discount_curve(ccy).map_or(0.0, |curve| {
+                    markets[m].market.discount_curve(ccy).map_or(0.0, |curve| {
                         super::eve::eve_standardised(&flows(m), |t| curve.zero(t))
                     })
                 };
@@ -984,13 +1061,15 @@ pub fn analyse(
         let base_accrual = nii[0].accrual.clone();
         let mut instantaneous = Vec::with_capacity(nm);
         let mut ramped = Vec::with_capacity(nm);
-        for (k, (_, m)) in markets.iter().enumerate() {
-            instantaneous.push(monthly(&nii[k], grid, &setup.ccys, m, base, false));
+        for (k, sm) in markets.iter().enumerate() {
+            let m = &sm.market;
+            instantaneous.push(monthly(&nii[k], grid, &setup.ccys, m, base, None));
             // Ramped: the existing book's change comes in by the same share as the market's.
-            let mut r = monthly(&nii[k], grid, &setup.ccys, m, base, true);
+            let ramp = sm.ramp_years.max(1.0 / 12.0);
+            let mut r = monthly(&nii[k], grid, &setup.ccys, m, base, Some(ramp));
             let months = grid.months();
             for (idx, x) in r.iter_mut().enumerate() {
-                let w = (f64::from(grid.start[idx % months]) / 365.0).min(1.0);
+                let w = (f64::from(grid.start[idx % months]) / 365.0 / ramp).min(1.0);
                 *x -= (1.0 - w) * (nii[k].accrual[idx] - base_accrual[idx]);
             }
             ramped.push(r);

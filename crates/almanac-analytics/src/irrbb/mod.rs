@@ -14,7 +14,10 @@ pub mod sensitivity;
 
 pub use assumptions::{AssumptionError, Behaviour};
 pub use buckets::{Bucket, BCBS_BUCKETS};
-pub use engine::{analyse, Analysis, ContractValues, DayAmounts, NiiProjection, Options, View};
+pub use engine::{
+    analyse, analyse_scenarios, Analysis, ContractValues, DayAmounts, NiiProjection, Options,
+    ScenarioMarket, View,
+};
 pub use eve::{aggregate, contract_pv, eve_standardised, outlier_test, Aggregation, OutlierTest};
 pub use gap::{repricing_flows, repricing_gap, GapRow};
 pub use nii::{delta_nii, nii_outlier_test, NiiOutlierTest};

@@ -257,15 +257,15 @@ fn forward(m: &MarketSnapshot, ccy: &str, t: f64, tau: f64) -> f64 {
 }
 
 /// Monthly NII of a market from its sums: the existing book plus the replacements priced on
-/// `market` (with `ramp` = `Some(base)`: the market moves linearly from `base` to `market` over
-/// the first year) and `base` for the spreads.
+/// `market` (with `ramp = Some(years)`: the market moves linearly from `base` to `market` over
+/// that many years) and `base` for the spreads.
 pub fn monthly(
     sums: &NiiSums,
     grid: &MonthGrid,
     ccys: &[String],
     market: &MarketSnapshot,
     base: &MarketSnapshot,
-    ramp: bool,
+    ramp: Option<f64>,
 ) -> Monthly {
     let (segs, nc, m) = (sums.segments, sums.ccys, sums.months);
     let mut out = sums.accrual.clone();
@@ -278,11 +278,12 @@ pub fn monthly(
             let rate_at: Vec<f64> = (0..m)
                 .map(|i| {
                     let shocked = forward(market, ccy, t_of(i), tau);
-                    if ramp {
-                        let b = forward(base, ccy, t_of(i), tau);
-                        b + t_of(i).min(1.0) * (shocked - b)
-                    } else {
-                        shocked
+                    match ramp {
+                        Some(years) => {
+                            let b = forward(base, ccy, t_of(i), tau);
+                            b + (t_of(i) / years).min(1.0) * (shocked - b)
+                        }
+                        None => shocked,
                     }
                 })
                 .collect();
@@ -392,8 +393,8 @@ mod tests {
         };
         sums.add_contract(&g, 0, &flows, 0, 0.01);
         let ccys = vec!["EUR".to_string()];
-        let nii0: f64 = monthly(&sums, &g, &ccys, &base, &base, false).iter().sum();
-        let nii1: f64 = monthly(&sums, &g, &ccys, &up, &base, false).iter().sum();
+        let nii0: f64 = monthly(&sums, &g, &ccys, &base, &base, None).iter().sum();
+        let nii1: f64 = monthly(&sums, &g, &ccys, &up, &base, None).iter().sum();
         // Base: 1 % on 100 over the year (the forward term structure is flat).
         assert!((nii0 - 1.0).abs() < 1e-3, "{nii0}");
         let delta = nii1 - nii0;
@@ -403,7 +404,9 @@ mod tests {
             "{delta} vs {approx}"
         );
         // Ramped: the rise comes in over the year, so about half as much.
-        let ramp: f64 = monthly(&sums, &g, &ccys, &up, &base, true).iter().sum();
+        let ramp: f64 = monthly(&sums, &g, &ccys, &up, &base, Some(1.0))
+            .iter()
+            .sum();
         assert!(ramp - nii0 > 0.3 * delta && ramp - nii0 < 0.7 * delta);
     }
 }
