@@ -38,6 +38,10 @@ pub(crate) struct IrrbbOptions {
     /// Tier 1 capital for the outlier tests (in the reporting currency).
     #[arg(long)]
     pub(crate) tier1: Option<f64>,
+    /// User-defined repricing-gap buckets: their upper bounds as tenors, e.g.
+    /// 1M,3M,6M,1Y,2Y,5Y,10Y (a last bucket holds what reprices later).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) gap_buckets: Vec<String>,
     /// NII projection horizon in years (1 to 5), monthly.
     #[arg(long, default_value_t = 1)]
     pub(crate) nii_horizon_years: u32,
@@ -94,6 +98,11 @@ impl IrrbbOptions {
                 "--method {:?}: expected cashflow or standardised",
                 self.method
             );
+        }
+        for b in &self.gap_buckets {
+            if b.trim().parse::<almanac_time::Period>().is_err() {
+                bail!("--gap-buckets: {b:?} is not a tenor (like 1M, 6M, 1Y, 10Y)");
+            }
         }
         if !(1..=5).contains(&self.nii_horizon_years) {
             bail!(
@@ -257,7 +266,22 @@ pub(crate) fn analyse(
                 _ => None,
             }
         });
+    // User gap buckets: tenors to day offsets from the as-of date, increasing.
+    let mut gap_bounds: Vec<u32> = Vec::new();
+    for b in &opts.gap_buckets {
+        let period: almanac_time::Period = b
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--gap-buckets {b:?}: {e}"))?;
+        let days = as_of.days_until(period.add_to(as_of, 1));
+        let days = u32::try_from(days).unwrap_or(0);
+        if gap_bounds.last().is_some_and(|l| *l >= days) || days == 0 {
+            bail!("--gap-buckets: the bounds must be positive and increasing ({b} is not)");
+        }
+        gap_bounds.push(days);
+    }
     let options = Options {
+        gap_bounds: &gap_bounds,
         per_contract: opts.per_contract,
         behaviour,
         sensitivity_currency: sens_ccy.as_deref(),
@@ -381,6 +405,60 @@ pub(crate) fn analyse(
         .unwrap_or_default();
     let gap = almanac_analytics::irrbb::repricing_gap(flows.iter().copied(), shift);
     doc["gap"] = serde_json::json!({"currency": currency, "parallel_shift": shift, "buckets": gap});
+    // By product, and in the user's buckets, of the primary view.
+    let view_index = usize::from(a.behavioural.is_some());
+    let g = &a.gap_by_segment;
+    let rows = |amounts: &[f64], labels: &[String]| -> serde_json::Value {
+        let mut cumulative = 0.0;
+        amounts
+            .iter()
+            .zip(labels)
+            .map(|(x, label)| {
+                cumulative += x;
+                serde_json::json!({"bucket": label, "rsa": x.max(0.0), "rsl": (-x).max(0.0),
+                    "gap": x, "cumulative": cumulative})
+            })
+            .collect()
+    };
+    let bcbs_labels: Vec<String> = almanac_analytics::irrbb::BCBS_BUCKETS
+        .iter()
+        .map(|b| b.label.to_string())
+        .collect();
+    let user_labels: Vec<String> = opts
+        .gap_buckets
+        .iter()
+        .map(|b| format!("≤ {}", b.trim()))
+        .chain(std::iter::once(format!(
+            "> {}",
+            opts.gap_buckets.last().map_or("0D", |b| b.trim())
+        )))
+        .collect();
+    let mut by_product = serde_json::Map::new();
+    let mut user_by_product = serde_json::Map::new();
+    let mut user_total = vec![0.0; gap_bounds.len() + 1];
+    for (k, seg) in g.segments.iter().enumerate() {
+        let b = g.buckets(view_index, k, &currency, false);
+        if b.iter().any(|x| *x != 0.0) {
+            by_product.insert(seg.clone(), rows(&b, &bcbs_labels));
+        }
+        let u = g.buckets(view_index, k, &currency, true);
+        user_total.iter_mut().zip(&u).for_each(|(a, b)| *a += b);
+        if !gap_bounds.is_empty() && u.iter().any(|x| *x != 0.0) {
+            user_by_product.insert(seg.clone(), rows(&u, &user_labels));
+        }
+    }
+    doc["gap"]["by_product"] = serde_json::Value::Object(by_product);
+    doc["gap"]["note"] = serde_json::json!(
+        "by product: net repricing per bucket (rsa = the net when positive, rsl when negative)"
+    );
+    if !gap_bounds.is_empty() {
+        doc["gap"]["user_buckets"] = serde_json::json!({
+            "bounds": opts.gap_buckets,
+            "bounds_days": gap_bounds,
+            "buckets": rows(&user_total, &user_labels),
+            "by_product": user_by_product,
+        });
+    }
     // NII: the constant-balance-sheet projection, instantaneous and ramped, by scenario and
     // product; the one-year ΔNII of the parallel shocks feeds the EU outlier test.
     if let Some(p) = &a.nii {

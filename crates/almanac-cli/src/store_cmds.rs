@@ -362,6 +362,8 @@ struct IrrbbManifest {
     tier1: Option<f64>,
     #[serde(default = "one_year")]
     nii_horizon_years: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    gap_buckets: Vec<String>,
     currency: Option<String>,
     per_contract: bool,
 }
@@ -727,6 +729,7 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         assumptions: None,
         tier1: opts.tier1,
         nii_horizon_years: opts.nii_horizon_years,
+        gap_buckets: opts.gap_buckets,
         currency: opts.currency,
         per_contract: opts.per_contract,
         xlsx: None,
@@ -815,6 +818,7 @@ pub(crate) fn run_irrbb(
             method: opts.method.clone(),
             tier1: opts.tier1,
             nii_horizon_years: opts.nii_horizon_years,
+            gap_buckets: opts.gap_buckets.clone(),
             currency: opts.currency.clone(),
             per_contract: opts.per_contract,
         }),

@@ -870,6 +870,7 @@ fn irrbb_behaviour_standardised_workbook_and_csv() {
             "--method",
             "standardised",
         ])
+        .args(["--gap-buckets", "1M,1Y,5Y"])
         .arg("--assumptions")
         .arg(&assumptions)
         .arg("--json")
@@ -895,6 +896,25 @@ fn irrbb_behaviour_standardised_workbook_and_csv() {
     let rsl = |k: usize| buckets[k]["rsl"].as_f64().unwrap();
     assert!(rsl(0) >= 30_000.0, "{}", rsl(0));
     assert!(rsl(7) >= 60_000.0 && rsl(9) >= 60_000.0);
+    // User buckets: the NMD core (2 and 4 years) is in "≤ 5Y"; by product, the deposit's.
+    let user = &v["gap"]["user_buckets"];
+    assert_eq!(user["bounds_days"].as_array().unwrap().len(), 3);
+    let buckets = user["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 4);
+    assert_eq!(buckets[2]["bucket"], "≤ 5Y");
+    let nmd = &user["by_product"]["UMP/RPL"].as_array().unwrap()[2];
+    assert!(
+        (nmd["gap"].as_f64().unwrap() + 120_000.0).abs() < 1e-6,
+        "{nmd}"
+    );
+    let user_sum: f64 = buckets.iter().map(|b| b["gap"].as_f64().unwrap()).sum();
+    let bcbs_sum: f64 = v["gap"]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["gap"].as_f64().unwrap())
+        .sum();
+    assert!((user_sum - bcbs_sum).abs() < 1e-6);
     // Per contract: both views.
     let nmd = v["contracts"]
         .as_array()

@@ -134,6 +134,45 @@ pub struct Options<'a> {
     pub segments: Option<&'a [u16]>,
     /// Segment names.
     pub segment_names: &'a [String],
+    /// Upper bounds, in days after the as-of date, of user-defined repricing-gap buckets (the
+    /// last bucket is open-ended beyond the last bound); empty: none.
+    pub gap_bounds: &'a [u32],
+}
+
+/// Notional repricing flows of the base market by segment and currency, in the 19 BCBS
+/// buckets and the user buckets (see [`Options::gap_bounds`]), per view.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GapBySegment {
+    /// Segment names.
+    pub segments: Vec<String>,
+    /// Currencies.
+    pub currencies: Vec<String>,
+    /// User bucket upper bounds in days (the last bucket beyond them).
+    pub user_bounds: Vec<u32>,
+    /// `[view][segment][ccy][bucket]`, the 19 BCBS buckets then `user_bounds.len() + 1` user
+    /// buckets; assets positive, liabilities negative.
+    pub data: Vec<f64>,
+}
+
+impl GapBySegment {
+    /// Buckets per segment and currency.
+    pub fn width(&self) -> usize {
+        19 + self.user_bounds.len() + 1
+    }
+
+    /// The BCBS (`user = false`) or user buckets of one view, segment and currency.
+    pub fn buckets(&self, view: usize, segment: usize, ccy: &str, user: bool) -> Vec<f64> {
+        let (ns, nc, w) = (self.segments.len(), self.currencies.len(), self.width());
+        let Some(c) = self.currencies.iter().position(|x| x == ccy) else {
+            return Vec::new();
+        };
+        let off = ((view * ns + segment) * nc + c) * w;
+        match self.data.get(off..off + w) {
+            Some(row) if user => row[19..].to_vec(),
+            Some(row) => row[..19].to_vec(),
+            None => Vec::new(),
+        }
+    }
 }
 
 /// The NII projection (see [`super::projection`]): monthly NII by scenario, segment and
@@ -259,6 +298,8 @@ pub struct Analysis {
     pub nii: Option<NiiProjection>,
     /// Things the caller should tell the user (nothing was skipped because of them).
     pub warnings: Vec<String>,
+    /// The repricing gap by segment (and in the user buckets).
+    pub gap_by_segment: GapBySegment,
 }
 
 impl Analysis {
@@ -296,6 +337,8 @@ struct Partial {
     repricing: Vec<DayAmounts>,
     /// `[view][market][ccy][bucket]`, standardised method.
     buckets: Vec<f64>,
+    /// `[view][segment][ccy][19 + user buckets]`, repricing gap by segment.
+    seg_gap: Vec<f64>,
     /// Base flows of the sensitivity currency from contracts that read no market data.
     fixed_flows: DayAmounts,
     /// Values in the sensitivity currency of the market-reading contracts on the base and
@@ -326,8 +369,14 @@ struct Setup<'a> {
     redeem: Vec<Vec<f64>>,
     /// Per NMD rule and market: the core share.
     core: Vec<Vec<f64>>,
-    /// Bucket of each day (standardised method), empty when not asked for.
+    /// BCBS bucket of each day.
     bucket_of_day: Vec<u8>,
+    /// The standardised method is asked for.
+    standardised: bool,
+    /// User bucket of each day (empty without user buckets).
+    user_bucket_of_day: Vec<u8>,
+    /// Number of user buckets (bounds + 1).
+    user_buckets: usize,
     /// The NII month grid, when asked for.
     nii_grid: Option<MonthGrid>,
     /// Bumped markets of the sensitivities (base excluded), with the curve each changed
@@ -587,6 +636,7 @@ impl Setup<'_> {
             totals: vec![0.0; nv * nm * nc],
             repricing: vec![DayAmounts::default(); nv * nc],
             buckets: Vec::new(),
+            seg_gap: vec![0.0; nv * self.segment_count * nc * (19 + self.user_buckets)],
             fixed_flows: DayAmounts::default(),
             sens_floating: vec![0.0; self.sens_tables.len()],
             nii: match &self.nii_grid {
@@ -598,7 +648,7 @@ impl Setup<'_> {
             contracts: Vec::new(),
             failed: Vec::new(),
         };
-        let std = !self.bucket_of_day.is_empty();
+        let std = self.standardised;
         if std {
             p.buckets = vec![0.0; nv * nm * nc * 19];
         }
@@ -719,11 +769,30 @@ impl Setup<'_> {
                             }
                         }
                     }
-                    s.contractual
-                        .repricing(|d, c, x| p.repricing[c as usize].add(d, x));
+                    let seg = self
+                        .segments
+                        .and_then(|v| v.get(first + i))
+                        .map_or(0, |g| usize::from(*g).min(self.segment_count - 1));
+                    let w = 19 + self.user_buckets;
+                    let ns = self.segment_count;
+                    let (bcbs, user) = (&self.bucket_of_day, &self.user_bucket_of_day);
+                    let last_user = self.user_buckets - 1;
+                    let mut gap = |view: usize, d: u32, c: u16, x: f64| {
+                        let off = ((view * ns + seg) * nc + c as usize) * w;
+                        let b = bcbs.get(d as usize).map_or(18, |b| usize::from(*b));
+                        p.seg_gap[off + b] += x;
+                        let u = user.get(d as usize).map_or(last_user, |u| usize::from(*u));
+                        p.seg_gap[off + 19 + u] += x;
+                    };
+                    s.contractual.repricing(|d, c, x| {
+                        p.repricing[c as usize].add(d, x);
+                        gap(0, d, c, x);
+                    });
                     if nv == 2 {
-                        s.behavioural
-                            .repricing(|d, c, x| p.repricing[nc + c as usize].add(d, x));
+                        s.behavioural.repricing(|d, c, x| {
+                            p.repricing[nc + c as usize].add(d, x);
+                            gap(1, d, c, x);
+                        });
                     }
                     if self.per_contract {
                         let (c, b) = s.pv.split_at(nm);
@@ -927,13 +996,18 @@ pub fn analyse_scenarios(
             .then(|| MonthGrid::new(as_of.date(), options.nii_months.min(60))),
         segments: options.segments,
         segment_count: options.segment_names.len().max(1),
-        bucket_of_day: if options.standardised {
-            (0..=TABLE_DAYS)
-                .map(|d| super::buckets::bucket_of(d as f64 / 365.0) as u8)
-                .collect()
-        } else {
+        bucket_of_day: (0..=TABLE_DAYS)
+            .map(|d| super::buckets::bucket_of(d as f64 / 365.0) as u8)
+            .collect(),
+        standardised: options.standardised,
+        user_bucket_of_day: if options.gap_bounds.is_empty() {
             Vec::new()
+        } else {
+            (0..=TABLE_DAYS as u32)
+                .map(|d| options.gap_bounds.partition_point(|b| *b < d).min(250) as u8)
+                .collect()
         },
+        user_buckets: options.gap_bounds.len().min(250) + 1,
     };
     let (nv, nm, nc) = (setup.views(), markets.len(), setup.ccys.len());
     let mut totals = vec![0.0; nv * nm * nc];
@@ -946,6 +1020,7 @@ pub fn analyse_scenarios(
             0
         }
     ];
+    let mut seg_gap = vec![0.0; nv * setup.segment_count * nc * (19 + setup.user_buckets)];
     let mut fixed_flows = DayAmounts::default();
     let mut sens_floating = vec![0.0; setup.sens_tables.len()];
     let mut nii: Vec<NiiSums> = Vec::new();
@@ -981,6 +1056,10 @@ pub fn analyse_scenarios(
             buckets
                 .iter_mut()
                 .zip(&p.buckets)
+                .for_each(|(a, b)| *a += b);
+            seg_gap
+                .iter_mut()
+                .zip(&p.seg_gap)
                 .for_each(|(a, b)| *a += b);
             fixed_flows.merge(&p.fixed_flows);
             if nii.is_empty() {
@@ -1057,6 +1136,16 @@ pub fn analyse_scenarios(
     if nv == 2 {
         out.behavioural = Some(view(1));
     }
+    out.gap_by_segment = GapBySegment {
+        segments: if options.segment_names.is_empty() {
+            vec!["all".to_string()]
+        } else {
+            options.segment_names.to_vec()
+        },
+        currencies: setup.ccys.clone(),
+        user_bounds: options.gap_bounds.to_vec(),
+        data: seg_gap,
+    };
     if let (Some(grid), false) = (&setup.nii_grid, nii.is_empty()) {
         let base_accrual = nii[0].accrual.clone();
         let mut instantaneous = Vec::with_capacity(nm);
@@ -1626,5 +1715,51 @@ mod tests {
             (total(up, None, false) - total(up, Some(0), false) - total(up, Some(1), false)).abs()
                 < 1e-6
         );
+    }
+
+    /// The gap by segment adds up to the total gap, in the BCBS and in user buckets, and a
+    /// flow lands in the user bucket its day falls in (upper bound inclusive).
+    #[test]
+    fn gap_by_segment_adds_up() {
+        let book = book(80);
+        let names: Vec<String> = ["PAM", "ANN", "LAM", "other"].map(String::from).to_vec();
+        let segs: Vec<u16> = book
+            .iter()
+            .map(|t| match t.contract_type.map(|c| c.code()) {
+                Some("PAM") => 0,
+                Some("ANN") => 1,
+                Some("LAM") => 2,
+                _ => 3,
+            })
+            .collect();
+        let bounds = [31u32, 365, 1826];
+        let opts = Options {
+            segments: Some(&segs),
+            segment_names: &names,
+            gap_bounds: &bounds,
+            ..Options::default()
+        };
+        let a = analyse(&book, &market(), &StandardSpec::default(), as_of(), &opts).unwrap();
+        let g = &a.gap_by_segment;
+        let total =
+            super::super::gap::repricing_gap(a.contractual.repricing["EUR"].as_years(), 0.0);
+        for (k, row) in total.iter().enumerate() {
+            let sum: f64 = (0..4).map(|s| g.buckets(0, s, "EUR", false)[k]).sum();
+            assert!(
+                (sum - row.gap).abs() < 1e-6,
+                "bucket {k}: {sum} vs {}",
+                row.gap
+            );
+        }
+        let user: f64 = (0..4)
+            .map(|s| g.buckets(0, s, "EUR", true).iter().sum::<f64>())
+            .sum();
+        let all: f64 = total.iter().map(|r| r.gap).sum();
+        assert!((user - all).abs() < 1e-6);
+        // By day: the user buckets hold exactly the flows up to each bound.
+        let by_day: Vec<(u32, f64)> = a.contractual.repricing["EUR"].iter().collect();
+        let first: f64 = by_day.iter().filter(|(d, _)| *d <= 31).map(|x| x.1).sum();
+        let got: f64 = (0..4).map(|s| g.buckets(0, s, "EUR", true)[0]).sum();
+        assert!((first - got).abs() < 1e-6);
     }
 }
