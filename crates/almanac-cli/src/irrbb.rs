@@ -42,6 +42,10 @@ pub(crate) struct IrrbbOptions {
     /// 1M,3M,6M,1Y,2Y,5Y,10Y (a last bucket holds what reprices later).
     #[arg(long, value_delimiter = ',')]
     pub(crate) gap_buckets: Vec<String>,
+    /// Explain one contract: every flow on every scenario and view with its date, bucket,
+    /// discount factor and PV (the drill-down of its EVE).
+    #[arg(long)]
+    pub(crate) explain: Option<String>,
     /// NII projection horizon in years (1 to 5), monthly.
     #[arg(long, default_value_t = 1)]
     pub(crate) nii_horizon_years: u32,
@@ -281,6 +285,7 @@ pub(crate) fn analyse(
         gap_bounds.push(days);
     }
     let options = Options {
+        explain: opts.explain.as_deref(),
         gap_bounds: &gap_bounds,
         per_contract: opts.per_contract,
         behaviour,
@@ -379,7 +384,12 @@ pub(crate) fn analyse(
         "calibration": spec.calibration.code(),
         "floor": spec.floor.code(),
         "scenario_set": set_info,
-        "warnings": a.warnings,
+        "warnings": a.warnings.iter().cloned().chain(
+            opts.explain
+                .as_ref()
+                .filter(|_| a.explained.is_empty())
+                .map(|id| format!("--explain {id}: no such contract was valued")),
+        ).collect::<Vec<_>>(),
         "method": opts.method,
         "view": view_name,
         "eve": top.map(|e| serde_json::to_value(e).unwrap_or_default()),
@@ -473,6 +483,9 @@ pub(crate) fn analyse(
         "method": "Σ N·Δr·(1 − t) over repricing flows in the first year, parallel shocks",
         "parallel_up": up, "parallel_down": down,
     });
+    if opts.explain.is_some() {
+        doc["explain"] = serde_json::to_value(&a.explained)?;
+    }
     doc["sensitivities"] = serde_json::json!({
         "currency": sensitivities.currency,
         "value": sensitivities.value,

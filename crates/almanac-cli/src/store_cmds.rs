@@ -364,6 +364,8 @@ struct IrrbbManifest {
     nii_horizon_years: u32,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     gap_buckets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    explain: Option<String>,
     currency: Option<String>,
     per_contract: bool,
 }
@@ -730,6 +732,7 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         tier1: opts.tier1,
         nii_horizon_years: opts.nii_horizon_years,
         gap_buckets: opts.gap_buckets,
+        explain: opts.explain,
         currency: opts.currency,
         per_contract: opts.per_contract,
         xlsx: None,
@@ -819,6 +822,7 @@ pub(crate) fn run_irrbb(
             tier1: opts.tier1,
             nii_horizon_years: opts.nii_horizon_years,
             gap_buckets: opts.gap_buckets.clone(),
+            explain: opts.explain.clone(),
             currency: opts.currency.clone(),
             per_contract: opts.per_contract,
         }),

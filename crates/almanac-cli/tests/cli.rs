@@ -870,7 +870,7 @@ fn irrbb_behaviour_standardised_workbook_and_csv() {
             "--method",
             "standardised",
         ])
-        .args(["--gap-buckets", "1M,1Y,5Y"])
+        .args(["--gap-buckets", "1M,1Y,5Y", "--explain", "MORT-1"])
         .arg("--assumptions")
         .arg(&assumptions)
         .arg("--json")
@@ -915,6 +915,31 @@ fn irrbb_behaviour_standardised_workbook_and_csv() {
         .map(|b| b["gap"].as_f64().unwrap())
         .sum();
     assert!((user_sum - bcbs_sum).abs() < 1e-6);
+    // Drill-down: the explained mortgage's flows add up to its PV in every scenario and view.
+    let mort = v["contracts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["contract_id"] == "MORT-1")
+        .unwrap()
+        .clone();
+    let explained = v["explain"].as_array().unwrap();
+    assert_eq!(explained.len(), 14);
+    for e in explained {
+        let sum: f64 = e["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["pv"].as_f64().unwrap())
+            .sum();
+        let key = if e["view"] == "behavioural" {
+            "pv"
+        } else {
+            "pv_contractual"
+        };
+        let reported = mort[key][e["scenario"].as_str().unwrap()].as_f64().unwrap();
+        assert!((sum - reported).abs() < 1e-6 * reported.abs(), "{e}");
+    }
     // Per contract: both views.
     let nmd = v["contracts"]
         .as_array()

@@ -134,9 +134,48 @@ pub struct Options<'a> {
     pub segments: Option<&'a [u16]>,
     /// Segment names.
     pub segment_names: &'a [String],
+    /// A contract to explain: its flows on every market and view, with their discount factors
+    /// and present values ([`Analysis::explained`]).
+    pub explain: Option<&'a str>,
     /// Upper bounds, in days after the as-of date, of user-defined repricing-gap buckets (the
     /// last bucket is open-ended beyond the last bound); empty: none.
     pub gap_bounds: &'a [u32],
+}
+
+/// One flow of an explained contract.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ExplainedFlow {
+    /// Payment date.
+    pub date: String,
+    /// Days after the as-of date.
+    pub day: u32,
+    /// interest, repayment or exchange.
+    pub kind: &'static str,
+    /// Currency.
+    pub currency: String,
+    /// Amount, bank's side.
+    pub amount: f64,
+    /// Discount factor of the scenario's curve of the currency at the date.
+    pub discount_factor: f64,
+    /// `amount × discount_factor`.
+    pub pv: f64,
+    /// BCBS bucket of the date.
+    pub bucket: &'static str,
+}
+
+/// An explained contract on one market and view: every flow that makes up its PV.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Explained {
+    /// Contract id.
+    pub contract_id: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// contractual or behavioural.
+    pub view: &'static str,
+    /// The contract's PV there: the sum of the flows' PVs.
+    pub pv: f64,
+    /// The flows.
+    pub flows: Vec<ExplainedFlow>,
 }
 
 /// Notional repricing flows of the base market by segment and currency, in the 19 BCBS
@@ -300,6 +339,8 @@ pub struct Analysis {
     pub warnings: Vec<String>,
     /// The repricing gap by segment (and in the user buckets).
     pub gap_by_segment: GapBySegment,
+    /// The explained contract's flows per market and view ([`Options::explain`]).
+    pub explained: Vec<Explained>,
 }
 
 impl Analysis {
@@ -339,6 +380,8 @@ struct Partial {
     buckets: Vec<f64>,
     /// `[view][segment][ccy][19 + user buckets]`, repricing gap by segment.
     seg_gap: Vec<f64>,
+    /// The explained contract, if in this chunk.
+    explained: Vec<Explained>,
     /// Base flows of the sensitivity currency from contracts that read no market data.
     fixed_flows: DayAmounts,
     /// Values in the sensitivity currency of the market-reading contracts on the base and
@@ -377,6 +420,8 @@ struct Setup<'a> {
     user_bucket_of_day: Vec<u8>,
     /// Number of user buckets (bounds + 1).
     user_buckets: usize,
+    /// The contract to explain.
+    explain: Option<&'a str>,
     /// The NII month grid, when asked for.
     nii_grid: Option<MonthGrid>,
     /// Bumped markets of the sensitivities (base excluded), with the curve each changed
@@ -416,6 +461,43 @@ impl Setup<'_> {
             sum += v;
         }
         sum
+    }
+
+    /// The explanation of flows `f` on market `m`.
+    fn explain(&self, t: &ContractTerms, f: &Flows, m: usize, view: &'static str) -> Explained {
+        let d0 = self.as_of.date();
+        let flows: Vec<ExplainedFlow> = f
+            .flows
+            .iter()
+            .map(|x| {
+                let df = self.tables[m][x.ccy as usize].at(x.day);
+                let b = self
+                    .bucket_of_day
+                    .get(x.day as usize)
+                    .map_or(18, |b| usize::from(*b));
+                ExplainedFlow {
+                    date: d0.add_days(x.day as i32).to_string(),
+                    day: x.day,
+                    kind: match x.kind {
+                        flows::Kind::Interest => "interest",
+                        flows::Kind::Repayment => "repayment",
+                        flows::Kind::Exchange => "exchange",
+                    },
+                    currency: self.ccys[x.ccy as usize].clone(),
+                    amount: x.amount,
+                    discount_factor: df,
+                    pv: x.amount * df,
+                    bucket: super::buckets::BCBS_BUCKETS[b].label,
+                }
+            })
+            .collect();
+        Explained {
+            contract_id: t.id().to_string(),
+            scenario: self.markets[m].name.clone(),
+            view,
+            pv: flows.iter().map(|x| x.pv).sum(),
+            flows,
+        }
     }
 
     /// Adds the notional repricing cash flows of `f` (SRP31.98: flows up to and including the
@@ -637,6 +719,7 @@ impl Setup<'_> {
             repricing: vec![DayAmounts::default(); nv * nc],
             buckets: Vec::new(),
             seg_gap: vec![0.0; nv * self.segment_count * nc * (19 + self.user_buckets)],
+            explained: Vec::new(),
             fixed_flows: DayAmounts::default(),
             sens_floating: vec![0.0; self.sens_tables.len()],
             nii: match &self.nii_grid {
@@ -662,6 +745,7 @@ impl Setup<'_> {
             let treatment = self
                 .behaviour
                 .map_or(Treatment::Contractual, |b| b.treatment(t));
+            let explain = self.explain.is_some_and(|id| id == t.id());
             let (tenor, rate) = (
                 super::projection::tenor_class(t),
                 t.nominal_interest_rate.unwrap_or(0.0),
@@ -681,6 +765,24 @@ impl Setup<'_> {
                         if !reads && (nv == 1 || treatment == Treatment::Contractual) {
                             // The same flows on every market: one pass values them on all.
                             self.all_markets(t, first + i, tenor, rate, s, &mut local);
+                            if explain {
+                                for m in 0..nm {
+                                    p.explained.push(self.explain(
+                                        t,
+                                        &s.contractual,
+                                        m,
+                                        "contractual",
+                                    ));
+                                    if nv == 2 {
+                                        p.explained.push(self.explain(
+                                            t,
+                                            &s.contractual,
+                                            m,
+                                            "behavioural",
+                                        ));
+                                    }
+                                }
+                            }
                             if std {
                                 self.slot(&s.contractual, &mut local_buckets[..nc * 19]);
                                 let (a, b) = local_buckets.split_at_mut(nc * 19);
@@ -716,6 +818,14 @@ impl Setup<'_> {
                         if std {
                             let off = off * 19;
                             self.slot(&s.behavioural, &mut local_buckets[off..off + nc * 19]);
+                        }
+                    }
+                    if explain {
+                        p.explained
+                            .push(self.explain(t, &s.contractual, m, "contractual"));
+                        if nv == 2 {
+                            p.explained
+                                .push(self.explain(t, &s.behavioural, m, "behavioural"));
                         }
                     }
                     if let Some(grid) = &self.nii_grid {
@@ -1008,6 +1118,7 @@ pub fn analyse_scenarios(
                 .collect()
         },
         user_buckets: options.gap_bounds.len().min(250) + 1,
+        explain: options.explain,
     };
     let (nv, nm, nc) = (setup.views(), markets.len(), setup.ccys.len());
     let mut totals = vec![0.0; nv * nm * nc];
@@ -1061,6 +1172,7 @@ pub fn analyse_scenarios(
                 .iter_mut()
                 .zip(&p.seg_gap)
                 .for_each(|(a, b)| *a += b);
+            out.explained.extend(p.explained);
             fixed_flows.merge(&p.fixed_flows);
             if nii.is_empty() {
                 nii = p.nii;

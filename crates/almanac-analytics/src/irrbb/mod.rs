@@ -15,8 +15,8 @@ pub mod sensitivity;
 pub use assumptions::{AssumptionError, Behaviour};
 pub use buckets::{Bucket, BCBS_BUCKETS};
 pub use engine::{
-    analyse, analyse_scenarios, Analysis, ContractValues, DayAmounts, GapBySegment, NiiProjection,
-    Options, ScenarioMarket, View,
+    analyse, analyse_scenarios, Analysis, ContractValues, DayAmounts, Explained, ExplainedFlow,
+    GapBySegment, NiiProjection, Options, ScenarioMarket, View,
 };
 pub use eve::{aggregate, contract_pv, eve_standardised, outlier_test, Aggregation, OutlierTest};
 pub use gap::{repricing_flows, repricing_gap, GapRow};
