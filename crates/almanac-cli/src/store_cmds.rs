@@ -623,7 +623,9 @@ struct SnapshotContracts {
 /// (non-interest items: fixed assets, equity) counted, and positions that do not read back
 /// listed with the reason.
 fn snapshot_contracts(store: &SqliteStore, snapshot: &str) -> Result<SnapshotContracts> {
+    let t0 = std::time::Instant::now();
     let stored = store.snapshot_positions(snapshot)?;
+    crate::timing("read the snapshot's positions", t0);
     type Parsed = Result<Option<(almanac_actus::ContractTerms, Option<String>)>, String>;
     let parsed: Vec<Parsed> = stored
         .par_iter()
