@@ -409,20 +409,12 @@ impl Behaviour {
         standard: Option<Scenario>,
         multiplier: Option<f64>,
     ) -> f64 {
-        match (
-            self.prepayment.values().nth(k),
+        let rule = self.prepayment.values().nth(k);
+        scenario_rate(
+            rule.map(|p| (p.cpr, p.scenario_multipliers)),
             self.switches_named(name).prepayment,
-        ) {
-            (Some(p), true) => {
-                let m = if p.scenario_multipliers {
-                    multiplier.or(standard.map(cpr_multiplier)).unwrap_or(1.0)
-                } else {
-                    1.0
-                };
-                (m * p.cpr).min(1.0)
-            }
-            _ => 0.0,
-        }
+            multiplier.or(standard.map(cpr_multiplier)),
+        )
     }
 
     /// Scenario TDRR of early-redemption rule `k`: `min(1, u · TDRR₀)`, or 0 when early
@@ -439,20 +431,12 @@ impl Behaviour {
         standard: Option<Scenario>,
         multiplier: Option<f64>,
     ) -> f64 {
-        match (
-            self.early_redemption.values().nth(k),
+        let rule = self.early_redemption.values().nth(k);
+        scenario_rate(
+            rule.map(|r| (r.tdrr, r.scenario_multipliers)),
             self.switches_named(name).early_redemption,
-        ) {
-            (Some(r), true) => {
-                let m = if r.scenario_multipliers {
-                    multiplier.or(standard.map(tdrr_multiplier)).unwrap_or(1.0)
-                } else {
-                    1.0
-                };
-                (m * r.tdrr).min(1.0)
-            }
-            _ => 0.0,
-        }
+            multiplier.or(standard.map(tdrr_multiplier)),
+        )
     }
 
     /// Core share of NMD rule `k` in a scenario, after the category's cap; 0 (all on demand)
@@ -475,6 +459,16 @@ impl Behaviour {
             .copied()
             .unwrap_or(rule.core_share);
         share.min(rule.category.basel().caps().0)
+    }
+}
+
+/// A scenario's rate from a rule's base rate and whether it takes multipliers: `min(1, m ·
+/// rate)` with the scenario's multiplier `m` (1 when none), 0 when switched off or no rule.
+fn scenario_rate(rule: Option<(f64, bool)>, on: bool, multiplier: Option<f64>) -> f64 {
+    match (rule, on) {
+        (Some((rate, true)), true) => (multiplier.unwrap_or(1.0) * rate).min(1.0),
+        (Some((rate, false)), true) => rate,
+        _ => 0.0,
     }
 }
 

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use super::assumptions::{Behaviour, Treatment};
 use super::flows::{self, Flows};
 use super::projection::{monthly, MonthGrid, NiiSums, Staged};
-use super::run::{evaluate_on, CurrencyEve, EveError, ScenarioValue};
+use super::run::{evaluate_on, CurrencyEve, EveError};
 use super::sensitivity::{bumped, Sensitivities, BP};
 
 /// Days covered by the discount-factor tables (flows later are discounted directly).
@@ -1196,21 +1196,8 @@ pub fn analyse_scenarios(
             if !any {
                 continue;
             }
-            let base = at(0);
-            let scenarios = (1..nm)
-                .map(|m| {
-                    let value = at(m);
-                    (
-                        setup.names[m].clone(),
-                        ScenarioValue {
-                            value,
-                            delta: value - base,
-                        },
-                    )
-                })
-                .collect();
             view.currencies
-                .insert(ccy.clone(), CurrencyEve { base, scenarios });
+                .insert(ccy.clone(), CurrencyEve::from_values(&setup.names, at));
             view.repricing.insert(ccy.clone(), rep.clone());
             if options.standardised {
                 let flows = |m: usize| -> [f64; 19] {
@@ -1224,21 +1211,8 @@ pub fn analyse_scenarios(
                         super::eve::eve_standardised(&flows(m), |t| curve.zero(t))
                     })
                 };
-                let base = eve(0);
-                let scenarios = (1..nm)
-                    .map(|m| {
-                        let value = eve(m);
-                        (
-                            setup.names[m].clone(),
-                            ScenarioValue {
-                                value,
-                                delta: value - base,
-                            },
-                        )
-                    })
-                    .collect();
                 view.standardised
-                    .insert(ccy.clone(), CurrencyEve { base, scenarios });
+                    .insert(ccy.clone(), CurrencyEve::from_values(&setup.names, eve));
                 view.bucket_flows.insert(ccy.clone(), flows(0));
             }
         }
@@ -1350,21 +1324,12 @@ mod tests {
     use almanac_time::DayCount;
 
     fn market() -> MarketSnapshot {
-        let as_of = Date::ymd(2025, 12, 31);
-        let mut m = MarketSnapshot::new(as_of);
-        m.insert_curve(
-            Curve::from_zero_rates(
-                "EUR-ESTR",
-                "EUR",
-                as_of,
-                DayCount::Act365Fixed,
-                CurveInterpolation::MonotoneConvex,
-                vec![0.25, 1.0, 2.0, 5.0, 10.0, 30.0],
-                vec![0.019, 0.02, 0.021, 0.023, 0.025, 0.026],
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let mut m = crate::irrbb::testkit::eur_market(
+            "EUR-ESTR",
+            CurveInterpolation::MonotoneConvex,
+            &[0.25, 1.0, 2.0, 5.0, 10.0, 30.0],
+            &[0.019, 0.02, 0.021, 0.023, 0.025, 0.026],
+        );
         m.insert_index(IndexDefinition {
             name: "IDX".into(),
             currency: "EUR".into(),
@@ -1882,21 +1847,7 @@ mod tests {
     /// more than 200 bp, and its dates are calendar quarters: within 2 %.
     #[test]
     fn worked_example_6_4_by_projection() {
-        let d0 = Date::ymd(2025, 12, 31);
-        let mut m = MarketSnapshot::new(d0);
-        m.insert_curve(
-            Curve::from_zero_rates(
-                "EUR-ESTR",
-                "EUR",
-                d0,
-                DayCount::Act365Fixed,
-                CurveInterpolation::LinearZero,
-                vec![1.0, 30.0],
-                vec![0.03, 0.03],
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let mut m = crate::irrbb::testkit::flat(0.03);
         m.insert_index(IndexDefinition {
             name: "IDX3M".into(),
             currency: "EUR".into(),

@@ -11,6 +11,8 @@ pub mod nii;
 pub mod projection;
 pub mod run;
 pub mod sensitivity;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 pub use assumptions::{AssumptionError, Behaviour};
 pub use buckets::{Bucket, BCBS_BUCKETS};

@@ -325,26 +325,9 @@ pub fn monthly(
 mod tests {
     use super::*;
     use crate::irrbb::flows::Flow;
-    use almanac_market::{Curve, CurveInterpolation};
-    use almanac_time::DayCount;
 
     fn flat(rate: f64) -> MarketSnapshot {
-        let as_of = Date::ymd(2025, 12, 31);
-        let mut m = MarketSnapshot::new(as_of);
-        m.insert_curve(
-            Curve::from_zero_rates(
-                "EUR",
-                "EUR",
-                as_of,
-                DayCount::Act365Fixed,
-                CurveInterpolation::LinearZero,
-                vec![1.0, 30.0],
-                vec![rate, rate],
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        m
+        crate::irrbb::testkit::flat(rate)
     }
 
     #[test]

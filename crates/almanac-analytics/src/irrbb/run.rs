@@ -29,6 +29,29 @@ pub struct CurrencyEve {
     pub scenarios: BTreeMap<String, ScenarioValue>,
 }
 
+impl CurrencyEve {
+    /// From the values by market: `names[0]` is the base, `value(k)` the EVE on market `k`.
+    pub fn from_values(names: &[String], value: impl Fn(usize) -> f64) -> CurrencyEve {
+        let base = value(0);
+        let scenarios = names
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(k, name)| {
+                let v = value(k);
+                (
+                    name.clone(),
+                    ScenarioValue {
+                        value: v,
+                        delta: v - base,
+                    },
+                )
+            })
+            .collect();
+        CurrencyEve { base, scenarios }
+    }
+}
+
 /// A scenario's EVE and its change.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct ScenarioValue {
@@ -284,27 +307,11 @@ pub(super) fn eve_by_event(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use almanac_market::{Curve, CurveInterpolation};
     use almanac_scenario::irrbb::Scenario;
     use almanac_time::{Date, DayCount};
 
     fn flat(rate: f64) -> MarketSnapshot {
-        let as_of = Date::ymd(2025, 12, 31);
-        let mut m = MarketSnapshot::new(as_of);
-        m.insert_curve(
-            Curve::from_zero_rates(
-                "EUR-ESTR",
-                "EUR",
-                as_of,
-                DayCount::Act365Fixed,
-                CurveInterpolation::LinearZero,
-                vec![1.0, 30.0],
-                vec![rate, rate],
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        m
+        crate::irrbb::testkit::flat(rate)
     }
 
     fn bond(id: &str, coupon: f64, role: &str, years: i32) -> ContractTerms {

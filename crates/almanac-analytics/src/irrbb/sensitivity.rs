@@ -152,26 +152,16 @@ pub(super) fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use almanac_market::{Curve, CurveInterpolation};
-    use almanac_time::{Date, DayCount};
+    use almanac_market::CurveInterpolation;
+    use almanac_time::Date;
 
     fn market() -> MarketSnapshot {
-        let as_of = Date::ymd(2025, 12, 31);
-        let mut m = MarketSnapshot::new(as_of);
-        m.insert_curve(
-            Curve::from_zero_rates(
-                "EUR-ESTR",
-                "EUR",
-                as_of,
-                DayCount::Act365Fixed,
-                CurveInterpolation::LinearZero,
-                vec![1.0, 2.0, 5.0, 10.0, 30.0],
-                vec![0.02, 0.021, 0.023, 0.025, 0.026],
-            )
-            .unwrap(),
+        crate::irrbb::testkit::eur_market(
+            "EUR-ESTR",
+            CurveInterpolation::LinearZero,
+            &[1.0, 2.0, 5.0, 10.0, 30.0],
+            &[0.02, 0.021, 0.023, 0.025, 0.026],
         )
-        .unwrap();
-        m
     }
 
     fn zero_coupon(years: i32) -> ContractTerms {
