@@ -819,31 +819,42 @@ fn irrbb_command_values_eve_under_the_six_scenarios() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--tier1"));
 }
 
-/// `almanac irrbb` with an assumption set reports the behavioural view beside the
-/// contractual one, by the standardised method when asked, and writes the workbook and CSVs.
-#[test]
-fn irrbb_behaviour_standardised_workbook_and_csv() {
-    let dir = temp_dir("irrbb-behaviour");
+/// A market file as of 2025-12-31 with one EUR curve (2 % at 1 year, 2.5 % at 30).
+fn eur_market(dir: &std::path::Path) -> std::path::PathBuf {
     let market = dir.join("m.toml");
     std::fs::write(
         &market,
         "as_of = \"2025-12-31\"\n[[curve]]\nid = \"EUR-ESTR\"\ncurrency = \"EUR\"\nzero_rates = [[\"1Y\", 0.02], [\"30Y\", 0.025]]\n",
     )
     .unwrap();
+    market
+}
+
+/// The terms of a 20-year monthly annuity mortgage of 300 000 at 3.5 % (ACTUS JSON object).
+const MORTGAGE: &str = r#"{"contractType":"ANN","contractID":"MORT-1","contractRole":"RPA","currency":"EUR",
+  "statusDate":"2025-12-31","initialExchangeDate":"2025-01-15","maturityDate":"2045-01-15",
+  "notionalPrincipal":300000,"nominalInterestRate":0.035,"dayCountConvention":"30E360",
+  "cycleAnchorDateOfInterestPayment":"2025-02-15","cycleOfInterestPayment":"P1ML1",
+  "cycleAnchorDateOfPrincipalRedemption":"2025-02-15","cycleOfPrincipalRedemption":"P1ML1"}"#;
+
+/// `almanac irrbb` with an assumption set reports the behavioural view beside the
+/// contractual one, by the standardised method when asked, and writes the workbook and CSVs.
+#[test]
+fn irrbb_behaviour_standardised_workbook_and_csv() {
+    let dir = temp_dir("irrbb-behaviour");
+    let market = eur_market(&dir);
     let contracts = dir.join("c.json");
     std::fs::write(
         &contracts,
-        r#"[{"contractType":"ANN","contractID":"MORT-1","contractRole":"RPA","currency":"EUR",
-          "statusDate":"2025-12-31","initialExchangeDate":"2025-01-15","maturityDate":"2045-01-15",
-          "notionalPrincipal":300000,"nominalInterestRate":0.035,"dayCountConvention":"30E360",
-          "cycleAnchorDateOfInterestPayment":"2025-02-15","cycleOfInterestPayment":"P1ML1",
-          "cycleAnchorDateOfPrincipalRedemption":"2025-02-15","cycleOfPrincipalRedemption":"P1ML1"},
-          {"contractType":"PAM","contractID":"TD-1","contractRole":"RPL","currency":"EUR",
+        format!(
+            r#"[{MORTGAGE},
+          {{"contractType":"PAM","contractID":"TD-1","contractRole":"RPL","currency":"EUR",
           "statusDate":"2025-12-31","initialExchangeDate":"2025-06-30","maturityDate":"2027-06-30",
-          "notionalPrincipal":100000,"nominalInterestRate":0.02,"dayCountConvention":"A365"},
-          {"contractType":"UMP","contractID":"NMD-1","contractRole":"RPL","currency":"EUR",
+          "notionalPrincipal":100000,"nominalInterestRate":0.02,"dayCountConvention":"A365"}},
+          {{"contractType":"UMP","contractID":"NMD-1","contractRole":"RPL","currency":"EUR",
           "statusDate":"2025-12-31","initialExchangeDate":"2020-01-01",
-          "notionalPrincipal":150000,"nominalInterestRate":0.0,"dayCountConvention":"A365"}]"#,
+          "notionalPrincipal":150000,"nominalInterestRate":0.0,"dayCountConvention":"A365"}}]"#
+        ),
     )
     .unwrap();
     let assumptions = dir.join("a.toml");
@@ -1087,22 +1098,9 @@ fn run_irrbb_records_and_replays() {
 #[test]
 fn irrbb_with_a_scenario_set() {
     let dir = temp_dir("irrbb-set");
-    let market = dir.join("m.toml");
-    std::fs::write(
-        &market,
-        "as_of = \"2025-12-31\"\n[[curve]]\nid = \"EUR-ESTR\"\ncurrency = \"EUR\"\nzero_rates = [[\"1Y\", 0.02], [\"30Y\", 0.025]]\n",
-    )
-    .unwrap();
+    let market = eur_market(&dir);
     let contracts = dir.join("c.json");
-    std::fs::write(
-        &contracts,
-        r#"[{"contractType":"ANN","contractID":"MORT-1","contractRole":"RPA","currency":"EUR",
-          "statusDate":"2025-12-31","initialExchangeDate":"2025-01-15","maturityDate":"2045-01-15",
-          "notionalPrincipal":300000,"nominalInterestRate":0.035,"dayCountConvention":"30E360",
-          "cycleAnchorDateOfInterestPayment":"2025-02-15","cycleOfInterestPayment":"P1ML1",
-          "cycleAnchorDateOfPrincipalRedemption":"2025-02-15","cycleOfPrincipalRedemption":"P1ML1"}]"#,
-    )
-    .unwrap();
+    std::fs::write(&contracts, format!("[{MORTGAGE}]")).unwrap();
     let set = dir.join("set.toml");
     std::fs::write(
         &set,
