@@ -1,5 +1,6 @@
 //! `almanac irrbb`: EVE and ΔEVE under the six standardised scenarios, straight from files.
 
+use std::borrow::BorrowMut;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -207,8 +208,8 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
 
 /// Runs the analysis and builds the report document. Contracts without a status date take
 /// the valuation date; `failed` are the input rows that did not parse.
-pub(crate) fn analyse(
-    contracts: &mut [ContractTerms],
+pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
+    contracts: &mut [C],
     mut failed: Vec<(String, String)>,
     market: &MarketSnapshot,
     as_of: Date,
@@ -220,16 +221,17 @@ pub(crate) fn analyse(
     let labels: Vec<String> = contracts
         .iter()
         .enumerate()
-        .map(
-            |(i, t)| match products.and_then(|p| p.get(i)).cloned().flatten() {
+        .map(|(i, t)| {
+            let t: &ContractTerms = t.borrow();
+            match products.and_then(|p| p.get(i)).cloned().flatten() {
                 Some(p) => p,
                 None => format!(
                     "{}/{}",
                     t.contract_type.map_or("?", |c| c.code()),
                     t.contract_role.map_or("?", |r| r.code())
                 ),
-            },
-        )
+            }
+        })
         .collect();
     let segment_names: Vec<String> = labels
         .iter()
@@ -246,6 +248,7 @@ pub(crate) fn analyse(
         })
         .collect();
     for t in contracts.iter_mut() {
+        let t: &mut ContractTerms = t.borrow_mut();
         if t.status_date.is_none() {
             t.status_date = Some(DateTime::midnight(as_of));
         }

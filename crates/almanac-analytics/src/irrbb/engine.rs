@@ -14,6 +14,7 @@
 //! Determinism: contracts are processed in fixed-size chunks whose partial sums are added in
 //! contract order, so results are identical on one thread and on many.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -712,7 +713,12 @@ impl Setup<'_> {
         Ok(())
     }
 
-    fn chunk(&self, first: usize, contracts: &[ContractTerms], s: &mut Scratch) -> Partial {
+    fn chunk<C: Borrow<ContractTerms>>(
+        &self,
+        first: usize,
+        contracts: &[C],
+        s: &mut Scratch,
+    ) -> Partial {
         let (nv, nm, nc) = (self.views(), self.markets.len(), self.ccys.len());
         let mut p = Partial {
             totals: vec![0.0; nv * nm * nc],
@@ -738,6 +744,7 @@ impl Setup<'_> {
         let mut local = vec![0.0; nv * nm * nc];
         let mut local_buckets = vec![0.0; if std { nv * nm * nc * 19 } else { 0 }];
         for (i, t) in contracts.iter().enumerate() {
+            let t: &ContractTerms = t.borrow();
             local.iter_mut().for_each(|x| *x = 0.0);
             local_buckets.iter_mut().for_each(|x| *x = 0.0);
             s.pv.clear();
@@ -924,8 +931,8 @@ impl Setup<'_> {
 /// Runs EVE (base + the six standardised scenarios of `spec`), repricing and, if asked,
 /// sensitivities over `contracts` as of `as_of` (flows after it are counted; cash at its
 /// balance).
-pub fn analyse(
-    contracts: &[ContractTerms],
+pub fn analyse<C: Borrow<ContractTerms> + Sync>(
+    contracts: &[C],
     base: &MarketSnapshot,
     spec: &StandardSpec,
     as_of: DateTime,
@@ -971,8 +978,8 @@ impl ScenarioMarket {
 
 /// [`analyse`] under any scenarios (a scenario set): `scenarios` are the shocked markets,
 /// the base is added first.
-pub fn analyse_scenarios(
-    contracts: &[ContractTerms],
+pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
+    contracts: &[C],
     base: &MarketSnapshot,
     scenarios: Vec<ScenarioMarket>,
     as_of: DateTime,
