@@ -838,14 +838,15 @@ pub(crate) fn run_irrbb(
     let id = store.record_run(NewRun {
         kind: "irrbb".into(),
         manifest_json: serde_json::to_string(&manifest)?,
-        results: results.clone(),
+        results,
         results_hash: results_hash.clone(),
         created_at: now(),
     })?;
     crate::timing("hash and store the results", t0);
     let t0 = std::time::Instant::now();
-    std::fs::write(out, &results).with_context(|| format!("writing {}", out.display()))?;
-    opts.write_extras(&report)?;
+    // The stored results are the report file's bytes: rendered again from the report (the
+    // rendering is deterministic) rather than kept twice in memory.
+    opts.write(&report, out)?;
     crate::timing("write the report files", t0);
     if json {
         print_json(&serde_json::json!({"run": id, "failed": report.failed,

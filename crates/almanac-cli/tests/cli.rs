@@ -1034,6 +1034,13 @@ fn run_irrbb_records_and_replays() {
     let run: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(run["failed"], 0);
     let id = run["run"].as_str().unwrap();
+    // The report file is the stored result, byte for byte.
+    use sha2::Digest;
+    let file_hash: String = sha2::Sha256::digest(std::fs::read(&out).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(run["results_hash"].as_str().unwrap(), file_hash);
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(report["view"], "behavioural");
