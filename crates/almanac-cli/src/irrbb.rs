@@ -198,12 +198,25 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
         &market,
         as_of,
         &args.options,
-        behaviour.as_ref().map(|b| &b.0),
-        None,
+        &Inputs {
+            behaviour: behaviour.as_ref().map(|b| &b.0),
+            ..Inputs::default()
+        },
     )?;
     args.options.write(&report, &args.json)?;
     summarise(&report);
     Ok(report.failed == 0)
+}
+
+/// What a run takes besides contracts, market and options.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Inputs<'a> {
+    /// The behavioural assumption set.
+    pub(crate) behaviour: Option<&'a Behaviour>,
+    /// Each contract's product (a stored position's), for the reports by product.
+    pub(crate) products: Option<&'a [Option<String>]>,
+    /// A scenario set to run instead of `--scenarios` (a stored run's).
+    pub(crate) set: Option<&'a SetSource<'a>>,
 }
 
 /// Runs the analysis and builds the report document. Contracts without a status date take
@@ -214,9 +227,13 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
     market: &MarketSnapshot,
     as_of: Date,
     opts: &IrrbbOptions,
-    behaviour: Option<&Behaviour>,
-    products: Option<&[Option<String>]>,
+    inputs: &Inputs<'_>,
 ) -> Result<Report> {
+    let Inputs {
+        behaviour,
+        products,
+        set,
+    } = *inputs;
     // NII by product: the position's product where known, else contract type and role.
     let labels: Vec<String> = contracts
         .iter()
@@ -258,7 +275,7 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
         floor: opts.floor.parse::<Floor>()?,
         ..StandardSpec::default()
     };
-    let (scenarios, set_info) = scenario_markets(opts, market, as_of, &mut spec)?;
+    let (scenarios, set_info) = scenario_markets(opts, set, market, as_of, &mut spec)?;
     let standardised = opts.method == "standardised";
     // The reporting currency: asked for, or the one with the largest book. Sensitivities are
     // for it; when it is not known yet, the market's only currency or none.
@@ -509,12 +526,15 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
 /// `spec`'s), with what the report says about the set.
 fn scenario_markets(
     opts: &IrrbbOptions,
+    source: Option<&SetSource<'_>>,
     market: &MarketSnapshot,
     as_of: Date,
     spec: &mut StandardSpec,
 ) -> Result<(Vec<ScenarioMarket>, serde_json::Value)> {
     use almanac_scenario::irrbb::Scenario;
-    use almanac_scenario::set::{read_set, Kind};
+    if let Some(src) = source {
+        return set_markets(src, market, spec);
+    }
     if opts.scenarios == "bcbs" {
         let mut out = Vec::new();
         for s in Scenario::ALL {
@@ -531,19 +551,46 @@ fn scenario_markets(
     let file = Path::new(&opts.scenarios);
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let set = read_set(&text, &file.display().to_string())?;
-    spec.calibration = set.calibration;
-    spec.floor = set.floor;
     let dir = file.parent().unwrap_or(Path::new("."));
     let load = |name: &str| -> std::result::Result<MarketSnapshot, String> {
         crate::scenarios::read_market(&dir.join(name), Some(as_of)).map_err(|e| format!("{e:#}"))
     };
+    set_markets(
+        &SetSource {
+            text,
+            label: file.display().to_string(),
+            load: &load,
+        },
+        market,
+        spec,
+    )
+}
+
+/// A scenario set to run: its text, a label for messages and the report (the file, or the
+/// stored document), and where its historical scenarios' snapshots come from.
+pub(crate) struct SetSource<'a> {
+    pub(crate) text: String,
+    pub(crate) label: String,
+    pub(crate) load: &'a dyn Fn(&str) -> std::result::Result<MarketSnapshot, String>,
+}
+
+/// The scenario markets of a set applied to `market`; the set's calibration and floor replace
+/// `spec`'s.
+fn set_markets(
+    src: &SetSource<'_>,
+    market: &MarketSnapshot,
+    spec: &mut StandardSpec,
+) -> Result<(Vec<ScenarioMarket>, serde_json::Value)> {
+    use almanac_scenario::set::{read_set, Kind};
+    let set = read_set(&src.text, &src.label)?;
+    spec.calibration = set.calibration;
+    spec.floor = set.floor;
     let mut out = Vec::new();
     for def in &set.scenarios {
         if def.name == "base" {
             bail!(
                 "{}: a scenario may not be called base (the run's own)",
-                file.display()
+                src.label
             );
         }
         out.push(ScenarioMarket {
@@ -552,7 +599,7 @@ fn scenario_markets(
                 Kind::Standard(s) => Some(*s),
                 _ => None,
             },
-            market: set.apply(def, market, f64::INFINITY, &load)?,
+            market: set.apply(def, market, f64::INFINITY, src.load)?,
             prepayment_multiplier: def.behaviour.prepayment_multiplier,
             early_redemption_multiplier: def.behaviour.early_redemption_multiplier,
             ramp_years: if def.ramp_months > 0 {
@@ -564,7 +611,7 @@ fn scenario_markets(
     }
     Ok((
         out,
-        serde_json::json!({"name": set.name, "version": set.version, "sha256": set.hash(), "file": file.display().to_string()}),
+        serde_json::json!({"name": set.name, "version": set.version, "sha256": set.hash(), "source": src.label}),
     ))
 }
 

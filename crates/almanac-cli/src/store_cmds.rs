@@ -351,6 +351,12 @@ struct Manifest {
     /// The options of an IRRBB run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     irrbb: Option<IrrbbManifest>,
+    /// The scenario set (document id) of a run on one, with the market documents of its
+    /// historical scenarios by the name the set gives them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scenario_set: Option<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    scenario_markets: std::collections::BTreeMap<String, String>,
 }
 
 /// What an IRRBB run was asked for (everything else is in the documents named).
@@ -539,6 +545,8 @@ pub(crate) fn run_cashflows(
         horizon: as_of.add_months(12 * horizon_years as i32).to_string(),
         assumptions: None,
         irrbb: None,
+        scenario_set: None,
+        scenario_markets: Default::default(),
     };
     let results = compute(&store, &manifest)?;
     let results_hash = sha256_hex(&results);
@@ -743,14 +751,35 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         xlsx: None,
         csv: None,
     };
+    // A scenario set from the store, its historical snapshots from the documents named.
+    let set_text = match &m.scenario_set {
+        Some(id) => Some(store.document(id)?.body),
+        None => None,
+    };
+    let load = |name: &str| -> std::result::Result<MarketSnapshot, String> {
+        let id = m
+            .scenario_markets
+            .get(name)
+            .ok_or_else(|| format!("the run stored no snapshot for {name:?}"))?;
+        let doc = store.document(id).map_err(|e| e.to_string())?;
+        read_snapshot_toml(&doc.body, id).map_err(|e| e.to_string())
+    };
+    let source = set_text.map(|text| crate::irrbb::SetSource {
+        text,
+        label: m.scenario_set.clone().unwrap_or_default(),
+        load: &load,
+    });
     let mut report = crate::irrbb::analyse(
         &mut contracts,
         failed,
         &market,
         as_of,
         &options,
-        behaviour.as_ref(),
-        Some(&products),
+        &crate::irrbb::Inputs {
+            behaviour: behaviour.as_ref(),
+            products: Some(&products),
+            set: source.as_ref(),
+        },
     )?;
     report.doc["snapshot"] = serde_json::json!(m.snapshot);
     report.doc["non_interest_positions_excluded"] = serde_json::json!(non_interest);
@@ -759,6 +788,59 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
     crate::irrbb::write_json_to(&mut bytes, &report.doc, &report.contracts)?;
     crate::timing("render report JSON", t0);
     Ok((bytes, report))
+}
+
+/// Stores a scenario-set file and the TOML snapshots its historical scenarios name (relative
+/// to the file); returns the set's document id and the snapshots' ids by name.
+fn put_scenario_set(
+    store: &mut SqliteStore,
+    file: &Path,
+    snapshot: &str,
+) -> Result<(Option<String>, std::collections::BTreeMap<String, String>)> {
+    use almanac_scenario::set::{read_set, Kind};
+    let body =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let set = read_set(&body, &file.display().to_string())?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let mut markets = std::collections::BTreeMap::new();
+    for def in &set.scenarios {
+        if let Kind::Historical { from, to, .. } = &def.kind {
+            for name in [from, to] {
+                if markets.contains_key(name) {
+                    continue;
+                }
+                let path = dir.join(name);
+                if !path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+                {
+                    bail!(
+                        "{}: scenario {}: a stored run needs TOML snapshots for historical \
+                         scenarios, not {}",
+                        file.display(),
+                        def.name,
+                        path.display()
+                    );
+                }
+                let id = put_market(
+                    store,
+                    &path,
+                    &format!("scenario {} of a run on {snapshot}", def.name),
+                )?;
+                markets.insert(name.clone(), id);
+            }
+        }
+    }
+    let id = store.put_document(NewDocument {
+        kind: DocumentKind::ScenarioSet,
+        name: set.name.clone(),
+        body,
+        parent: None,
+        author: whoami(),
+        created_at: now(),
+        reason: format!("scenario set of an IRRBB run on {snapshot}"),
+    })?;
+    Ok((Some(id), markets))
 }
 
 /// `almanac run irrbb`.
@@ -771,14 +853,15 @@ pub(crate) fn run_irrbb(
     json: bool,
 ) -> Result<bool> {
     opts.check()?;
-    if opts.scenarios != "bcbs" {
-        bail!(
-            "run irrbb takes the six standardised shocks (--scenarios bcbs) so far; for a \
-             scenario set use almanac irrbb on the exported contracts (snapshots export)"
-        );
-    }
     let mut store = open(db)?;
     let info = find_snapshot(&store, snapshot, db)?;
+    // A scenario set is stored with the snapshots its historical scenarios refer to, so the
+    // run replays from the store alone.
+    let (scenario_set, scenario_markets) = if opts.scenarios == "bcbs" {
+        (None, Default::default())
+    } else {
+        put_scenario_set(&mut store, Path::new(&opts.scenarios), &info.id)?
+    };
     let market_id = put_market(&mut store, market, &format!("an IRRBB run on {}", info.id))?;
     // The assumption set: a stored document id, or a file stored now.
     let assumptions = match &opts.assumptions {
@@ -820,6 +903,8 @@ pub(crate) fn run_irrbb(
         market: Some(market_id),
         horizon: info.as_of.clone(),
         assumptions,
+        scenario_set,
+        scenario_markets,
         irrbb: Some(IrrbbManifest {
             calibration: opts.calibration.clone(),
             floor: opts.floor.clone(),
