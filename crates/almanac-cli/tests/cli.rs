@@ -1163,6 +1163,29 @@ fn irrbb_with_a_scenario_set() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("scenario-set file"));
+    // A scenario for a currency the market does not have is an error, not a zero shock.
+    std::fs::write(
+        &set,
+        "name = \"usd\"\nversion = 1\n[[scenario]]\nname = \"usd_up\"\nrates = [{ currency = \"USD\", parallel_bp = 50 }]\n",
+    )
+    .unwrap();
+    let o = almanac()
+        .args(["irrbb", "--contracts"])
+        .arg(&contracts)
+        .arg("--market")
+        .arg(&market)
+        .args(["--as-of", "2025-12-31", "--scenarios"])
+        .arg(&set)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("usd_up") && err.contains("currency USD"),
+        "{err}"
+    );
 }
 
 /// `almanac run irrbb --scenarios FILE` stores the set and the snapshots its historical

@@ -244,6 +244,25 @@ impl ScenarioSet {
                         r + scale * applicable.iter().map(|s| s.at(t)).sum::<f64>()
                     })
                 };
+                // A shift that matches no curve of the market is a mistake in the set (a
+                // currency or curve the market does not have), not a zero shock.
+                for (what, shifts, curves) in [
+                    ("rates", rates, base.curves().collect::<Vec<_>>()),
+                    ("spread", spreads, base.spreads().collect::<Vec<_>>()),
+                ] {
+                    for sh in shifts.iter() {
+                        if !curves.iter().any(|c| sh.target.matches(c)) {
+                            let target = match &sh.target {
+                                Target::Currency(c) => format!("currency {c}"),
+                                Target::Curve(id) => format!("curve {id}"),
+                            };
+                            return Err(err(format!(
+                                "the {what} shift for {target} matches no {} curve of the market",
+                                if what == "rates" { "rate" } else { "spread" }
+                            )));
+                        }
+                    }
+                }
                 let m = base
                     .map_curves(|c| shift_curve(c, rates))
                     .map_err(curve_err)?

@@ -1898,4 +1898,55 @@ mod tests {
         assert!((up - 0.7).abs() < 0.02 * 0.7, "{up}");
         assert!((down + 0.7).abs() < 0.02 * 0.7, "{down}");
     }
+
+    /// A zero shock reproduces the base exactly, for every contract, both views, EVE, NII
+    /// and the standardised method.
+    #[test]
+    fn a_zero_shock_reproduces_the_base() {
+        let book = book(70);
+        let m = market();
+        let b = behaviour(
+            r#"
+            [prepayment.all]
+            cpr = 0.07
+            [early_redemption.all]
+            tdrr = 0.04
+            [nmd.current]
+            category = "retail_transactional"
+            core_share = 0.8
+            profile = [[2.0, 0.5], [6.0, 0.5]]
+            "#,
+        );
+        let zero = ScenarioMarket {
+            name: "zero".into(),
+            standard: None,
+            market: m.clone(),
+            prepayment_multiplier: None,
+            early_redemption_multiplier: None,
+            ramp_years: 1.0,
+        };
+        let opts = Options {
+            per_contract: true,
+            behaviour: Some(&b),
+            standardised: true,
+            nii_months: 24,
+            ..Options::default()
+        };
+        let a = analyse_scenarios(&book, &m, vec![zero], as_of(), &opts).unwrap();
+        for view in [&a.contractual, a.behavioural.as_ref().unwrap()] {
+            let eur = &view.currencies["EUR"];
+            assert_eq!(eur.scenarios["zero"].value, eur.base);
+            assert_eq!(eur.scenarios["zero"].delta, 0.0);
+            let std = &view.standardised["EUR"];
+            assert_eq!(std.scenarios["zero"].value, std.base);
+        }
+        for c in &a.contracts {
+            assert_eq!(c.pv[0], c.pv[1], "{}", c.contract_id);
+        }
+        let nii = a.nii.unwrap();
+        assert_eq!(
+            nii.monthly(0, "EUR", None, false),
+            nii.monthly(1, "EUR", None, false)
+        );
+    }
 }
