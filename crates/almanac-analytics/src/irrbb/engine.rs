@@ -1061,10 +1061,13 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
             b.nmd
                 .values()
                 .map(|r| {
-                    r.profile
+                    let mut slots: Vec<(u32, f64)> = r
+                        .profile
                         .iter()
                         .map(|(y, w)| ((y * 365.0).round() as u32, *w))
-                        .collect()
+                        .collect();
+                    slots.sort_by_key(|s| s.0);
+                    slots
                 })
                 .collect()
         }),

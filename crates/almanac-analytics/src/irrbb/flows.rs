@@ -291,9 +291,10 @@ pub fn redeem_early(flows: &Flows, tdrr: f64, out: &mut Flows) {
 
 /// A non-maturity deposit's flows: `balance` (signed, bank's side: a deposit is negative)
 /// split into the non-core share repaid overnight (day 1) and the core slotted at
-/// `slots = (day, weight)` (weights summing to 1); each slot also pays simple interest at
-/// `rate` from the as-of date to its day (ACT/365F), as a deposit of that term would.
-/// `core_share = 0` is the contractual view: the whole balance is repayable on demand.
+/// `slots = (day, weight)` (in increasing days, weights summing to 1). Interest at `rate`
+/// (simple, ACT/365F) is paid on each slot day on the balance still outstanding since the
+/// previous one, as the deposit would accrue it while it stays. `core_share = 0` is the
+/// contractual view: the whole balance is repayable on demand.
 pub fn nmd(
     balance: f64,
     ccy: u16,
@@ -306,9 +307,11 @@ pub fn nmd(
     out.notional_at_as_of = balance;
     let core = balance * core_share;
     let mut left = balance;
+    let mut prev = 0;
     let mut push = |day: u32, principal: f64| {
+        let interest = left * rate * f64::from(day.saturating_sub(prev)) / 365.0;
+        prev = prev.max(day);
         left -= principal;
-        let interest = principal * rate * f64::from(day) / 365.0;
         if interest != 0.0 {
             out.flows.push(Flow {
                 day,
@@ -443,5 +446,21 @@ mod tests {
         nmd(-1000.0, 0, 0.01, 0.0, &slots, &mut out);
         assert_eq!(out.flows.len(), 2);
         assert_eq!((out.flows[1].day, out.flows[1].amount), (1, -1000.0));
+        // Interest on what is still there: 1000 for a day, then 900 to 3.5 y, 450 to 6.5 y.
+        nmd(-1000.0, 0, 0.01, 0.9, &slots, &mut out);
+        let interest: Vec<f64> = out
+            .flows
+            .iter()
+            .filter(|x| x.kind == Kind::Interest)
+            .map(|x| x.amount)
+            .collect();
+        let expect = [
+            -1000.0 * 0.01 / 365.0,
+            -900.0 * 0.01 * 1277.0 / 365.0,
+            -450.0 * 0.01 * 1096.0 / 365.0,
+        ];
+        for (a, b) in interest.iter().zip(expect) {
+            assert!((a - b).abs() < 1e-9, "{interest:?}");
+        }
     }
 }
