@@ -152,17 +152,14 @@ impl IrrbbOptions {
 
     /// Writes the Excel workbook and the CSV files when asked for.
     pub(crate) fn write_extras(&self, report: &Report) -> Result<()> {
-        if self.xlsx.is_some() || self.csv.is_some() {
-            let mut doc = report.doc.clone();
-            if self.per_contract {
-                doc["contracts"] = serde_json::to_value(&report.contracts)?;
-            }
-            if let Some(x) = &self.xlsx {
-                crate::irrbb_report::write_xlsx(&doc, x)?;
-            }
-            if let Some(d) = &self.csv {
-                crate::irrbb_report::write_csv(&doc, d)?;
-            }
+        // Per-contract rows go to the writers as the engine's values, one row at a time.
+        let rows = (self.per_contract && !report.contracts.is_empty())
+            .then_some(crate::irrbb_report::ContractRows::Values(&report.contracts));
+        if let Some(x) = &self.xlsx {
+            crate::irrbb_report::write_xlsx(&report.doc, rows, x)?;
+        }
+        if let Some(d) = &self.csv {
+            crate::irrbb_report::write_csv(&report.doc, rows, d)?;
         }
         Ok(())
     }

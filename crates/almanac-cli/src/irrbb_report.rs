@@ -259,18 +259,18 @@ fn eve_scenarios(eve: &Map<String, Value>) -> Vec<(&str, &Value, &Value)> {
 const CONTRACT_PV_FIELDS: [(&str, &str); 2] = [("pv", ""), ("pv_contractual", "contractual_")];
 
 /// A value column of the per-contract table.
-struct PvColumn<'a> {
+struct PvColumn {
     /// The PV map it reads (`pv` or `pv_contractual`).
     map: &'static str,
     /// The scenario.
-    scenario: &'a str,
+    scenario: String,
     /// Its header.
     header: String,
 }
 
 /// The value columns of the per-contract PVs: every scenario of `pv` in report order, then
 /// those of `pv_contractual`, if any.
-fn contract_columns(rows: &[Value]) -> Vec<PvColumn<'_>> {
+fn contract_columns(rows: &[Value]) -> Vec<PvColumn> {
     let mut out = Vec::new();
     for (map, prefix) in CONTRACT_PV_FIELDS {
         let mut names: BTreeSet<&str> = BTreeSet::new();
@@ -285,7 +285,7 @@ fn contract_columns(rows: &[Value]) -> Vec<PvColumn<'_>> {
         }
         out.extend(scenario_order(names).into_iter().map(|s| PvColumn {
             map,
-            scenario: s,
+            scenario: s.to_string(),
             header: format!("{prefix}{s}"),
         }));
     }
@@ -293,10 +293,57 @@ fn contract_columns(rows: &[Value]) -> Vec<PvColumn<'_>> {
 }
 
 /// The value of column `c` for contract row `row`.
-fn contract_pv<'a>(row: &'a Value, c: &PvColumn<'_>) -> &'a Value {
+fn contract_pv<'a>(row: &'a Value, c: &PvColumn) -> &'a Value {
     row.get(c.map)
-        .and_then(|m| m.get(c.scenario))
+        .and_then(|m| m.get(&c.scenario))
         .unwrap_or(&NULL)
+}
+
+/// The per-contract rows of a report: the document's `contracts` array, or the engine's
+/// values given beside the document (turned into a row one at a time, so a million
+/// contracts are never all JSON values at once).
+#[derive(Clone, Copy)]
+pub(crate) enum ContractRows<'a> {
+    /// Rows already in the document.
+    Json(&'a [Value]),
+    /// The engine's per-contract values.
+    Values(&'a [almanac_analytics::irrbb::ContractValues]),
+}
+
+impl ContractRows<'_> {
+    fn len(&self) -> usize {
+        match self {
+            ContractRows::Json(r) => r.len(),
+            ContractRows::Values(v) => v.len(),
+        }
+    }
+
+    fn row(&self, k: usize) -> std::borrow::Cow<'_, Value> {
+        match self {
+            ContractRows::Json(r) => std::borrow::Cow::Borrowed(&r[k]),
+            ContractRows::Values(v) => {
+                std::borrow::Cow::Owned(serde_json::to_value(&v[k]).unwrap_or(Value::Null))
+            }
+        }
+    }
+
+    /// The value columns: from every row of a document, from the first of the engine's
+    /// values (they all have the same scenarios).
+    fn columns(&self) -> Vec<PvColumn> {
+        match self {
+            ContractRows::Json(r) => contract_columns(r),
+            ContractRows::Values([]) => Vec::new(),
+            ContractRows::Values(_) => contract_columns(&[self.row(0).into_owned()]),
+        }
+    }
+
+    /// The rows of `doc`, else `given`.
+    fn of<'b>(doc: &'b Value, given: Option<ContractRows<'b>>) -> Option<ContractRows<'b>> {
+        doc.get("contracts")
+            .and_then(Value::as_array)
+            .map(|r| ContractRows::Json(r))
+            .or(given)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -904,17 +951,19 @@ fn sensitivities_sheet(ws: &mut Worksheet, doc: &Value, st: &Styles) -> Result<(
 
 /// The "Contracts" sheets: one row per contract, a column per scenario; `per_sheet` rows per
 /// sheet, continued on "Contracts (2)" and so on. Written in constant-memory mode.
-fn contracts_sheets(wb: &mut Workbook, rows: &[Value], per_sheet: u32, st: &Styles) -> Result<()> {
-    let columns = contract_columns(rows);
+fn contracts_sheets(
+    wb: &mut Workbook,
+    rows: ContractRows<'_>,
+    per_sheet: u32,
+    st: &Styles,
+) -> Result<()> {
+    let columns = rows.columns();
     let mut names = vec!["contract_id"];
     names.extend(columns.iter().map(|c| c.header.as_str()));
     let per = usize::try_from(per_sheet.clamp(1, EXCEL_ROWS - 1)).unwrap_or(1);
-    let chunks: Vec<&[Value]> = if rows.is_empty() {
-        vec![&[]]
-    } else {
-        rows.chunks(per).collect()
-    };
-    for (i, chunk) in chunks.into_iter().enumerate() {
+    let n = rows.len();
+    let sheets = n.div_ceil(per).max(1);
+    for i in 0..sheets {
         let ws = wb.add_worksheet_with_constant_memory();
         ws.set_name(if i == 0 {
             "Contracts".to_string()
@@ -927,7 +976,8 @@ fn contracts_sheets(wb: &mut Workbook, rows: &[Value], per_sheet: u32, st: &Styl
         }
         ws.set_freeze_panes(1, 0)?;
         header(ws, 0, 0, &names, st)?;
-        for (r, c) in (1..).zip(chunk) {
+        for (r, k) in (1..).zip(i * per..((i + 1) * per).min(n)) {
+            let c = rows.row(k);
             put(
                 ws,
                 r,
@@ -937,7 +987,7 @@ fn contracts_sheets(wb: &mut Workbook, rows: &[Value], per_sheet: u32, st: &Styl
                 st,
             )?;
             for (j, col) in (1..).zip(&columns) {
-                if let Some(x) = contract_pv(c, col).as_f64() {
+                if let Some(x) = contract_pv(&c, col).as_f64() {
                     ws.write_number_with_format(r, j, x, &st.amount)?;
                 }
             }
@@ -976,12 +1026,21 @@ fn failed_sheet(ws: &mut Worksheet, doc: &Value, st: &Styles) -> Result<()> {
 /// the document has per-contract PVs: a column per scenario of `pv`, then `contractual_…`
 /// columns from `pv_contractual` if present; continued on "Contracts (2)"… past Excel's row
 /// limit, in constant-memory mode) and Failed. Absent or null sections give a sheet with a note; unknown ones are skipped.
-pub(crate) fn write_xlsx(doc: &Value, path: &Path) -> Result<()> {
-    write_xlsx_with(doc, path, EXCEL_ROWS - 1)
+pub(crate) fn write_xlsx(
+    doc: &Value,
+    contracts: Option<ContractRows<'_>>,
+    path: &Path,
+) -> Result<()> {
+    write_xlsx_with(doc, contracts, path, EXCEL_ROWS - 1)
 }
 
 /// [`write_xlsx`] with at most `contracts_per_sheet` contracts per sheet.
-fn write_xlsx_with(doc: &Value, path: &Path, contracts_per_sheet: u32) -> Result<()> {
+fn write_xlsx_with(
+    doc: &Value,
+    contracts: Option<ContractRows<'_>>,
+    path: &Path,
+    contracts_per_sheet: u32,
+) -> Result<()> {
     let st = Styles::new();
     let mut wb = Workbook::new();
     summary_sheet(wb.add_worksheet(), doc, &st)?;
@@ -989,7 +1048,7 @@ fn write_xlsx_with(doc: &Value, path: &Path, contracts_per_sheet: u32) -> Result
     gap_sheet(wb.add_worksheet(), doc, &st)?;
     nii_sheet(wb.add_worksheet(), doc, &st)?;
     sensitivities_sheet(wb.add_worksheet(), doc, &st)?;
-    if let Some(rows) = doc.get("contracts").and_then(Value::as_array) {
+    if let Some(rows) = ContractRows::of(doc, contracts) {
         // Stream the large sheets through a temporary file beside the output rather than in
         // the system temp directory, which may be memory-backed; the default is kept when
         // that folder is not writable (then saving fails with the real error below).
@@ -1101,7 +1160,11 @@ fn file_stem(name: &str) -> String {
 /// Every file has a header row, even when its section is absent; quoting follows RFC 4180
 /// and numbers keep full precision, so reading them back gives the document's numbers
 /// exactly.
-pub(crate) fn write_csv(doc: &Value, dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn write_csv(
+    doc: &Value,
+    contracts: Option<ContractRows<'_>>,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut out = Vec::new();
     let mut buf = String::new();
@@ -1176,18 +1239,19 @@ pub(crate) fn write_csv(doc: &Value, dir: &Path) -> Result<Vec<PathBuf>> {
     csv_file(dir, "key_rates.csv", &mut out, |w| {
         csv_table(w, key_rates, &KEY_RATE_COLUMNS, &KEY_RATE_COLUMNS)
     })?;
-    if let Some(rows) = doc.get("contracts").and_then(Value::as_array) {
+    if let Some(rows) = ContractRows::of(doc, contracts) {
         csv_file(dir, "contracts.csv", &mut out, |w| {
-            let columns = contract_columns(rows);
+            let columns = rows.columns();
             w.write_field("contract_id")?;
             for c in &columns {
                 w.write_field(&c.header)?;
             }
             csv_end(w)?;
-            for row in rows {
+            for k in 0..rows.len() {
+                let row = rows.row(k);
                 csv_value(w, row.get("contract_id").unwrap_or(&NULL), &mut buf)?;
                 for c in &columns {
-                    csv_value(w, contract_pv(row, c), &mut buf)?;
+                    csv_value(w, contract_pv(&row, c), &mut buf)?;
                 }
                 csv_end(w)?;
             }
@@ -1379,7 +1443,7 @@ mod tests {
         let doc = sample_doc();
         let dir = scratch("xlsx");
         let path = dir.join("irrbb.xlsx");
-        write_xlsx(&doc, &path).unwrap();
+        write_xlsx(&doc, None, &path).unwrap();
 
         let bytes = std::fs::read(&path).unwrap();
         for part in [
@@ -1480,7 +1544,7 @@ mod tests {
         let doc = sample_doc();
         let dir = scratch("split");
         let path = dir.join("irrbb.xlsx");
-        write_xlsx_with(&doc, &path, 2).unwrap();
+        write_xlsx_with(&doc, None, &path, 2).unwrap();
         let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
         let names = wb.sheet_names();
         assert_eq!(
@@ -1517,7 +1581,7 @@ mod tests {
     fn csv_files_round_trip_the_numbers() {
         let doc = sample_doc();
         let dir = scratch("csv").join("out");
-        let files = write_csv(&doc, &dir).unwrap();
+        let files = write_csv(&doc, None, &dir).unwrap();
         let names: Vec<String> = files
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -1637,7 +1701,7 @@ mod tests {
             "sensitivities": {"key_rate_pv01": xs.iter().map(|x| json!({"pillar_years": 1, "pv01": x})).collect::<Vec<_>>()},
         });
         let dir = scratch("bits");
-        write_csv(&doc, &dir).unwrap();
+        write_csv(&doc, None, &dir).unwrap();
         let (_, rows) = read_csv(&dir.join("key_rates.csv"));
         assert_eq!(rows.len(), xs.len());
         for (r, x) in rows.iter().zip(xs) {
@@ -1685,14 +1749,14 @@ mod tests {
         let dir = scratch("odd");
         for (i, doc) in docs.iter().enumerate() {
             let path = dir.join(format!("doc{i}.xlsx"));
-            write_xlsx(doc, &path).unwrap();
+            write_xlsx(doc, None, &path).unwrap();
             let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
             assert_eq!(
                 wb.sheet_names()[..5],
                 ["Summary", "EVE", "Gap", "NII", "Sensitivities"]
             );
             assert!(wb.worksheet_range("Failed").is_ok());
-            let files = write_csv(doc, &dir.join(format!("csv{i}"))).unwrap();
+            let files = write_csv(doc, None, &dir.join(format!("csv{i}"))).unwrap();
             assert!(files.len() >= 6);
         }
         let (h, rows) = read_csv(&dir.join("csv3").join("nii_monthly.csv"));
@@ -1746,15 +1810,52 @@ mod tests {
         let dir = scratch("million");
         let path = dir.join("irrbb.xlsx");
         let t = std::time::Instant::now();
-        write_xlsx(&doc, &path).unwrap();
+        write_xlsx(&doc, None, &path).unwrap();
         eprintln!("xlsx: {:?}", t.elapsed());
         let t = std::time::Instant::now();
-        write_csv(&doc, &dir).unwrap();
+        write_csv(&doc, None, &dir).unwrap();
         eprintln!("csv: {:?}", t.elapsed());
         let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
         let c = wb.worksheet_range("Contracts").unwrap();
         assert_eq!(c.end().unwrap().0, 1_000_000);
         assert_eq!(text(&c, 1_000_000, 0), "C999999");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The engine's per-contract values given beside the document write the same rows as
+    /// the same values inside it.
+    #[test]
+    fn contract_values_beside_the_document_write_the_same_rows() {
+        use almanac_analytics::irrbb::ContractValues;
+        let names: std::sync::Arc<[String]> = ["base", "parallel_up", "parallel_down"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let values: Vec<ContractValues> = (0..5)
+            .map(|k| ContractValues {
+                contract_id: format!("C-{k}"),
+                names: names.clone(),
+                pv: vec![100.0 + f64::from(k), 99.5, 100.25 / 3.0],
+                contractual: Some(vec![1.0, 2.0, f64::from(k) / 7.0]),
+            })
+            .collect();
+        let bare = json!({"as_of": "2025-12-31"});
+        let mut with = bare.clone();
+        with["contracts"] = serde_json::to_value(&values).unwrap();
+        let base = std::env::temp_dir().join(format!("almanac-rows-{}", std::process::id()));
+        let (a, b) = (base.join("json"), base.join("values"));
+        write_csv(&with, None, &a).unwrap();
+        write_csv(&bare, Some(ContractRows::Values(&values)), &b).unwrap();
+        let read = |d: &Path| std::fs::read(d.join("contracts.csv")).unwrap();
+        assert_eq!(read(&a), read(&b));
+        assert!(String::from_utf8(read(&b))
+            .unwrap()
+            .contains("contractual_parallel_up"));
+        let x = base.join("v.xlsx");
+        write_xlsx(&bare, Some(ContractRows::Values(&values)), &x).unwrap();
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&x).unwrap();
+        use calamine::Reader;
+        let sheet = wb.worksheet_range("Contracts").unwrap();
+        assert_eq!(sheet.height(), 6);
     }
 }
