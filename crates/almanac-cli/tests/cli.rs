@@ -985,6 +985,44 @@ fn irrbb_behaviour_standardised_workbook_and_csv() {
     );
 }
 
+/// Runs `almanac` with `args` and asserts it succeeded.
+fn run_ok(args: &[&str]) -> std::process::Output {
+    let o = almanac().args(args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// A path as a `&str` argument.
+fn arg(p: &std::path::Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+/// A sample bank of about `n` contracts written to `dir/bank` and imported into `dir/a.db`.
+fn stored_bank(dir: &std::path::Path, n: usize) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (db, bank) = (dir.join("a.db"), dir.join("bank"));
+    run_ok(&[
+        "sample-bank",
+        "--contracts",
+        &n.to_string(),
+        "--out",
+        &arg(&bank),
+    ]);
+    run_ok(&[
+        "import",
+        &arg(&bank.join("tape.csv")),
+        "--mapping",
+        &arg(&bank.join("mapping.toml")),
+        "--db",
+        &arg(&db),
+    ]);
+    (db, bank)
+}
+
 /// `almanac run irrbb` values a stored snapshot with its market and assumption set, stores
 /// the run with a manifest naming them, and the run replays bit-identically; `snapshots
 /// export` writes the same contracts as ACTUS terms, and `almanac irrbb` on that file gives
@@ -992,28 +1030,8 @@ fn irrbb_behaviour_standardised_workbook_and_csv() {
 #[test]
 fn run_irrbb_records_and_replays() {
     let dir = temp_dir("run-irrbb");
-    let db = dir.join("a.db");
-    let bank = dir.join("bank");
-    let ok = |args: &[&str]| {
-        let o = almanac().args(args).output().unwrap();
-        assert!(
-            o.status.success(),
-            "{args:?}: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        o
-    };
-    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
-    ok(&["sample-bank", "--contracts", "400", "--out", &s(&bank)]);
-    ok(&[
-        "import",
-        &s(&bank.join("tape.csv")),
-        "--mapping",
-        &s(&bank.join("mapping.toml")),
-        "--db",
-        &s(&db),
-    ]);
+    let (db, bank) = stored_bank(&dir, 400);
+    let (ok, s) = (run_ok, arg);
     let out = dir.join("irrbb.json");
     let o = ok(&[
         "run",
@@ -1193,28 +1211,8 @@ fn irrbb_with_a_scenario_set() {
 #[test]
 fn run_irrbb_on_a_scenario_set_replays_from_the_store() {
     let dir = temp_dir("run-irrbb-set");
-    let db = dir.join("a.db");
-    let bank = dir.join("bank");
-    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
-    let ok = |args: &[&str]| {
-        let o = almanac().args(args).output().unwrap();
-        assert!(
-            o.status.success(),
-            "{args:?}: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        o
-    };
-    ok(&["sample-bank", "--contracts", "300", "--out", &s(&bank)]);
-    ok(&[
-        "import",
-        &s(&bank.join("tape.csv")),
-        "--mapping",
-        &s(&bank.join("mapping.toml")),
-        "--db",
-        &s(&db),
-    ]);
+    let (db, bank) = stored_bank(&dir, 300);
+    let (ok, s) = (run_ok, arg);
     let market = std::fs::read_to_string(bank.join("market.toml")).unwrap();
     let sets = dir.join("sets");
     std::fs::create_dir_all(&sets).unwrap();
