@@ -725,6 +725,11 @@ pub(crate) fn summarise(report: &Report) {
             }
         );
     }
+    if let Some(w) = doc["warnings"].as_array() {
+        for x in w {
+            eprintln!("  warning: {}", x.as_str().unwrap_or(""));
+        }
+    }
     if let Some(f) = doc["failed"].as_array() {
         for x in f.iter().take(20) {
             eprintln!(

@@ -103,6 +103,10 @@ pub struct Prepayment {
     /// Contracts it applies to (default ANN, LAM, NAM assets).
     #[serde(default = "prepayment_default")]
     pub select: Selector,
+    /// EU RTS 2024/857 Art 9(2): no prepayment when the loans of all prepayment rules are
+    /// under 5 % of the assets (by outstanding notional).
+    #[serde(default)]
+    pub eu_materiality: bool,
 }
 
 fn prepayment_default() -> Selector {
@@ -121,6 +125,10 @@ pub struct EarlyRedemption {
     /// Contracts it applies to (default PAM liabilities).
     #[serde(default = "redemption_default")]
     pub select: Selector,
+    /// EU RTS 2024/857 Art 10(4): no early redemption when the deposits of all
+    /// early-redemption rules are under 5 % of the liabilities (by outstanding notional).
+    #[serde(default)]
+    pub eu_materiality: bool,
 }
 
 fn redemption_default() -> Selector {
@@ -462,6 +470,76 @@ impl Behaviour {
     }
 }
 
+/// The EU materiality threshold of RTS 2024/857 Art 9(2) and 10(4).
+pub const EU_MATERIALITY: f64 = 0.05;
+
+impl Behaviour {
+    /// The set with the EU materiality rules applied to `contracts`: when the contracts that
+    /// prepayment rules treat are under 5 % of the assets (outstanding notional, all
+    /// currencies' units summed as given), the rules that ask for it (`eu_materiality`) get a
+    /// rate of 0; likewise early redemption against the liabilities. Returns the set and what
+    /// was switched off, with the shares.
+    pub fn with_eu_materiality<C: std::borrow::Borrow<ContractTerms>>(
+        &self,
+        contracts: &[C],
+    ) -> (Behaviour, Vec<String>) {
+        let wants_p = self.prepayment.values().any(|p| p.eu_materiality);
+        let wants_r = self.early_redemption.values().any(|r| r.eu_materiality);
+        if !(wants_p || wants_r) {
+            return (self.clone(), Vec::new());
+        }
+        let (mut assets, mut liabilities, mut prepaid, mut redeemed) = (0.0, 0.0, 0.0, 0.0);
+        for t in contracts {
+            let t: &ContractTerms = t.borrow();
+            let n = t.notional_principal.unwrap_or(0.0).abs();
+            let asset = t
+                .contract_role
+                .map_or(1.0, almanac_actus::ContractRole::sign)
+                > 0.0;
+            if asset {
+                assets += n;
+            } else {
+                liabilities += n;
+            }
+            match self.treatment(t) {
+                Treatment::Prepay(_) => prepaid += n,
+                Treatment::Redeem(_) => redeemed += n,
+                _ => {}
+            }
+        }
+        let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
+        let mut out = self.clone();
+        let mut notes = Vec::new();
+        let p_share = share(prepaid, assets);
+        if wants_p && p_share < EU_MATERIALITY {
+            for (name, p) in out.prepayment.iter_mut().filter(|(_, p)| p.eu_materiality) {
+                p.cpr = 0.0;
+                notes.push(format!(
+                    "prepayment.{name}: the prepayable loans are {:.2} % of the assets, under \
+                     the EU 5 % threshold: CPR set to 0",
+                    100.0 * p_share
+                ));
+            }
+        }
+        let r_share = share(redeemed, liabilities);
+        if wants_r && r_share < EU_MATERIALITY {
+            for (name, r) in out
+                .early_redemption
+                .iter_mut()
+                .filter(|(_, r)| r.eu_materiality)
+            {
+                r.tdrr = 0.0;
+                notes.push(format!(
+                    "early_redemption.{name}: the redeemable deposits are {:.2} % of the \
+                     liabilities, under the EU 5 % threshold: TDRR set to 0",
+                    100.0 * r_share
+                ));
+            }
+        }
+        (out, notes)
+    }
+}
+
 /// A scenario's rate from a rule's base rate and whether it takes multipliers: `min(1, m ·
 /// rate)` with the scenario's multiplier `m` (1 when none), 0 when switched off or no rule.
 fn scenario_rate(rule: Option<(f64, bool)>, on: bool, multiplier: Option<f64>) -> f64 {
@@ -549,6 +627,41 @@ mod tests {
         let up = Some(Scenario::ParallelUp);
         assert!((p.cpr_in(0, "irrbb_up", up, None) - 0.08).abs() < 1e-15);
         assert!((p.cpr_in(0, "irrbb_up", up, Some(2.0)) - 0.20).abs() < 1e-15);
+    }
+
+    /// EU materiality: under 5 % of the assets the prepayment rule is switched off and said
+    /// so; at or over it, kept.
+    #[test]
+    fn eu_materiality_switches_small_books_off() {
+        let b = Behaviour::from_toml(
+            "[prepayment.all]\ncpr = 0.1\neu_materiality = true\n\
+             [early_redemption.all]\ntdrr = 0.05\n",
+        )
+        .unwrap();
+        let c = |id: &str, t: &str, role: &str, n: f64| -> ContractTerms {
+            serde_json::from_str(&format!(
+                r#"{{"contractType":"{t}","contractID":"{id}","contractRole":"{role}","notionalPrincipal":{n}}}"#
+            ))
+            .unwrap()
+        };
+        let small = vec![
+            c("m", "ANN", "RPA", 4.0),
+            c("b", "PAM", "RPA", 96.0),
+            c("d", "PAM", "RPL", 50.0),
+        ];
+        let (out, notes) = b.with_eu_materiality(&small);
+        assert_eq!(out.cpr(0, None), 0.0);
+        assert_eq!(
+            out.tdrr(0, None),
+            0.05,
+            "early redemption did not ask for the test"
+        );
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("4.00 %"), "{notes:?}");
+        let big = vec![c("m", "ANN", "RPA", 5.0), c("b", "PAM", "RPA", 95.0)];
+        let (out, notes) = b.with_eu_materiality(&big);
+        assert_eq!(out.cpr(0, None), 0.1);
+        assert!(notes.is_empty());
     }
 
     #[test]

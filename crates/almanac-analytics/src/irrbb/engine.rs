@@ -985,6 +985,19 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
     as_of: DateTime,
     options: &Options<'_>,
 ) -> Result<Analysis, EveError> {
+    // EU materiality (RTS 2024/857 Art 9(2), 10(4)) where the assumption set asks for it.
+    let (behaviour, materiality_notes) = match options.behaviour {
+        Some(b) => {
+            let (b, notes) = b.with_eu_materiality(contracts);
+            (Some(b), notes)
+        }
+        None => (None, Vec::new()),
+    };
+    let adjusted = Options {
+        behaviour: behaviour.as_ref(),
+        ..options.clone()
+    };
+    let options = &adjusted;
     let mut markets = vec![ScenarioMarket {
         name: "base".into(),
         standard: None,
@@ -1157,6 +1170,7 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
             .map(|n| {
                 format!("the assumption set names scenario {n:?}, which this run does not have")
             })
+            .chain(materiality_notes)
             .collect(),
         ..Analysis::default()
     };
