@@ -3,8 +3,9 @@
 //! behavioural views, per-contract PVs, the notional repricing flows for the gap and ΔNII, and
 //! the sensitivities of one currency.
 //!
-//! How it stays fast: each contract is evaluated once on the base market; only contracts that
-//! read market data (floating resets) are re-evaluated on each scenario. Its events are
+//! How it stays fast: each contract is evaluated once; only contracts that read market data
+//! (floating resets) are evaluated on the other markets, all at once with their schedule built
+//! once. Its events are
 //! reduced to compact [`Flows`] and discounted through per-day discount-factor tables (one per
 //! market and currency, exactly `curve.discount_at(date)`), so a flow costs a table look-up
 //! and a multiply. Sensitivities of fixed flows are computed once on the portfolio's flows
@@ -72,7 +73,7 @@ pub struct DayAmounts {
 impl DayAmounts {
     #[inline]
     fn add(&mut self, day: u32, x: f64) {
-        if (day as usize) < TABLE_DAYS + 1 {
+        if day as usize <= TABLE_DAYS {
             if self.dense.is_empty() {
                 self.dense = vec![0.0; TABLE_DAYS + 1];
             }
@@ -225,9 +226,12 @@ pub struct NiiProjection {
     pub segments: Vec<String>,
     /// Currencies.
     pub currencies: Vec<String>,
-    /// Per scenario (in [`Analysis::scenario_names`] order): `[segment][ccy][month]`.
+    /// Per scenario (in [`Analysis::scenario_names`] order): `[segment][ccy][month]`, NII of
+    /// each calendar month after the as-of date in the currency's units, bank's side (income
+    /// positive, expense negative).
     pub instantaneous: Vec<Vec<f64>>,
-    /// The same with the shocks ramped in over the first year.
+    /// The same with each scenario's change ramped in linearly over its ramp (one year for
+    /// the standardised shocks).
     pub ramped: Vec<Vec<f64>>,
 }
 
@@ -430,8 +434,6 @@ struct Setup<'a> {
     sens_markets: &'a [(MarketSnapshot, Option<String>)],
     /// Discount factors by currency, day and market interleaved: `[ccy][day · markets + m]`.
     interleaved: Vec<Vec<f64>>,
-    /// Empty NII sums giving the layout for staging.
-    nii_shape: Option<NiiSums>,
     /// Discount tables of the sensitivity currency: base, then each bumped market.
     sens_tables: Vec<Option<DayTable<'a>>>,
     segments: Option<&'a [u16]>,
@@ -501,6 +503,21 @@ impl Setup<'_> {
         }
     }
 
+    /// The explanations of a contract on market `m`: contractual, and behavioural if given.
+    fn explain_views(
+        &self,
+        t: &ContractTerms,
+        contractual: &Flows,
+        behavioural: Option<&Flows>,
+        m: usize,
+        out: &mut Vec<Explained>,
+    ) {
+        out.push(self.explain(t, contractual, m, "contractual"));
+        if let Some(b) = behavioural {
+            out.push(self.explain(t, b, m, "behavioural"));
+        }
+    }
+
     /// Adds the notional repricing cash flows of `f` (SRP31.98: flows up to and including the
     /// first rate reset, where the outstanding principal reprices) to `acc[ccy][bucket]`.
     #[inline]
@@ -566,18 +583,9 @@ impl Setup<'_> {
     /// Values a contract whose flows (`s.contractual`) are the same on every market — it reads
     /// no market data and no behaviour varies by scenario — on all markets in one pass over
     /// its flows (the interleaved day tables give every market's discount factor of a day
-    /// side by side), in both views; stages its NII once (in `s.nii[0]`).
-    fn all_markets(
-        &self,
-        t: &ContractTerms,
-        index: usize,
-        tenor: usize,
-        rate: f64,
-        s: &mut Scratch,
-        local: &mut [f64],
-    ) {
+    /// side by side), in both views.
+    fn all_markets(&self, s: &mut Scratch, local: &mut [f64]) {
         let (nm, nc) = (self.markets.len(), self.ccys.len());
-        let _ = t;
         for x in &s.contractual.flows {
             let c = x.ccy as usize;
             let d = x.day as usize;
@@ -602,15 +610,6 @@ impl Setup<'_> {
             let (a, b) = local.split_at_mut(nm * nc);
             b[..nm * nc].copy_from_slice(a);
             s.behavioural.clone_from(&s.contractual);
-        }
-        if let Some(grid) = &self.nii_grid {
-            let seg = self
-                .segments
-                .and_then(|v| v.get(index))
-                .map_or(0, |g| usize::from(*g).min(self.segment_count - 1));
-            if let Some(sums) = self.nii_shape.as_ref() {
-                sums.stage(grid, seg, &s.contractual, tenor, rate, &mut s.nii[0]);
-            }
         }
     }
 
@@ -753,6 +752,10 @@ impl Setup<'_> {
                 .behaviour
                 .map_or(Treatment::Contractual, |b| b.treatment(t));
             let explain = self.explain.is_some_and(|id| id == t.id());
+            let seg = self
+                .segments
+                .and_then(|v| v.get(first + i))
+                .map_or(0, |g| usize::from(*g).min(self.segment_count - 1));
             let (tenor, rate) = (
                 super::projection::tenor_class(t),
                 t.nominal_interest_rate.unwrap_or(0.0),
@@ -771,23 +774,15 @@ impl Setup<'_> {
                         reads = self.contractual(t, m, s)?;
                         if !reads && (nv == 1 || treatment == Treatment::Contractual) {
                             // The same flows on every market: one pass values them on all.
-                            self.all_markets(t, first + i, tenor, rate, s, &mut local);
+                            self.all_markets(s, &mut local);
+                            if let (Some(grid), Some(sums)) = (&self.nii_grid, p.nii.first()) {
+                                // Staged once, applied to every market.
+                                sums.stage(grid, seg, &s.contractual, tenor, rate, &mut s.nii[0]);
+                            }
                             if explain {
                                 for m in 0..nm {
-                                    p.explained.push(self.explain(
-                                        t,
-                                        &s.contractual,
-                                        m,
-                                        "contractual",
-                                    ));
-                                    if nv == 2 {
-                                        p.explained.push(self.explain(
-                                            t,
-                                            &s.contractual,
-                                            m,
-                                            "behavioural",
-                                        ));
-                                    }
+                                    let b = (nv == 2).then_some(&s.behavioural);
+                                    self.explain_views(t, &s.contractual, b, m, &mut p.explained);
                                 }
                             }
                             if std {
@@ -828,12 +823,8 @@ impl Setup<'_> {
                         }
                     }
                     if explain {
-                        p.explained
-                            .push(self.explain(t, &s.contractual, m, "contractual"));
-                        if nv == 2 {
-                            p.explained
-                                .push(self.explain(t, &s.behavioural, m, "behavioural"));
-                        }
+                        let b = (nv == 2).then_some(&s.behavioural);
+                        self.explain_views(t, &s.contractual, b, m, &mut p.explained);
                     }
                     if let Some(grid) = &self.nii_grid {
                         // Staged: added to the chunk's sums only when every market succeeded.
@@ -842,10 +833,6 @@ impl Setup<'_> {
                         } else {
                             &s.contractual
                         };
-                        let seg = self
-                            .segments
-                            .and_then(|v| v.get(first + i))
-                            .map_or(0, |g| usize::from(*g).min(self.segment_count - 1));
                         p.nii[m].stage(grid, seg, primary, tenor, rate, &mut s.nii[m]);
                     }
                 }
@@ -886,10 +873,6 @@ impl Setup<'_> {
                             }
                         }
                     }
-                    let seg = self
-                        .segments
-                        .and_then(|v| v.get(first + i))
-                        .map_or(0, |g| usize::from(*g).min(self.segment_count - 1));
                     let w = 19 + self.user_buckets;
                     let ns = self.segment_count;
                     let (bcbs, user) = (&self.bucket_of_day, &self.user_bucket_of_day);
@@ -1051,22 +1034,12 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
             v
         })
         .collect();
-    let nii_shape = (options.nii_months > 0).then(|| {
-        NiiSums::new(
-            options.segment_names.len().max(1),
-            ccys.len(),
-            options.nii_months.min(60),
-        )
-    });
     let setup = Setup {
         markets: &markets,
         tables,
         as_of,
         behaviour: options.behaviour,
-        sens_ccy: options
-            .sensitivity_currency
-            .and_then(|c| ccys.iter().position(|x| x == c))
-            .map(|k| k as u16),
+        sens_ccy: sens_ccy_name.and_then(|c| ccys.iter().position(|x| x == c).map(|k| k as u16)),
         ccys,
         names: names.clone(),
         per_contract: options.per_contract,
@@ -1124,7 +1097,6 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
         sens_markets: &sens_markets,
         sens_tables,
         interleaved,
-        nii_shape,
         nii_grid: (options.nii_months > 0)
             .then(|| MonthGrid::new(as_of.date(), options.nii_months.min(60))),
         segments: options.segments,
@@ -1144,6 +1116,11 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
         explain: options.explain,
     };
     let (nv, nm, nc) = (setup.views(), markets.len(), setup.ccys.len());
+    let segment_names: Vec<String> = if options.segment_names.is_empty() {
+        vec!["all".to_string()]
+    } else {
+        options.segment_names.to_vec()
+    };
     let mut totals = vec![0.0; nv * nm * nc];
     let mut repricing = vec![DayAmounts::default(); nv * nc];
     let mut buckets = vec![
@@ -1247,11 +1224,7 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
         out.behavioural = Some(view(1));
     }
     out.gap_by_segment = GapBySegment {
-        segments: if options.segment_names.is_empty() {
-            vec!["all".to_string()]
-        } else {
-            options.segment_names.to_vec()
-        },
+        segments: segment_names.clone(),
         currencies: setup.ccys.clone(),
         user_bounds: options.gap_bounds.to_vec(),
         data: seg_gap,
@@ -1275,11 +1248,7 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
         }
         out.nii = Some(NiiProjection {
             months: grid.months(),
-            segments: if options.segment_names.is_empty() {
-                vec!["all".to_string()]
-            } else {
-                options.segment_names.to_vec()
-            },
+            segments: segment_names,
             currencies: setup.ccys.clone(),
             instantaneous,
             ramped,
