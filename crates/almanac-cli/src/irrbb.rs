@@ -50,7 +50,8 @@ pub(crate) struct IrrbbOptions {
     /// NII projection horizon in years (1 to 5), monthly.
     #[arg(long, default_value_t = 1)]
     pub(crate) nii_horizon_years: u32,
-    /// Reporting currency shown at the top level (default: the only or largest currency).
+    /// Reporting currency shown at the top level, with its gap, NII and sensitivities (default:
+    /// the currency with a discount curve holding the largest outstanding notional).
     #[arg(long)]
     pub(crate) currency: Option<String>,
     /// Add every contract's PV under base and each scenario.
@@ -274,19 +275,25 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
     };
     let (scenarios, set_info) = scenario_markets(opts, set, market, as_of, &mut spec)?;
     let standardised = opts.method == "standardised";
-    // The reporting currency: asked for, or the one with the largest book. Sensitivities are
-    // for it; when it is not known yet, the market's only currency or none.
-    let sens_ccy = opts
-        .currency
-        .as_ref()
-        .map(|c| c.to_ascii_uppercase())
-        .or_else(|| {
-            let mut c = market.currencies();
-            match (c.next(), c.next()) {
-                (Some(one), None) => Some(one.to_string()),
-                _ => None,
+    // The reporting currency, known before the run so its sensitivities come out of it: asked
+    // for, else the currency with a discount curve holding the largest outstanding notional
+    // (units of each currency as given), else the market's first.
+    let currency = match &opts.currency {
+        Some(c) => c.to_ascii_uppercase(),
+        None => {
+            let mut book: BTreeMap<&str, f64> = market.currencies().map(|c| (c, 0.0)).collect();
+            for t in contracts.iter() {
+                let t: &ContractTerms = t.borrow();
+                if let Some(x) = t.currency.as_deref().and_then(|c| book.get_mut(c)) {
+                    *x += t.notional_principal.unwrap_or(0.0).abs();
+                }
             }
-        });
+            book.iter()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(c, _)| c.to_string())
+                .unwrap_or_default()
+        }
+    };
     // User gap buckets: tenors to day offsets from the as-of date, increasing.
     let mut gap_bounds: Vec<u32> = Vec::new();
     for b in &opts.gap_buckets {
@@ -306,7 +313,7 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
         gap_bounds: &gap_bounds,
         per_contract: opts.per_contract,
         behaviour,
-        sensitivity_currency: sens_ccy.as_deref(),
+        sensitivity_currency: Some(&currency),
         standardised,
         nii_months: 12 * opts.nii_horizon_years as usize,
         segments: Some(&segments),
@@ -316,7 +323,7 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
     let a = almanac_analytics::irrbb::analyse_scenarios(
         contracts,
         market,
-        scenarios.clone(),
+        scenarios,
         DateTime::midnight(as_of),
         &options,
     )?;
@@ -331,35 +338,11 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
         }
     };
     let by_currency = eve_of(view);
-    let currency = match &opts.currency {
-        Some(c) => c.to_ascii_uppercase(),
-        None => view
-            .currencies
-            .iter()
-            .max_by(|a, b| a.1.base.abs().total_cmp(&b.1.base.abs()))
-            .map(|(c, _)| c.clone())
-            .unwrap_or_default(),
-    };
-    let sensitivities = match (&a.sensitivities, sens_ccy.as_deref()) {
-        (Some(s), Some(c)) if c == currency => s.clone(),
-        _ => {
-            // The reporting currency was only known after the run: its sensitivities now.
-            let o = Options {
-                behaviour,
-                sensitivity_currency: Some(&currency),
-                ..Options::default()
-            };
-            almanac_analytics::irrbb::analyse_scenarios(
-                contracts,
-                market,
-                Vec::new(),
-                DateTime::midnight(as_of),
-                &o,
-            )?
-            .sensitivities
-            .unwrap_or_else(|| empty_sensitivities(&currency))
-        }
-    };
+    // None only when the reporting currency has no discount curve.
+    let sensitivities = a
+        .sensitivities
+        .clone()
+        .unwrap_or_else(|| empty_sensitivities(&currency));
     let top = by_currency.get(&currency);
     // Per scenario: aggregate change across currencies, by regime.
     let mut aggregates = serde_json::Map::new();
