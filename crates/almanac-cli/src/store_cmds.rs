@@ -601,21 +601,42 @@ fn find_snapshot(
     .with_context(|| format!("no snapshot {snapshot} in {}", db.display()))
 }
 
-/// Stores a market file (after checking it reads) as a document; returns its id.
-fn put_market(store: &mut SqliteStore, p: &Path, purpose: &str) -> Result<String> {
-    let body = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-    read_snapshot_toml(&body, &p.display().to_string())?;
+/// Stores `body` as a new document of `kind` by the current user, now; returns its id.
+fn put_text(
+    store: &mut SqliteStore,
+    kind: DocumentKind,
+    name: String,
+    body: String,
+    reason: String,
+) -> Result<String> {
     Ok(store.put_document(NewDocument {
-        kind: DocumentKind::Market,
-        name: p
-            .file_name()
-            .map_or("market".into(), |n| n.to_string_lossy().into_owned()),
+        kind,
+        name,
         body,
         parent: None,
         author: whoami(),
         created_at: now(),
-        reason: format!("market data of {purpose}"),
+        reason,
     })?)
+}
+
+/// A file's name for a document, or `default`.
+fn file_name(p: &Path, default: &str) -> String {
+    p.file_name()
+        .map_or(default.into(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Stores a market file (after checking it reads) as a document; returns its id.
+fn put_market(store: &mut SqliteStore, p: &Path, purpose: &str) -> Result<String> {
+    let body = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    read_snapshot_toml(&body, &p.display().to_string())?;
+    put_text(
+        store,
+        DocumentKind::Market,
+        file_name(p, "market"),
+        body,
+        format!("market data of {purpose}"),
+    )
 }
 
 /// A snapshot's contracts with their products, the count of its non-interest positions, and
@@ -831,15 +852,13 @@ fn put_scenario_set(
             }
         }
     }
-    let id = store.put_document(NewDocument {
-        kind: DocumentKind::ScenarioSet,
-        name: set.name.clone(),
+    let id = put_text(
+        store,
+        DocumentKind::ScenarioSet,
+        set.name.clone(),
         body,
-        parent: None,
-        author: whoami(),
-        created_at: now(),
-        reason: format!("scenario set of an IRRBB run on {snapshot}"),
-    })?;
+        format!("scenario set of an IRRBB run on {snapshot}"),
+    )?;
     Ok((Some(id), markets))
 }
 
@@ -875,19 +894,13 @@ pub(crate) fn run_irrbb(
             opts.behaviour()?;
             let body =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Some(
-                store.put_document(NewDocument {
-                    kind: DocumentKind::Assumptions,
-                    name: p
-                        .file_name()
-                        .map_or("assumptions".into(), |n| n.to_string_lossy().into_owned()),
-                    body,
-                    parent: None,
-                    author: whoami(),
-                    created_at: now(),
-                    reason: format!("assumptions of an IRRBB run on {}", info.id),
-                })?,
-            )
+            Some(put_text(
+                &mut store,
+                DocumentKind::Assumptions,
+                file_name(p, "assumptions"),
+                body,
+                format!("assumptions of an IRRBB run on {}", info.id),
+            )?)
         }
         None => None,
     };
