@@ -15,18 +15,6 @@ use anyhow::{Context, Result};
 use rust_xlsxwriter::{Chart, ChartType, Format, FormatBorder, Workbook, Worksheet};
 use serde_json::{Map, Value};
 
-/// The scenario order of every report: base, then the six standardised scenarios; other
-/// names follow, sorted.
-const SCENARIO_ORDER: [&str; 7] = [
-    "base",
-    "parallel_up",
-    "parallel_down",
-    "steepener",
-    "flattener",
-    "short_up",
-    "short_down",
-];
-
 /// Rows of an Excel worksheet.
 const EXCEL_ROWS: u32 = 1_048_576;
 
@@ -105,12 +93,17 @@ static NULL: Value = Value::Null;
 // ---------------------------------------------------------------------------------------------
 // Reading the document.
 
-/// Rank of a scenario name in [`SCENARIO_ORDER`] (unknown names last).
+/// Rank of a scenario name in report order: base, the six standardised scenarios in their
+/// regulatory order, then any other (ties broken by name).
 fn scenario_rank(name: &str) -> usize {
-    SCENARIO_ORDER
+    use almanac_scenario::irrbb::Scenario;
+    if name == "base" {
+        return 0;
+    }
+    Scenario::ALL
         .iter()
-        .position(|s| *s == name)
-        .unwrap_or(SCENARIO_ORDER.len())
+        .position(|s| s.name() == name)
+        .map_or(Scenario::ALL.len() + 1, |k| k + 1)
 }
 
 /// Names in report order: base and the standard scenarios first, then the others sorted.

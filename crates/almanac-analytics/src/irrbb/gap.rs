@@ -60,6 +60,9 @@ pub fn repricing_gap(flows: impl IntoIterator<Item = (f64, f64)>, shift: f64) ->
         .collect()
 }
 
+/// The event-level statement of the repricing rule, kept as the reference the engine's
+/// [`super::flows::Flows::repricing`] is tested against (the same flows, by day).
+///
 /// Notional repricing flows of one contract's events after `as_of` (SRP31.98, 31.101), as
 /// `(t in years on ACT/365F, amount)` with assets positive: principal repayments (PR, MD, and
 /// principal at termination) at their dates, and for a floating-rate contract the whole

@@ -156,21 +156,6 @@ impl NiiSums {
             .for_each(|(a, b)| *a += b);
     }
 
-    /// Adds one contract's flows: its interest accrual within the horizon and its repayments
-    /// within the horizon for replacement at tenor class `tenor`, rate `rate`.
-    pub fn add_contract(
-        &mut self,
-        grid: &MonthGrid,
-        segment: usize,
-        f: &Flows,
-        tenor: usize,
-        rate: f64,
-    ) {
-        let mut staged = Vec::new();
-        self.stage(grid, segment, f, tenor, rate, &mut staged);
-        self.apply(&staged);
-    }
-
     /// Adds staged contributions (see [`NiiSums::stage`]).
     pub fn apply(&mut self, staged: &[Staged]) {
         for &(replacement, off, x) in staged {
@@ -374,7 +359,9 @@ mod tests {
             ],
             ..Flows::default()
         };
-        sums.add_contract(&g, 0, &flows, 0, 0.01);
+        let mut staged = Vec::new();
+        sums.stage(&g, 0, &flows, 0, 0.01, &mut staged);
+        sums.apply(&staged);
         let ccys = vec!["EUR".to_string()];
         let nii0: f64 = monthly(&sums, &g, &ccys, &base, &base, None).iter().sum();
         let nii1: f64 = monthly(&sums, &g, &ccys, &up, &base, None).iter().sum();
