@@ -121,6 +121,14 @@ pub struct States {
     pub accrued_interest2: f64,
     /// Time of the last state update (SD).
     pub status_date: DateTime,
+    /// Not an ACTUS state: the base the accrued interest accrued on, `Σ year fraction ×
+    /// interest calculation base` (signed like the notional) since the last interest payment,
+    /// up to and including this event. On an interest payment (`IP`, `IPCI`) it is the base of
+    /// the interest paid, so `∂payoff/∂rate = interest scaling multiplier × base`: what
+    /// stripping a spread from a contract's rate needs, whatever the rate (zero included).
+    /// Kept by the amortizing contracts (PAM, LAM, ANN, NAM); zero elsewhere.
+    #[serde(skip)]
+    pub interest_accrual_base: f64,
     /// Performance state.
     #[serde(skip)]
     pub contract_performance: ContractPerformance,
@@ -142,6 +150,7 @@ impl Default for States {
             nominal_interest_rate2: 0.0,
             accrued_interest2: 0.0,
             status_date: DateTime::default(),
+            interest_accrual_base: 0.0,
             contract_performance: ContractPerformance::Performing,
         }
     }

@@ -79,6 +79,49 @@ impl DayCount {
         }
     }
 
+    /// Year fractions between consecutive dates into `out` (cleared first):
+    /// `out[i] = year_fraction(dates[i], dates[i + 1])`, bit for bit, for any dates. The
+    /// 30/360 family converts each date to its civil date once instead of twice, which is
+    /// what a state loop over a schedule needs.
+    pub fn year_fractions(&self, dates: &[Date], out: &mut Vec<f64>) {
+        out.clear();
+        let thirty = |(y, m, d): (i32, u32, u32), is_start: bool, date: Date| -> (i32, u32, u32) {
+            let eom = d == crate::date::days_in_month(y, m);
+            match self {
+                DayCount::ThirtyE360 => (y, m, d.min(30)),
+                DayCount::ThirtyE360Isda { maturity } => {
+                    let feb_maturity = !is_start && m == 2 && Some(date) == *maturity;
+                    (y, m, if eom && !feb_maturity { 30 } else { d })
+                }
+                _ => (y, m, if eom || d > 28 { 28 } else { d }),
+            }
+        };
+        let basis = match self {
+            DayCount::ThirtyE360 | DayCount::ThirtyE360Isda { .. } => 360.0,
+            DayCount::TwentyEightE336 => 336.0,
+            _ => {
+                out.extend(dates.windows(2).map(|w| self.year_fraction(w[0], w[1])));
+                return;
+            }
+        };
+        let Some(&first) = dates.first() else {
+            return;
+        };
+        out.reserve(dates.len().saturating_sub(1));
+        let mut prev = (first, first.to_ymd());
+        for &d in &dates[1..] {
+            let ymd = d.to_ymd();
+            out.push(if d <= prev.0 {
+                self.year_fraction(prev.0, d)
+            } else {
+                let (y1, m1, d1) = thirty(prev.1, true, prev.0);
+                let (y2, m2, d2) = thirty(ymd, false, d);
+                thirty_360(y1, m1, d1, y2, m2, d2, basis)
+            });
+            prev = (d, ymd);
+        }
+    }
+
     /// Year fraction from `start` to `end` in years. Negative when `end < start`
     /// (anti-symmetric for every convention).
     pub fn year_fraction(&self, start: Date, end: Date) -> f64 {
@@ -260,6 +303,31 @@ mod tests {
                 let whole = dc.year_fraction(s, e);
                 let parts = dc.year_fraction(s, m) + dc.year_fraction(m, e);
                 prop_assert!((whole - parts).abs() < 1e-12);
+            }
+        }
+
+        #[test]
+        fn consecutive_year_fractions_equal_pairwise(
+            a in 0i32..30_000,
+            steps in proptest::collection::vec(-40i32..400, 0..40),
+            m in 0i32..30_000,
+        ) {
+            let mut dates = vec![Date::from_days_since_epoch(a)];
+            for s in steps {
+                let last = *dates.last().unwrap();
+                dates.push(last.add_days(s));
+            }
+            let maturity = Some(Date::from_days_since_epoch(m));
+            let mut out = Vec::new();
+            for dc in [DayCount::Act360, DayCount::Act365Fixed, DayCount::ActActIsda,
+                DayCount::ThirtyE360, DayCount::ThirtyE360Isda { maturity },
+                DayCount::ThirtyE360Isda { maturity: dates.last().copied() },
+                DayCount::TwentyEightE336, DayCount::Business252(Calendar::Target)] {
+                dc.year_fractions(&dates, &mut out);
+                prop_assert_eq!(out.len(), dates.len() - 1);
+                for (w, y) in dates.windows(2).zip(&out) {
+                    prop_assert_eq!(y.to_bits(), dc.year_fraction(w[0], w[1]).to_bits());
+                }
             }
         }
 

@@ -51,8 +51,11 @@ struct Loan<'m, 't> {
     fee_rate: f64,
     /// Unadjusted principal redemption dates up to the amortisation end (annuity sizing).
     annuity_dates: Vec<DateTime>,
-    /// Year fraction of each period between consecutive `annuity_dates` (`[k]` is the period
-    /// ending at date `k + 1`): computed once, reused at every instalment re-fixing.
+    /// How many `annuity_dates` fall before the status date (their periods are not needed).
+    annuity_skip: usize,
+    /// Year fraction of each period between consecutive `annuity_dates` from the status date
+    /// on (`[k]` is the period ending at date `annuity_skip + k + 1`): computed once, reused
+    /// at every instalment re-fixing.
     annuity_periods: Vec<f64>,
 }
 
@@ -104,6 +107,7 @@ pub(super) fn evaluate_each(
         next_reset_rate: t.next_reset_rate,
         fee_rate: t.fee_rate.unwrap_or(0.0),
         annuity_dates: Vec::new(),
+        annuity_skip: 0,
         annuity_periods: Vec::new(),
     };
     loan.maturity = loan.maturity()?;
@@ -123,11 +127,15 @@ pub(super) fn evaluate_each(
             m.eom,
             EndDate::Include,
         );
-        loan.annuity_periods = loan
-            .annuity_dates
-            .windows(2)
-            .map(|w| m.year_fraction_unshifted(w[0], w[1]))
+        // Instalments are only ever re-fixed on or after the status date: the periods
+        // before it are not needed.
+        loan.annuity_skip = loan.annuity_dates.partition_point(|d| *d < m.status_date);
+        let dates: Vec<almanac_time::Date> = loan.annuity_dates[loan.annuity_skip..]
+            .iter()
+            .map(|d| d.accrual_date())
             .collect();
+        m.day_count
+            .year_fractions(&dates, &mut loan.annuity_periods);
     }
     let mut sched = Schedule::default();
     loan.schedule(&mut sched)?;
@@ -137,9 +145,18 @@ pub(super) fn evaluate_each(
         Some(loan.maturity)
     });
     sched.finish(m.status_date, to);
+    // The year fraction before each event does not depend on market data: computed once for
+    // every context.
+    let mut yfs = Vec::new();
+    m.year_fractions_along(
+        m.status_date,
+        sched.events.iter().map(|p| p.schedule_time),
+        &mut Vec::new(),
+        &mut yfs,
+    );
     for (ctx, out) in ctxs.iter().zip(outs.iter_mut()) {
         out.clear();
-        loan.apply(&sched, ctx, out)?;
+        loan.apply(&sched, &yfs, ctx, out)?;
         drop_before_purchase(out, t.purchase_date);
     }
     Ok(())
@@ -376,6 +393,10 @@ impl Loan<'_, '_> {
         // it is zero at the status date, as in the reference implementation and its test
         // suite (lam18, lam21): a tape of running contracts must carry it.
         st.accrued_interest = r * t.accrued_interest.unwrap_or(0.0);
+        // The base of that accrued interest, as far as the rate tells it.
+        if self.rate != 0.0 {
+            st.interest_accrual_base = st.accrued_interest / self.rate;
+        }
         st.next_principal_redemption_payment =
             match (self.kind, t.next_principal_redemption_payment) {
                 (_, Some(p)) => p,
@@ -427,7 +448,8 @@ impl Loan<'_, '_> {
         let scale = nt + st.accrued_interest + m.year_fraction_unshifted(sd, first) * rate * nt;
         let mut product = 1.0;
         let mut sum = 0.0;
-        for y in self.annuity_periods[start.min(self.annuity_periods.len())..]
+        let from = start.saturating_sub(self.annuity_skip);
+        for y in self.annuity_periods[from.min(self.annuity_periods.len())..]
             .iter()
             .rev()
         {
@@ -440,6 +462,7 @@ impl Loan<'_, '_> {
     fn apply(
         &self,
         sched: &Schedule,
+        yfs: &[f64],
         ctx: &EvalContext<'_>,
         out: &mut Vec<ContractEvent>,
     ) -> Result<(), ContractError> {
@@ -449,15 +472,16 @@ impl Loan<'_, '_> {
         let mut st = self.initial_states();
         let lagged_base = self.icb == InterestCalculationBase::NotionalLagged;
         out.reserve(sched.events.len());
-        for p in &sched.events {
+        for (p, &y) in sched.events.iter().zip(yfs) {
             let time = p.schedule_time;
-            let y = m.year_fraction(st.status_date, time);
             let base = if self.kind == Kind::Pam {
                 st.notional_principal
             } else {
                 st.interest_calculation_base_amount
             };
             let interest_due = y * st.nominal_interest_rate * base;
+            // Every event accrues on the base in force since the last one.
+            st.interest_accrual_base += y * base;
             let fee_due = y * self.fee_rate * st.notional_principal;
             let payoff;
             match p.event_type {
@@ -468,9 +492,10 @@ impl Loan<'_, '_> {
                     if self.kind == Kind::Pam {
                         if let Some(a) = t.cycle_anchor_date_of_interest_payment {
                             if a < time {
-                                st.accrued_interest += st.notional_principal
-                                    * st.nominal_interest_rate
-                                    * m.year_fraction(a, time);
+                                let y = m.year_fraction(a, time);
+                                st.accrued_interest +=
+                                    st.notional_principal * st.nominal_interest_rate * y;
+                                st.interest_accrual_base += st.notional_principal * y;
                             }
                         }
                     } else {
@@ -608,6 +633,13 @@ impl Loan<'_, '_> {
             }
             st.status_date = time;
             out.push(emit(p, payoff, &st));
+            if matches!(
+                p.event_type,
+                EventType::Ip | EventType::Ipci | EventType::Td | EventType::Md
+            ) {
+                // Paid (or capitalised, or ended): the next accrual starts afresh.
+                st.interest_accrual_base = 0.0;
+            }
         }
         Ok(())
     }

@@ -242,6 +242,22 @@ impl<'t> Model<'t> {
             .year_fraction(self.calc_date(from), self.calc_date(to))
     }
 
+    /// Year fractions of a state loop: from `start` to the first of `times`, then between
+    /// consecutive `times`, each as [`Model::year_fraction`] gives it (bit for bit), into `out`.
+    /// `dates` is scratch space.
+    pub(crate) fn year_fractions_along(
+        &self,
+        start: DateTime,
+        times: impl Iterator<Item = DateTime>,
+        dates: &mut Vec<Date>,
+        out: &mut Vec<f64>,
+    ) {
+        dates.clear();
+        dates.push(self.calc_date(start));
+        dates.extend(times.map(|t| self.calc_date(t)));
+        self.day_count.year_fractions(dates, out);
+    }
+
     /// Year fraction on the times as written (no business-day shift).
     pub(crate) fn year_fraction_unshifted(&self, from: DateTime, to: DateTime) -> f64 {
         self.day_count
