@@ -42,6 +42,61 @@ fn thirty_360(y1: i32, m1: u32, d1: u32, y2: i32, m2: u32, d2: u32, basis: f64) 
         / basis
 }
 
+/// Year fractions along a sequence of dates; see [`DayCount::walk`].
+#[derive(Debug, Clone)]
+pub struct YearFractionWalk<'a> {
+    dc: &'a DayCount,
+    prev: Date,
+    /// The civil date of `prev`, once known.
+    prev_ymd: Option<(i32, u32, u32)>,
+}
+
+impl YearFractionWalk<'_> {
+    /// The year fraction from the previous date to `d`; `d` becomes the previous date.
+    #[inline]
+    pub fn to(&mut self, d: Date) -> f64 {
+        if d == self.prev {
+            return 0.0;
+        }
+        let basis = match self.dc {
+            DayCount::ThirtyE360 | DayCount::ThirtyE360Isda { .. } => 360.0,
+            DayCount::TwentyEightE336 => 336.0,
+            dc => {
+                let y = dc.year_fraction(self.prev, d);
+                self.prev = d;
+                return y;
+            }
+        };
+        let ymd = d.to_ymd();
+        let y = if d < self.prev {
+            self.dc.year_fraction(self.prev, d)
+        } else {
+            let start = self.prev_ymd.unwrap_or_else(|| self.prev.to_ymd());
+            let (y1, m1, d1) = self.thirty(start, None);
+            let (y2, m2, d2) = self.thirty(ymd, Some(d));
+            thirty_360(y1, m1, d1, y2, m2, d2, basis)
+        };
+        self.prev = d;
+        self.prev_ymd = Some(ymd);
+        y
+    }
+
+    /// A civil date with the 30/360 family's day adjustment; `end` is the date when it is the
+    /// end of the period (30E/360 ISDA treats a February maturity date differently there).
+    #[inline]
+    fn thirty(&self, (y, m, d): (i32, u32, u32), end: Option<Date>) -> (i32, u32, u32) {
+        let eom = || d == crate::date::days_in_month(y, m);
+        match self.dc {
+            DayCount::ThirtyE360 => (y, m, d.min(30)),
+            DayCount::ThirtyE360Isda { maturity } => {
+                let feb_maturity = m == 2 && end.is_some() && end == *maturity;
+                (y, m, if eom() && !feb_maturity { 30 } else { d })
+            }
+            _ => (y, m, if d > 28 || eom() { 28 } else { d }),
+        }
+    }
+}
+
 impl DayCount {
     /// Parses an ACTUS code. `B252` takes `calendar`; `30E360ISDA` takes `maturity`.
     pub fn from_code(
@@ -80,45 +135,26 @@ impl DayCount {
     }
 
     /// Year fractions between consecutive dates into `out` (cleared first):
-    /// `out[i] = year_fraction(dates[i], dates[i + 1])`, bit for bit, for any dates. The
-    /// 30/360 family converts each date to its civil date once instead of twice, which is
-    /// what a state loop over a schedule needs.
+    /// `out[i] = year_fraction(dates[i], dates[i + 1])`, bit for bit, for any dates (see
+    /// [`DayCount::walk`]).
     pub fn year_fractions(&self, dates: &[Date], out: &mut Vec<f64>) {
         out.clear();
-        let thirty = |(y, m, d): (i32, u32, u32), is_start: bool, date: Date| -> (i32, u32, u32) {
-            let eom = d == crate::date::days_in_month(y, m);
-            match self {
-                DayCount::ThirtyE360 => (y, m, d.min(30)),
-                DayCount::ThirtyE360Isda { maturity } => {
-                    let feb_maturity = !is_start && m == 2 && Some(date) == *maturity;
-                    (y, m, if eom && !feb_maturity { 30 } else { d })
-                }
-                _ => (y, m, if eom || d > 28 { 28 } else { d }),
-            }
-        };
-        let basis = match self {
-            DayCount::ThirtyE360 | DayCount::ThirtyE360Isda { .. } => 360.0,
-            DayCount::TwentyEightE336 => 336.0,
-            _ => {
-                out.extend(dates.windows(2).map(|w| self.year_fraction(w[0], w[1])));
-                return;
-            }
-        };
-        let Some(&first) = dates.first() else {
+        let Some((&first, rest)) = dates.split_first() else {
             return;
         };
-        out.reserve(dates.len().saturating_sub(1));
-        let mut prev = (first, first.to_ymd());
-        for &d in &dates[1..] {
-            let ymd = d.to_ymd();
-            out.push(if d <= prev.0 {
-                self.year_fraction(prev.0, d)
-            } else {
-                let (y1, m1, d1) = thirty(prev.1, true, prev.0);
-                let (y2, m2, d2) = thirty(ymd, false, d);
-                thirty_360(y1, m1, d1, y2, m2, d2, basis)
-            });
-            prev = (d, ymd);
+        let mut walk = self.walk(first);
+        out.extend(rest.iter().map(|&d| walk.to(d)));
+    }
+
+    /// A walk along dates from `start`: [`YearFractionWalk::to`] gives the year fraction from
+    /// the previous date to the next one, equal bit for bit to [`DayCount::year_fraction`],
+    /// but the 30/360 family converts each date to its civil date once instead of twice and a
+    /// repeated date costs nothing: what a state loop over a schedule needs.
+    pub fn walk(&self, start: Date) -> YearFractionWalk<'_> {
+        YearFractionWalk {
+            dc: self,
+            prev: start,
+            prev_ymd: None,
         }
     }
 

@@ -31,6 +31,6 @@ pub mod schedule;
 pub use calendar::{adjust, easter_sunday, BusinessDayConvention, Calendar, Shift};
 pub use cycle::{Cycle, Period, PeriodUnit, Stub};
 pub use date::{days_in_month, is_leap_year, Date, DateTime, Weekday};
-pub use day_count::DayCount;
+pub use day_count::{DayCount, YearFractionWalk};
 pub use error::TimeError;
 pub use schedule::{EndDate, EndOfMonthConvention, SchedulePoint};

@@ -118,9 +118,11 @@ pub(super) fn evaluate_each(
             &format!("is before the initial exchange date {ied}"),
         ));
     }
+    let mut sched = Schedule::default();
     if kind == Kind::Ann {
         let end = t.amortization_date.unwrap_or(loan.maturity);
-        loan.annuity_dates = schedule::generate(
+        sched.generate(
+            &mut loan.annuity_dates,
             pr_anchor,
             end,
             t.cycle_of_principal_redemption,
@@ -137,7 +139,7 @@ pub(super) fn evaluate_each(
         m.day_count
             .year_fractions(&dates, &mut loan.annuity_periods);
     }
-    let mut sched = Schedule::default();
+    sched.keep_from(m.status_date);
     loan.schedule(&mut sched)?;
     let to = first.to.or(if kind == Kind::Pam {
         None
@@ -151,7 +153,6 @@ pub(super) fn evaluate_each(
     m.year_fractions_along(
         m.status_date,
         sched.events.iter().map(|p| p.schedule_time),
-        &mut Vec::new(),
         &mut yfs,
     );
     for (ctx, out) in ctxs.iter().zip(outs.iter_mut()) {

@@ -244,18 +244,15 @@ impl<'t> Model<'t> {
 
     /// Year fractions of a state loop: from `start` to the first of `times`, then between
     /// consecutive `times`, each as [`Model::year_fraction`] gives it (bit for bit), into `out`.
-    /// `dates` is scratch space.
     pub(crate) fn year_fractions_along(
         &self,
         start: DateTime,
         times: impl Iterator<Item = DateTime>,
-        dates: &mut Vec<Date>,
         out: &mut Vec<f64>,
     ) {
-        dates.clear();
-        dates.push(self.calc_date(start));
-        dates.extend(times.map(|t| self.calc_date(t)));
-        self.day_count.year_fractions(dates, out);
+        out.clear();
+        let mut walk = self.day_count.walk(self.calc_date(start));
+        out.extend(times.map(|t| walk.to(self.calc_date(t))));
     }
 
     /// Year fraction on the times as written (no business-day shift).
@@ -377,6 +374,21 @@ impl Pending {
 pub(crate) struct Schedule {
     pub(crate) events: Vec<Pending>,
     dates: Vec<DateTime>,
+    /// The last generated date sequence and what generated it: an annuity's instalment
+    /// dates, its redemptions and its interest payments are usually one sequence.
+    memo: Option<(GenKey, Vec<DateTime>)>,
+    /// Events sorting before this key are not kept (see [`Schedule::keep_from`]).
+    keep_from: Option<(DateTime, u16)>,
+}
+
+/// What a generated date sequence depends on.
+#[derive(Clone, Copy, PartialEq)]
+struct GenKey {
+    anchor: DateTime,
+    end: DateTime,
+    cycle: Option<Cycle>,
+    eom: EndOfMonthConvention,
+    end_date: EndDate,
 }
 
 /// Whether an event's date moves with the business-day convention.
@@ -387,12 +399,26 @@ pub(crate) enum Shifted {
 }
 
 impl Schedule {
+    /// Drops, as they are added, the events that [`Schedule::finish`] would drop for being
+    /// before `status_date`: for contracts whose schedule building never looks at an event
+    /// before the status date again (rate resets are always kept until `finish`: an
+    /// instalment re-fixing follows each).
+    pub(crate) fn keep_from(&mut self, status_date: DateTime) {
+        self.keep_from = Some((status_date, EventType::Ad.sequence()));
+    }
+
     pub(crate) fn add(&mut self, m: &Model<'_>, t: DateTime, ty: EventType, shifted: Shifted) {
         let event_time = if shifted == Shifted::Yes {
             m.shift(t)
         } else {
             t
         };
+        if self
+            .keep_from
+            .is_some_and(|k| (event_time, ty.sequence()) < k)
+        {
+            return;
+        }
         self.events.push(Pending {
             schedule_time: t,
             event_time,
@@ -413,13 +439,58 @@ impl Schedule {
         ty: EventType,
     ) -> usize {
         let mut dates = std::mem::take(&mut self.dates);
-        schedule::generate_into(&mut dates, anchor, end, cycle, m.eom, end_date);
+        self.generate(&mut dates, anchor, end, cycle, m.eom, end_date);
         for &t in &dates {
             self.add(m, t, ty, Shifted::Yes);
         }
         let n = dates.len();
         self.dates = dates;
         n
+    }
+
+    /// [`schedule::generate_into`], reusing the last sequence generated when it is the same
+    /// one, or the same one with its end date included (then this is it without the end
+    /// date, whenever that holds: three dates or more).
+    pub(crate) fn generate(
+        &mut self,
+        out: &mut Vec<DateTime>,
+        anchor: DateTime,
+        end: DateTime,
+        cycle: Option<Cycle>,
+        eom: EndOfMonthConvention,
+        end_date: EndDate,
+    ) {
+        let key = GenKey {
+            anchor,
+            end,
+            cycle,
+            eom,
+            end_date,
+        };
+        if let Some((k, dates)) = &self.memo {
+            if *k == key {
+                out.clear();
+                out.extend_from_slice(dates);
+                return;
+            }
+            let included = GenKey {
+                end_date: EndDate::Include,
+                ..key
+            };
+            if end_date == EndDate::Exclude && *k == included && dates.len() >= 3 {
+                out.clear();
+                out.extend_from_slice(&dates[..dates.len() - 1]);
+                return;
+            }
+        }
+        schedule::generate_into(out, anchor, end, cycle, eom, end_date);
+        match &mut self.memo {
+            Some((k, dates)) => {
+                *k = key;
+                dates.clone_from(out);
+            }
+            None => self.memo = Some((key, out.clone())),
+        }
     }
 
     /// Adds the rate resets (RR) of the terms' reset cycle up to `end` (exclusive), anchored
@@ -440,6 +511,7 @@ impl Schedule {
         ) else {
             return first;
         };
+        let keep_from = self.keep_from.take();
         self.add_cycle(
             m,
             anchor,
@@ -448,6 +520,7 @@ impl Schedule {
             EndDate::Exclude,
             EventType::Rr,
         );
+        self.keep_from = keep_from;
         if t.next_reset_rate.is_some() {
             let sd_key = (m.status_date, EventType::Ad.sequence());
             if let Some(e) = self.events[first..]
