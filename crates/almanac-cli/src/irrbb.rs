@@ -32,10 +32,22 @@ pub(crate) struct IrrbbOptions {
     /// user, standard and historical scenarios with their behaviour overrides and ramps).
     #[arg(long, default_value = "bcbs")]
     pub(crate) scenarios: String,
-    /// Behavioural assumption set (TOML: prepayment, early redemption, NMD); adds the
-    /// behavioural view, which then becomes the reported one.
+    /// Behavioural assumption set (TOML: prepayment, early redemption, NMD, and the margin
+    /// rules --strip-margins reads); adds the behavioural view, which then becomes the
+    /// reported one.
     #[arg(long)]
     pub(crate) assumptions: Option<PathBuf>,
+    /// Strip commercial margins from the EVE cash flows (SRP31.100), with the margin rules of
+    /// --assumptions, so EVE discounts risk-free flows on the risk-free curve; NII and the
+    /// repricing gap keep the margins.
+    #[arg(long)]
+    pub(crate) strip_margins: bool,
+    /// Automatic interest-rate options (life caps and floors of floaters, CAPFL): kao values
+    /// them with the index volatilities of the market (× 1.25 in the scenarios) and adds the
+    /// KAO to ΔEVE, EVE holding the contracts without them (SRP31.127–128); intrinsic leaves
+    /// the caps and floors in the projected rates of the flows, without an add-on.
+    #[arg(long, default_value = "kao")]
+    pub(crate) automatic_options: String,
     /// Tier 1 capital for the outlier tests (in the reporting currency).
     #[arg(long)]
     pub(crate) tier1: Option<f64>,
@@ -115,6 +127,18 @@ impl IrrbbOptions {
                 "--nii-horizon-years {}: expected 1 to 5",
                 self.nii_horizon_years
             );
+        }
+        if self.strip_margins && self.assumptions.is_none() {
+            bail!(
+                "--strip-margins needs --assumptions with margin rules ([behaviour.margins.NAME] \
+                 with spread and select, docs/irrbb.md)"
+            );
+        }
+        if let Err(e) = self
+            .automatic_options
+            .parse::<almanac_analytics::irrbb::AutomaticOptions>()
+        {
+            bail!("--automatic-options {e}");
         }
         if self.scenarios != "bcbs" && !Path::new(&self.scenarios).is_file() {
             bail!(
@@ -273,6 +297,16 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
         floor: opts.floor.parse::<Floor>()?,
         ..StandardSpec::default()
     };
+    // Commercial margins to strip from EVE: the assumption set's margin rules, which must
+    // exist when asked for.
+    let margins = match (opts.strip_margins, behaviour) {
+        (false, _) => None,
+        (true, Some(b)) if !b.margins.is_empty() => Some(&b.margins),
+        (true, _) => bail!(
+            "--strip-margins: the assumption set has no margin rules ([behaviour.margins.NAME] \
+             with spread and select, docs/irrbb.md)"
+        ),
+    };
     let (scenarios, set_info) = scenario_markets(opts, set, market, as_of, &mut spec)?;
     let standardised = opts.method == "standardised";
     // The reporting currency, known before the run so its sensitivities come out of it: asked
@@ -318,6 +352,11 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
         nii_months: 12 * opts.nii_horizon_years as usize,
         segments: Some(&segments),
         segment_names: &segment_names,
+        margins,
+        automatic_options: opts
+            .automatic_options
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--automatic-options {e}"))?,
     };
     let t0 = std::time::Instant::now();
     let a = almanac_analytics::irrbb::analyse_scenarios(
@@ -391,6 +430,7 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
                 .map(|id| format!("--explain {id}: no such contract was valued")),
         ).collect::<Vec<_>>(),
         "method": opts.method,
+        "margins_stripped": margins.is_some(),
         "view": view_name,
         "eve": top.map(|e| serde_json::to_value(e).unwrap_or_default()),
         "by_currency": serde_json::to_value(&by_currency)?,
@@ -403,6 +443,15 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
         doc["bucket_flows"] = serde_json::to_value(&view.bucket_flows)?;
         doc["eve_cashflow_method"] = serde_json::to_value(&view.currencies)?;
     }
+    // Automatic options: how they were valued; with KAO, the option values and KAO per
+    // currency and scenario (and per option with --per-contract).
+    doc["automatic_options"] = match &a.automatic_options {
+        Some(r) => serde_json::to_value(r)?,
+        None => serde_json::json!({
+            "method": opts.automatic_options.to_ascii_lowercase(),
+            "contracts_with_options": 0,
+        }),
+    };
     // Repricing gap of the reporting currency in the 19 buckets; the earnings column uses the
     // currency's parallel shock.
     let shift = spec
@@ -679,18 +728,29 @@ pub(crate) fn summarise(report: &Report) {
     let currency = doc["currency"].as_str().unwrap_or("");
     if let Some(e) = doc["eve"].as_object() {
         println!(
-            "EVE {currency} as of {} ({} view, {} method): base {:.2}",
+            "EVE {currency} as of {} ({} view, {} method{}): base {:.2}",
             doc["as_of"].as_str().unwrap_or(""),
             doc["view"].as_str().unwrap_or(""),
             doc["method"].as_str().unwrap_or(""),
+            if doc["margins_stripped"].as_bool() == Some(true) {
+                ", commercial margins stripped"
+            } else {
+                ""
+            },
             e["base"].as_f64().unwrap_or(0.0)
         );
         if let Some(sc) = e["scenarios"].as_object() {
             for (n, v) in sc {
+                let kao = v["kao"].as_f64().unwrap_or(0.0);
                 println!(
-                    "  {n:<14} {:>18.2}  change {:>16.2}",
+                    "  {n:<14} {:>18.2}  change {:>16.2}{}",
                     v["value"].as_f64().unwrap_or(0.0),
-                    v["delta"].as_f64().unwrap_or(0.0)
+                    v["delta"].as_f64().unwrap_or(0.0),
+                    if kao != 0.0 {
+                        format!("  (incl. KAO {kao:.2})")
+                    } else {
+                        String::new()
+                    }
                 );
             }
         }

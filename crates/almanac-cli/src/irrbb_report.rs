@@ -79,12 +79,13 @@ const EVE_OUTLIER_FIELDS: [&str; 6] = [
 const NII_OUTLIER_FIELDS: [&str; 5] = ["worst_delta", "tier1", "ratio", "threshold", "breach"];
 
 /// Top-level fields the summary shows with a label; other top-level scalars follow as they are.
-const SUMMARY_FIELDS: [(&str, &str); 5] = [
+const SUMMARY_FIELDS: [(&str, &str); 6] = [
     ("as_of", "As of"),
     ("currency", "Reporting currency"),
     ("calibration", "Shock calibration"),
     ("floor", "Post-shock floor"),
     ("method", "Method"),
+    ("margins_stripped", "Commercial margins stripped (EVE)"),
 ];
 
 /// A JSON null to borrow for missing fields.
@@ -229,8 +230,8 @@ fn eve_by_currency(doc: &Value) -> Vec<(&str, &Map<String, Value>)> {
     out
 }
 
-/// The scenarios of one currency's EVE in report order: `(name, value, delta)`.
-fn eve_scenarios(eve: &Map<String, Value>) -> Vec<(&str, &Value, &Value)> {
+/// The scenarios of one currency's EVE in report order: `(name, value, delta, kao)`.
+fn eve_scenarios(eve: &Map<String, Value>) -> Vec<(&str, &Value, &Value, &Value)> {
     let Some(s) = eve.get("scenarios").and_then(Value::as_object) else {
         return Vec::new();
     };
@@ -242,6 +243,7 @@ fn eve_scenarios(eve: &Map<String, Value>) -> Vec<(&str, &Value, &Value)> {
                 n,
                 v.get("value").unwrap_or(&NULL),
                 v.get("delta").unwrap_or(&NULL),
+                v.get("kao").unwrap_or(&NULL),
             )
         })
         .collect()
@@ -612,7 +614,7 @@ fn summary_sheet(ws: &mut Worksheet, doc: &Value, st: &Styles) -> Result<()> {
     let worst = eve.and_then(|e| {
         eve_scenarios(e)
             .into_iter()
-            .filter_map(|(n, _, d)| d.as_f64().map(|d| (n, d)))
+            .filter_map(|(n, _, d, _)| d.as_f64().map(|d| (n, d)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
     });
     if let Some((name, delta)) = worst {
@@ -668,8 +670,8 @@ fn summary_sheet(ws: &mut Worksheet, doc: &Value, st: &Styles) -> Result<()> {
     Ok(())
 }
 
-/// Writes one currency's scenario rows (scenario, base, value, delta, delta / base) from
-/// column `col`; returns how many.
+/// Writes one currency's scenario rows (scenario, base, value, delta, delta / base, KAO)
+/// from column `col`; returns how many.
 fn xl_eve_rows(
     ws: &mut Worksheet,
     row: u32,
@@ -679,7 +681,7 @@ fn xl_eve_rows(
 ) -> Result<u32> {
     let base = eve.get("base").and_then(Value::as_f64);
     let mut n = 0;
-    for (name, value, delta) in eve_scenarios(eve) {
+    for (name, value, delta, kao) in eve_scenarios(eve) {
         let r = row + n;
         ws.write_string(r, col, clip(name))?;
         if let Some(b) = base {
@@ -690,6 +692,7 @@ fn xl_eve_rows(
         if let (Some(b), Some(d)) = (base.filter(|b| *b != 0.0), delta.as_f64()) {
             put_number(ws, r, col + 4, d / b, Num::Ratio, st)?;
         }
+        put(ws, r, col + 5, kao, Num::Amount, st)?;
         n += 1;
     }
     Ok(n)
@@ -704,11 +707,18 @@ fn eve_sheet(ws: &mut Worksheet, doc: &Value, st: &Styles) -> Result<()> {
         ws,
         0,
         0,
-        &["Scenario", "Base EVE", "EVE", "ΔEVE", "ΔEVE / base EVE"],
+        &[
+            "Scenario",
+            "Base EVE",
+            "EVE",
+            "ΔEVE",
+            "ΔEVE / base EVE",
+            "KAO (in ΔEVE)",
+        ],
         st,
     )?;
     ws.set_freeze_panes(1, 0)?;
-    widths(ws, 0, &[18.0, 20.0, 20.0, 20.0, 20.0, 18.0])?;
+    widths(ws, 0, &[18.0, 20.0, 20.0, 20.0, 20.0, 18.0, 18.0])?;
     let ccy = doc.get("currency").and_then(Value::as_str).unwrap_or("");
     let mut row = 1;
     match doc.get("eve").and_then(Value::as_object) {
@@ -754,6 +764,7 @@ fn eve_sheet(ws: &mut Worksheet, doc: &Value, st: &Styles) -> Result<()> {
                 "EVE",
                 "ΔEVE",
                 "ΔEVE / base EVE",
+                "KAO (in ΔEVE)",
             ],
             st,
         )?;
@@ -779,7 +790,7 @@ fn eve_sheet(ws: &mut Worksheet, doc: &Value, st: &Styles) -> Result<()> {
             st,
         )?;
         // Keep the widths of the scenario table above.
-        widths(ws, 0, &[18.0, 20.0, 20.0, 20.0, 20.0, 18.0])?;
+        widths(ws, 0, &[18.0, 20.0, 20.0, 20.0, 20.0, 18.0, 18.0])?;
     }
     Ok(())
 }
@@ -1145,7 +1156,7 @@ fn file_stem(name: &str) -> String {
 }
 
 /// Writes the IRRBB report `doc` as CSV files in `dir` (created if needed) and returns their
-/// paths: `eve.csv` (currency, scenario, base, value, delta for every currency),
+/// paths: `eve.csv` (currency, scenario, base, value, delta, kao for every currency),
 /// `eve_aggregate.csv` (when the document has `aggregate_change`), `gap.csv`, `nii.csv`
 /// (plus `nii_<field>.csv` for any table inside the NII section), `sensitivities.csv`,
 /// `key_rates.csv`, `contracts.csv` (when the document has per-contract PVs; columns as on the
@@ -1162,13 +1173,13 @@ pub(crate) fn write_csv(
     let mut out = Vec::new();
     let mut buf = String::new();
     csv_file(dir, "eve.csv", &mut out, |w| {
-        w.write_record(["currency", "scenario", "base", "value", "delta"])?;
+        w.write_record(["currency", "scenario", "base", "value", "delta", "kao"])?;
         for (ccy, eve) in eve_by_currency(doc) {
             let base = eve.get("base").unwrap_or(&NULL);
-            for (name, value, delta) in eve_scenarios(eve) {
+            for (name, value, delta, kao) in eve_scenarios(eve) {
                 w.write_field(ccy)?;
                 w.write_field(name)?;
-                for v in [base, value, delta] {
+                for v in [base, value, delta, kao] {
                     csv_value(w, v, &mut buf)?;
                 }
                 csv_end(w)?;
@@ -1304,7 +1315,13 @@ mod tests {
         ];
         let scenarios: Map<String, Value> = values
             .iter()
-            .map(|(n, v)| ((*n).to_string(), json!({"value": v, "delta": v - base})))
+            .map(|(n, v)| {
+                let kao = if *n == "parallel_up" { 1_234.5 } else { 0.0 };
+                (
+                    (*n).to_string(),
+                    json!({"value": v, "delta": v - base - kao, "kao": kao}),
+                )
+            })
             .collect();
         let usd: Map<String, Value> = values
             .iter()
@@ -1469,6 +1486,8 @@ mod tests {
         assert_eq!(number(&eve, 1, 3), up["delta"].as_f64().unwrap());
         let pct = up["delta"].as_f64().unwrap() / doc["eve"]["base"].as_f64().unwrap();
         assert_eq!(number(&eve, 1, 4), pct);
+        assert_eq!(text(&eve, 0, 5), "KAO (in ΔEVE)");
+        assert_eq!(number(&eve, 1, 5), up["kao"].as_f64().unwrap());
         assert_eq!(text(&eve, 6, 0), "short_down");
 
         let gap = wb.worksheet_range("Gap").unwrap();
@@ -1594,14 +1613,19 @@ mod tests {
         );
 
         let (h, rows) = read_csv(&dir.join("eve.csv"));
-        assert_eq!(h, ["currency", "scenario", "base", "value", "delta"]);
+        assert_eq!(h, ["currency", "scenario", "base", "value", "delta", "kao"]);
         assert_eq!(rows.len(), 12);
         for r in &rows {
             let e = &doc["by_currency"][&r[0]];
             same(&r[2], &e["base"]);
             same(&r[3], &e["scenarios"][&r[1]]["value"]);
             same(&r[4], &e["scenarios"][&r[1]]["delta"]);
+            match e["scenarios"][&r[1]].get("kao") {
+                Some(k) => same(&r[5], k),
+                None => assert_eq!(r[5], ""),
+            }
         }
+        assert_eq!(rows[0][5], "1234.5");
         assert_eq!(
             (rows[0][0].as_str(), rows[0][1].as_str()),
             ("EUR", "parallel_up")

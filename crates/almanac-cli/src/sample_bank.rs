@@ -52,7 +52,7 @@ const PRODUCTS: &[(&str, f64, char, f64)] = &[
 
 const HEADER: &str = "deal_id,product,side,balance,rate_pct,spread_bp,start,end,pay_freq,\
 amort_freq,reset_freq,index,segment,insured,stable,transactional,operational,hqla,asset_class,\
-business_line,region,encumbered_to,float_rate_pct,encumbered_amount";
+business_line,region,encumbered_to,float_rate_pct,encumbered_amount,life_cap_pct,life_floor_pct";
 
 /// Writes the sample bank with about `n` contracts into `dir`.
 pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
@@ -83,6 +83,21 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
             } else {
                 row.push(',');
             }
+            // Automatic options (valued by `almanac irrbb` as the KAO add-on): corporate
+            // floaters floor their all-in rate at the spread (EURIBOR floored at zero, the
+            // usual clause), every third reset mortgage caps its rate at 4.5 %.
+            match code {
+                "CORP_FLOAT" => {
+                    let spread_bp: f64 = row
+                        .split(',')
+                        .nth(5)
+                        .and_then(|x| x.parse().ok())
+                        .unwrap_or(0.0);
+                    row.push_str(&format!(",,{}", spread_bp / 100.0));
+                }
+                "MORT_RESET" if k % 3 == 0 => row.push_str(",4.5,"),
+                _ => row.push_str(",,"),
+            }
             match side {
                 'A' => assets += balance,
                 'L' => liabilities += balance,
@@ -95,10 +110,10 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
     let reserves = round2(assets * 0.075);
     let fixed = round2(assets * 0.01);
     rows.push(format!(
-        "CB-RESERVES,CB_RESERVES,A,{reserves},0,,{AS_OF},,,,,,sovereign_central_bank_pse,,,,,l1,central_bank_reserves,treasury,north,,,"
+        "CB-RESERVES,CB_RESERVES,A,{reserves},0,,{AS_OF},,,,,,sovereign_central_bank_pse,,,,,l1,central_bank_reserves,treasury,north,,,,,"
     ));
     rows.push(format!(
-        "FIXED-ASSETS,FIXED_ASSETS,A,{fixed},,,,,,,,,,,,,,,,corporate_center,north,,,"
+        "FIXED-ASSETS,FIXED_ASSETS,A,{fixed},,,,,,,,,,,,,,,,corporate_center,north,,,,,"
     ));
     assets += reserves + fixed;
     // Equity balances the sheet; if the liabilities drawn exceed assets, scale deposits down.
@@ -120,7 +135,7 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
     // Rounding residue goes to equity, so assets = liabilities + equity to the cent.
     equity = round2(assets - scaled_liabilities);
     rows.push(format!(
-        "EQUITY,EQUITY,E,{equity},,,,,,,,,,,,,,,,corporate_center,north,,,"
+        "EQUITY,EQUITY,E,{equity},,,,,,,,,,,,,,,,corporate_center,north,,,,,"
     ));
     for r in rows {
         tape.push_str(&r);
@@ -287,6 +302,8 @@ cycleOfInterestPayment = { column = "pay_freq", codes = { M = "P1ML1", Q = "P3ML
 cycleOfPrincipalRedemption = { column = "amort_freq", codes = { M = "P1ML1", Q = "P3ML1" } }
 cycleOfRateReset = { column = "reset_freq", codes = { 3M = "P3ML1", 5Y = "P5YL1" } }
 marketObjectCodeOfRateReset = "index"
+lifeCap = { column = "life_cap_pct", unit = "percent" }
+lifeFloor = { column = "life_floor_pct", unit = "percent" }
 counterparty_type = "segment"
 "deposit.insured" = "insured"
 "deposit.stable_relationship" = "stable"
@@ -340,6 +357,18 @@ rate = 0.0205
 index = "EURSWAP5Y"
 date = "2025-12-30"
 rate = 0.0235
+
+# Normal (Bachelier) implied volatilities, decimal per year: the caps and floors of the
+# floaters are valued with them (× 1.25 in the shocked scenarios) for the KAO add-on.
+[[volatility]]
+index = "EURIBOR3M"
+model = "normal"
+vol = 0.0090
+
+[[volatility]]
+index = "EURSWAP5Y"
+model = "normal"
+vol = 0.0085
 "#;
 
 const ASSUMPTIONS: &str = r#"# Default assumptions of the sample bank (behaviour, new business, FTP, limits).
@@ -376,6 +405,67 @@ category = "wholesale"
 core_share = 0.40
 profile = [[0.25, 0.25], [0.5, 0.25], [1.0, 0.25], [2.0, 0.25]]
 select = { id_prefixes = ["CORP_OPERATIONAL", "CORP_NONOP"] }
+
+# Commercial margins, stripped from the EVE cash flows by `almanac irrbb --strip-margins`
+# (SRP31.100): contract rate minus the risk-free rate, decimal per year (positive for loans
+# priced above risk-free, negative for deposits paying below it); "rate_spread" takes a
+# floater's own spread over its index. NII keeps the margins. Swaps have no rule: they keep
+# theirs (reported in the run's warnings).
+[behaviour.margins.mortgages]
+spread = 0.012
+select = { id_prefixes = ["MORT_FIX"] }
+
+[behaviour.margins.floaters]
+spread = "rate_spread"
+select = { id_prefixes = ["MORT_RESET", "CORP_FLOAT"] }
+
+[behaviour.margins.consumer]
+spread = 0.04
+select = { id_prefixes = ["CONSUMER"] }
+
+[behaviour.margins.corporate]
+spread = 0.02
+select = { id_prefixes = ["CORP_FIX"] }
+
+[behaviour.margins.sme]
+spread = 0.025
+select = { id_prefixes = ["SME"] }
+
+[behaviour.margins.securities_sovereign]
+spread = 0.001
+select = { id_prefixes = ["GOV_BOND"] }
+
+[behaviour.margins.securities_covered]
+spread = 0.003
+select = { id_prefixes = ["COVERED_BOND"] }
+
+[behaviour.margins.securities_corporate]
+spread = 0.008
+select = { id_prefixes = ["CORP_BOND"] }
+
+[behaviour.margins.nmd_retail]
+spread = -0.018
+select = { id_prefixes = ["NMD_STABLE", "NMD_LESS_STABLE"] }
+
+[behaviour.margins.nmd_corporate]
+spread = -0.012
+select = { id_prefixes = ["CORP_OPERATIONAL", "CORP_NONOP"] }
+
+[behaviour.margins.term_deposits]
+spread = -0.003
+select = { id_prefixes = ["TERM_DEPOSIT"] }
+
+[behaviour.margins.wholesale_funding]
+spread = 0.001
+select = { id_prefixes = ["INTERBANK", "REPO"] }
+
+[behaviour.margins.issued_covered]
+spread = 0.004
+select = { id_prefixes = ["COVERED_ISSUED"] }
+
+[behaviour.margins.issued_senior]
+spread = 0.009
+select = { id_prefixes = ["SENIOR_ISSUED"] }
 
 [ftp]
 liquidity_premium_bp = { "1Y" = 10, "5Y" = 35, "10Y" = 55 }
@@ -426,6 +516,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!((b.prepayment.len(), b.nmd.len()), (2, 3));
+        // Margin rules for every interest-bearing product but the swaps.
+        assert_eq!(b.margins.rules.len(), 14);
         // Deterministic for a seed.
         let again = write(2_000, 7, &dir.join("again")).unwrap();
         assert_eq!(
@@ -437,6 +529,33 @@ mod tests {
             "market.toml",
         )
         .unwrap();
+        // Corporate floaters floor their all-in rate at their spread, some reset mortgages cap
+        // theirs, and the market has the volatilities to value them.
+        let contracts: Vec<&almanac_actus::ContractTerms> = out
+            .positions
+            .iter()
+            .filter_map(|p| match &p.instrument {
+                almanac_balance_sheet::Instrument::Contract(t) => Some(&**t),
+                _ => None,
+            })
+            .collect();
+        let floored = contracts
+            .iter()
+            .filter(|t| t.id().starts_with("CORP_FLOAT"))
+            .all(|t| {
+                let (f, s) = (
+                    t.life_floor.unwrap_or(f64::NAN),
+                    t.rate_spread.unwrap_or(0.0),
+                );
+                (f - s).abs() < 1e-12
+            });
+        assert!(floored);
+        assert!(contracts
+            .iter()
+            .any(|t| t.id().starts_with("MORT_RESET") && t.life_cap == Some(0.045)));
+        assert!(
+            market.volatility("EURIBOR3M").is_some() && market.volatility("EURSWAP5Y").is_some()
+        );
         // Every contract evaluates on the sample market (non-maturity deposits to a horizon).
         let observer = almanac_actus::SnapshotObserver::new(&market);
         let ctx = almanac_actus::EvalContext {

@@ -374,10 +374,20 @@ struct IrrbbManifest {
     explain: Option<String>,
     currency: Option<String>,
     per_contract: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    strip_margins: bool,
+    /// kao or intrinsic; a run recorded before the option existed valued caps and floors at
+    /// intrinsic value, and replays so.
+    #[serde(default = "intrinsic_options")]
+    automatic_options: String,
 }
 
 fn one_year() -> u32 {
     1
+}
+
+fn intrinsic_options() -> String {
+    "intrinsic".into()
 }
 
 /// Positions evaluated per parallel chunk.
@@ -763,6 +773,8 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         method: opts.method,
         scenarios: "bcbs".into(),
         assumptions: None,
+        strip_margins: opts.strip_margins,
+        automatic_options: opts.automatic_options,
         tier1: opts.tier1,
         nii_horizon_years: opts.nii_horizon_years,
         gap_buckets: opts.gap_buckets,
@@ -928,6 +940,8 @@ pub(crate) fn run_irrbb(
             explain: opts.explain.clone(),
             currency: opts.currency.clone(),
             per_contract: opts.per_contract,
+            strip_margins: opts.strip_margins,
+            automatic_options: opts.automatic_options.to_ascii_lowercase(),
         }),
     };
     let (results, report) = compute_irrbb(&store, &manifest)?;

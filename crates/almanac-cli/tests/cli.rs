@@ -427,7 +427,7 @@ fn new_user_flow_from_sample_bank_to_audit() {
     let mapping = dir.join(bank["mapping"].as_str().unwrap());
     let mut text = std::fs::read_to_string(&tape).unwrap();
     let rows_before = text.lines().count() - 1;
-    text += "BROKEN-1,MORT_FIX,A,12O000,3.1,,2024-01-01,2050-01-01,M,M,,,retail,,,,,,,retail,north,,,\n";
+    text += "BROKEN-1,MORT_FIX,A,12O000,3.1,,2024-01-01,2050-01-01,M,M,,,retail,,,,,,,retail,north,,,,,\n";
     std::fs::write(&tape, text).unwrap();
     let report = dir.join("report.csv");
     let imported = json_of(&run(&[
@@ -1273,4 +1273,335 @@ fn run_irrbb_on_a_scenario_set_replays_from_the_store() {
         shown.contains("scn-") && shown.contains("to.toml"),
         "{shown}"
     );
+}
+
+/// A five-year bullet loan of 1 000 000 at `rate`, annual coupons (ACTUS JSON object).
+fn bullet(id: &str, rate: f64) -> String {
+    format!(
+        r#"{{"contractType":"PAM","contractID":"{id}","contractRole":"RPA","currency":"EUR",
+        "statusDate":"2025-12-31","initialExchangeDate":"2025-12-31","maturityDate":"2030-12-31",
+        "notionalPrincipal":1000000,"nominalInterestRate":{rate},"dayCountConvention":"A365",
+        "cycleAnchorDateOfInterestPayment":"2026-12-31","cycleOfInterestPayment":"P1YL1"}}"#
+    )
+}
+
+/// `almanac irrbb --strip-margins`: a 5 % loan with a 1 % margin rule has the EVE of a 4 %
+/// loan in every scenario and the NII of the 5 % loan; the report says so. Without margin
+/// rules, or without an assumption set, the option is refused.
+#[test]
+fn irrbb_strips_commercial_margins() {
+    let dir = temp_dir("irrbb-margins");
+    let market = eur_market(&dir);
+    let assumptions = dir.join("a.toml");
+    std::fs::write(
+        &assumptions,
+        "name = \"m\"\n[behaviour.margins.loans]\nspread = 0.01\nselect = { roles = [\"RPA\"] }\n",
+    )
+    .unwrap();
+    let irrbb = |name: &str, rate: f64, extra: &[&str]| -> std::process::Output {
+        let contracts = dir.join(format!("{name}.json"));
+        std::fs::write(&contracts, format!("[{}]", bullet("L-1", rate))).unwrap();
+        almanac()
+            .args([
+                "irrbb",
+                "--contracts",
+                &arg(&contracts),
+                "--market",
+                &arg(&market),
+            ])
+            .args(["--as-of", "2025-12-31", "--assumptions", &arg(&assumptions)])
+            .args(["--json", &arg(&dir.join(format!("{name}-out.json")))])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let report = |name: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{name}-out.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    for (name, rate, extra) in [
+        ("stripped", 0.05, &["--strip-margins"][..]),
+        ("kept", 0.05, &[][..]),
+        ("four", 0.04, &[][..]),
+    ] {
+        let o = irrbb(name, rate, extra);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let (stripped, kept, four) = (report("stripped"), report("kept"), report("four"));
+    assert_eq!(stripped["margins_stripped"], true);
+    assert_eq!(kept["margins_stripped"], false);
+    let eve = |v: &serde_json::Value, s: &str| -> f64 {
+        if s == "base" {
+            v["eve"]["base"].as_f64().unwrap()
+        } else {
+            v["eve"]["scenarios"][s]["value"].as_f64().unwrap()
+        }
+    };
+    for s in [
+        "base",
+        "parallel_up",
+        "parallel_down",
+        "steepener",
+        "short_up",
+    ] {
+        let (a, b) = (eve(&stripped, s), eve(&four, s));
+        assert!((a - b).abs() <= 1e-9 * b.abs(), "{s}: {a} vs {b}");
+    }
+    // About 1 % of 1 000 000 for five years, discounted.
+    assert!(eve(&kept, "base") - eve(&stripped, "base") > 45_000.0);
+    // NII and the gap keep the margins: as in the run that keeps them.
+    assert_eq!(stripped["nii"], kept["nii"]);
+    assert_eq!(stripped["gap"], kept["gap"]);
+    assert!(
+        stripped["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("stripped from the EVE flows of 1 contracts")),
+        "{}",
+        stripped["warnings"]
+    );
+    // No margin rules: refused, with the reason.
+    std::fs::write(&assumptions, "[behaviour.prepayment.m]\ncpr = 0.05\n").unwrap();
+    let o = irrbb("stripped", 0.05, &["--strip-margins"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no margin rules"), "{err}");
+    // No assumption set at all.
+    let o = almanac()
+        .args(["irrbb", "--contracts", &arg(&dir.join("kept.json"))])
+        .args([
+            "--market",
+            &arg(&market),
+            "--as-of",
+            "2025-12-31",
+            "--strip-margins",
+        ])
+        .args(["--json", &arg(&dir.join("x.json"))])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--strip-margins needs --assumptions"), "{err}");
+}
+
+/// `almanac run irrbb --strip-margins` on the sample bank: the manifest records the option and
+/// the run replays bit for bit; EVE moves, NII does not.
+#[test]
+fn run_irrbb_strips_margins_and_replays() {
+    let dir = temp_dir("run-irrbb-margins");
+    let (db, bank) = stored_bank(&dir, 300);
+    let (ok, s) = (run_ok, arg);
+    let run = |out: &std::path::Path, strip: bool| -> String {
+        let mut args = vec![
+            "run".to_string(),
+            "irrbb".into(),
+            "--snapshot".into(),
+            "latest".into(),
+            "--market".into(),
+            s(&bank.join("market.toml")),
+            "--assumptions".into(),
+            s(&bank.join("assumptions.toml")),
+            "--out".into(),
+            s(out),
+            "--db".into(),
+            s(&db),
+            "--json".into(),
+        ];
+        if strip {
+            args.push("--strip-margins".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run: serde_json::Value = serde_json::from_slice(&ok(&args).stdout).unwrap();
+        assert_eq!(run["failed"], 0);
+        run["run"].as_str().unwrap().to_string()
+    };
+    let (stripped_out, kept_out) = (dir.join("stripped.json"), dir.join("kept.json"));
+    let id = run(&stripped_out, true);
+    run(&kept_out, false);
+    let read = |p: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let (stripped, kept) = (read(&stripped_out), read(&kept_out));
+    assert_eq!(stripped["margins_stripped"], true);
+    assert_eq!(kept["margins_stripped"], false);
+    assert!(stripped["eve"]["base"] != kept["eve"]["base"]);
+    assert_eq!(stripped["nii"], kept["nii"]);
+    // The swaps have no margin rule: said so.
+    let note = stripped["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .find(|w| w.contains("commercial margins"))
+        .unwrap()
+        .to_string();
+    assert!(!note.contains("; 0 contracts had no margin rule"), "{note}");
+    let shown: serde_json::Value =
+        serde_json::from_slice(&ok(&["runs", "show", &id, "--db", &s(&db), "--json"]).stdout)
+            .unwrap();
+    assert_eq!(shown["manifest"]["irrbb"]["strip_margins"], true, "{shown}");
+    let replay: serde_json::Value =
+        serde_json::from_slice(&ok(&["runs", "replay", &id, "--db", &s(&db), "--json"]).stdout)
+            .unwrap();
+    assert_eq!(replay["identical"], true);
+}
+
+/// `--automatic-options`: by default (kao) the floors of the sample bank's corporate floaters
+/// and the caps of its reset mortgages are valued with the market's volatilities and their KAO
+/// is in every scenario's ΔEVE; `intrinsic` keeps them in the flows with a warning; both are
+/// recorded in the manifest and replay bit for bit. A market without the volatility is an
+/// error that says how to fix it.
+#[test]
+fn irrbb_automatic_options_kao_intrinsic_and_replay() {
+    let dir = temp_dir("run-irrbb-kao");
+    let (db, bank) = stored_bank(&dir, 400);
+    let (ok, s) = (run_ok, arg);
+    let market = bank.join("market.toml");
+    let run = |out: &std::path::Path, mode: Option<&str>| -> String {
+        let mut args = vec![
+            "run".to_string(),
+            "irrbb".into(),
+            "--snapshot".into(),
+            "latest".into(),
+            "--market".into(),
+            s(&market),
+            "--per-contract".into(),
+            "--tier1".into(),
+            "50000000".into(),
+            "--out".into(),
+            s(out),
+            "--db".into(),
+            s(&db),
+            "--json".into(),
+        ];
+        if let Some(m) = mode {
+            args.extend(["--automatic-options".to_string(), m.to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run: serde_json::Value = serde_json::from_slice(&ok(&args).stdout).unwrap();
+        assert_eq!(run["failed"], 0);
+        run["run"].as_str().unwrap().to_string()
+    };
+    let read = |p: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let (kao_out, intr_out) = (dir.join("kao.json"), dir.join("intrinsic.json"));
+    let kao_id = run(&kao_out, None);
+    let intr_id = run(&intr_out, Some("intrinsic"));
+    let (kao, intr) = (read(&kao_out), read(&intr_out));
+    let ao = &kao["automatic_options"];
+    assert_eq!(ao["method"], "kao");
+    assert_eq!(ao["vol_multiplier"], 1.25);
+    assert!(ao["contracts_with_options"].as_u64().unwrap() > 0, "{ao}");
+    // Corporate floaters hold bought floors; the reset mortgages' caps are sold.
+    let options = ao["contracts"].as_array().unwrap();
+    assert!(options.iter().any(
+        |o| o["contract_id"].as_str().unwrap().starts_with("CORP_FLOAT")
+            && o["option"] == "floor"
+            && o["side"] == "bought"
+    ));
+    assert!(options.iter().any(
+        |o| o["contract_id"].as_str().unwrap().starts_with("MORT_RESET")
+            && o["option"] == "cap"
+            && o["side"] == "sold"
+    ));
+    // Every scenario's change includes its KAO; the aggregation and the outlier test use it.
+    let eve = &kao["eve"];
+    let base = eve["base"].as_f64().unwrap();
+    let mut any = false;
+    for (name, sv) in eve["scenarios"].as_object().unwrap() {
+        let (value, delta, k) = (
+            sv["value"].as_f64().unwrap(),
+            sv["delta"].as_f64().unwrap(),
+            sv["kao"].as_f64().unwrap(),
+        );
+        assert!(
+            (delta - (value - base - k)).abs() <= 1e-6 * base.abs(),
+            "{name}"
+        );
+        assert_eq!(k, ao["by_currency"]["EUR"][name]["kao"].as_f64().unwrap());
+        let bcbs = kao["aggregate_change"][name]["bcbs_losses_only"]
+            .as_f64()
+            .unwrap();
+        // EU sign: the BCBS aggregate is the sum of the declines (one currency here).
+        assert_eq!(bcbs, delta.min(0.0), "{name}");
+        any |= k != 0.0;
+    }
+    assert!(any);
+    let worst = kao["outlier_test"]["worst_change"].as_f64().unwrap();
+    let most = eve["scenarios"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v["delta"].as_f64().unwrap().min(0.0))
+        .fold(0.0, f64::min);
+    assert_eq!(worst, most);
+    // At intrinsic: no add-on, said so in the warnings.
+    assert_eq!(intr["automatic_options"]["method"], "intrinsic");
+    for sv in intr["eve"]["scenarios"].as_object().unwrap().values() {
+        assert_eq!(sv["kao"], 0.0);
+    }
+    assert!(intr["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("intrinsic value")));
+    // Under parallel up the mortgage caps bind: the host (without them) is worth more.
+    let up = |r: &serde_json::Value| {
+        r["eve"]["scenarios"]["parallel_up"]["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(up(&kao) > up(&intr), "{} {}", up(&kao), up(&intr));
+    // Both recorded and replayed bit for bit.
+    for (id, mode) in [(&kao_id, "kao"), (&intr_id, "intrinsic")] {
+        let shown: serde_json::Value =
+            serde_json::from_slice(&ok(&["runs", "show", id, "--db", &s(&db), "--json"]).stdout)
+                .unwrap();
+        assert_eq!(shown["manifest"]["irrbb"]["automatic_options"], mode);
+        let replay: serde_json::Value =
+            serde_json::from_slice(&ok(&["runs", "replay", id, "--db", &s(&db), "--json"]).stdout)
+                .unwrap();
+        assert_eq!(replay["identical"], true, "{mode}");
+    }
+    // The market without its volatilities: an error naming the index and both ways out.
+    let text = std::fs::read_to_string(&market).unwrap();
+    let cut = text.find("[[volatility]]").unwrap();
+    let bare = dir.join("bare.toml");
+    std::fs::write(&bare, &text[..cut]).unwrap();
+    let exported = dir.join("contracts.json");
+    ok(&[
+        "snapshots",
+        "export",
+        "latest",
+        "--out",
+        &s(&exported),
+        "--db",
+        &s(&db),
+    ]);
+    let irrbb = |mode: &str| {
+        almanac()
+            .args(["irrbb", "--contracts", &s(&exported), "--market", &s(&bare)])
+            .args(["--as-of", "2025-12-31", "--automatic-options", mode])
+            .args(["--json", &s(&dir.join("file.json"))])
+            .output()
+            .unwrap()
+    };
+    let o = irrbb("kao");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("[[volatility]]") && err.contains("--automatic-options intrinsic"),
+        "{err}"
+    );
+    assert!(
+        err.contains("EURIBOR3M") || err.contains("EURSWAP5Y"),
+        "{err}"
+    );
+    assert!(irrbb("intrinsic").status.success());
+    let o = irrbb("black");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--automatic-options"));
 }

@@ -16,6 +16,7 @@ use crate::currency;
 use crate::curve::{Compounding, Curve, CurveInterpolation};
 use crate::error::MarketError;
 use crate::snapshot::{IndexDefinition, MarketSnapshot};
+use crate::volatility::{Volatility, VolatilityModel};
 
 /// A pillar as written: an ISO date or a tenor from the as-of date.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -253,6 +254,8 @@ struct RawSnapshot {
     fx: Vec<RawFx>,
     #[serde(default)]
     fixing: Vec<RawFixing>,
+    #[serde(default)]
+    volatility: Vec<RawVolatility>,
 }
 
 #[derive(Deserialize)]
@@ -312,6 +315,17 @@ struct RawFixing {
     index: Spanned<String>,
     date: Spanned<String>,
     rate: Spanned<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVolatility {
+    index: Spanned<String>,
+    model: Option<Spanned<String>>,
+    /// A volatility flat in expiry…
+    vol: Option<Spanned<f64>>,
+    /// … or `[expiry, volatility]` pairs.
+    vols: Option<Vec<Spanned<(String, f64)>>>,
 }
 
 /// Line numbers from byte offsets.
@@ -456,7 +470,109 @@ pub fn read_snapshot_toml(text: &str, file: &str) -> Result<MarketSnapshot, Mark
         }
         snap.insert_fixing(f.index.get_ref(), date, rate);
     }
+    for (i, v) in raw.volatility.iter().enumerate() {
+        let vol = read_volatility(&l, &snap, as_of, v, &format!("volatility[{}]", i + 1))?;
+        snap.insert_volatility(vol).map_err(|e| {
+            l.err(
+                &v.index,
+                &format!("volatility[{}].index", i + 1),
+                e.to_string(),
+            )
+        })?;
+    }
     Ok(snap)
+}
+
+/// One `[[volatility]]` entry: an index the snapshot defines, a model, and a flat `vol` or a
+/// term structure `vols` by expiry (tenors or dates, measured on ACT/365F from the as-of date).
+fn read_volatility(
+    l: &Lines<'_>,
+    snap: &MarketSnapshot,
+    as_of: Date,
+    v: &RawVolatility,
+    at: &str,
+) -> Result<Volatility, MarketError> {
+    let index = v.index.get_ref().as_str();
+    if !snap.indices().any(|ix| ix.name == index) {
+        return Err(l.err(
+            &v.index,
+            &format!("{at}.index"),
+            format!("index {index:?} is not defined in the snapshot (add an [[index]] entry)"),
+        ));
+    }
+    if snap.volatility(index).is_some() {
+        return Err(l.err(
+            &v.index,
+            &format!("{at}.index"),
+            format!("index {index:?} has a volatility already"),
+        ));
+    }
+    let model = match &v.model {
+        None => VolatilityModel::Normal,
+        Some(m) => VolatilityModel::from_code(m.get_ref()).ok_or_else(|| {
+            l.err(
+                m,
+                &format!("{at}.model"),
+                format!(
+                    "{:?} is not a supported model (normal, i.e. Bachelier, absolute volatility)",
+                    m.get_ref()
+                ),
+            )
+        })?,
+    };
+    let check = |x: f64| -> Result<(), String> {
+        if !x.is_finite() || x < 0.0 {
+            Err(format!("{x} is not a non-negative volatility"))
+        } else if x > 1.0 {
+            Err(format!(
+                "{x} is not a normal volatility in decimals per year (write 90 bp as 0.0090)"
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let points = match (&v.vol, &v.vols) {
+        (Some(x), None) => {
+            check(*x.get_ref()).map_err(|e| l.err(x, &format!("{at}.vol"), e))?;
+            vec![(0.0, *x.get_ref())]
+        }
+        (None, Some(rows)) if !rows.is_empty() => {
+            let field = format!("{at}.vols");
+            let mut points: Vec<(f64, f64)> = Vec::with_capacity(rows.len());
+            for row in rows {
+                let (p, x) = row.get_ref();
+                let pillar = Pillar::parse(p).map_err(|e| l.err(row, &field, e))?;
+                let t = pillar
+                    .time(Some(as_of), &DayCount::Act365Fixed)
+                    .map_err(|e| l.err(row, &field, e))?;
+                if t <= 0.0 {
+                    return Err(l.err(
+                        row,
+                        &field,
+                        format!("expiry {p} is not after the as-of date"),
+                    ));
+                }
+                if points.last().is_some_and(|(last, _)| t <= *last) {
+                    return Err(l.err(
+                        row,
+                        &field,
+                        format!("expiry {p} is not after the previous expiry"),
+                    ));
+                }
+                check(*x).map_err(|e| l.err(row, &field, e))?;
+                points.push((t, *x));
+            }
+            points
+        }
+        _ => {
+            return Err(l.err(
+                &v.index,
+                &format!("{at}.vol"),
+                "give exactly one of vol (flat) and vols (a non-empty list of [expiry, vol])",
+            ))
+        }
+    };
+    Volatility::term_structure(index, model, points).map_err(|e| l.err(&v.index, at, e))
 }
 
 fn read_curve(
@@ -871,6 +987,8 @@ mod examples {
         )
         .unwrap();
         assert_eq!(snap.curves().count(), 3);
+        let vol = snap.volatility("EURIBOR6M").unwrap();
+        assert_eq!((vol.at(1.0), vol.at(10.0)), (0.0085, 0.0095));
         let curves = read_zero_curves_csv(
             include_str!("../../../examples/market/zero-curves.csv"),
             "examples/market/zero-curves.csv",
@@ -908,5 +1026,121 @@ discount_factors = [["1Y", 0.98], ["2030-12-31", 0.9]]
             "zero_rates = [[\"1Y\", 0.01]]\ndiscount_factors",
         );
         assert!(read_snapshot_toml(&both, "df.toml").is_err());
+    }
+}
+
+#[cfg(test)]
+mod volatilities {
+    use super::*;
+
+    const BASE: &str = r#"
+as_of = "2025-12-31"
+[[curve]]
+id = "EUR-EURIBOR3M"
+currency = "EUR"
+zero_rates = [["3M", 0.0204], ["10Y", 0.026]]
+[[index]]
+name = "EURIBOR3M"
+currency = "EUR"
+forecast_curve = "EUR-EURIBOR3M"
+tenor = "3M"
+day_count = "A360"
+[[index]]
+name = "EURSWAP5Y"
+currency = "EUR"
+forecast_curve = "EUR-EURIBOR3M"
+tenor = "5Y"
+day_count = "A365"
+"#;
+
+    /// A flat volatility and a term structure by tenor and date; expiries on ACT/365F.
+    #[test]
+    fn reads_flat_and_term_structures() {
+        let text = format!(
+            "{BASE}[[volatility]]\nindex = \"EURIBOR3M\"\nmodel = \"normal\"\nvol = 0.0090\n\
+             [[volatility]]\nindex = \"EURSWAP5Y\"\nvols = [[\"1Y\", 0.0085], [\"2030-12-31\", 0.0095]]\n"
+        );
+        let m = read_snapshot_toml(&text, "v.toml").unwrap();
+        let flat = m.volatility("EURIBOR3M").unwrap();
+        assert_eq!(flat.model(), VolatilityModel::Normal);
+        assert_eq!((flat.at(0.1), flat.at(20.0)), (0.009, 0.009));
+        let ts = m.volatility("EURSWAP5Y").unwrap();
+        assert_eq!(ts.points(), &[(1.0, 0.0085), (1826.0 / 365.0, 0.0095)]);
+        assert_eq!(ts.at(0.5), 0.0085);
+        assert_eq!(ts.at(9.0), 0.0095);
+        assert_eq!(m.volatilities().count(), 2);
+        // Without any, a snapshot has none.
+        assert!(read_snapshot_toml(BASE, "v.toml")
+            .unwrap()
+            .volatility("EURIBOR3M")
+            .is_none());
+    }
+
+    /// Every error names the entry and the field.
+    #[test]
+    fn errors_name_the_entry_and_field() {
+        let cases = [
+            (
+                "[[volatility]]\nindex = \"EURIBOR6M\"\nvol = 0.009\n",
+                "field volatility[1].index",
+                "EURIBOR6M",
+            ),
+            (
+                "[[volatility]]\nindex = \"EURIBOR3M\"\nvol = -0.009\n",
+                "field volatility[1].vol",
+                "non-negative",
+            ),
+            (
+                "[[volatility]]\nindex = \"EURIBOR3M\"\nvol = 90.0\n",
+                "field volatility[1].vol",
+                "0.0090",
+            ),
+            (
+                "[[volatility]]\nindex = \"EURIBOR3M\"\nvols = [[\"1Q2\", 0.009]]\n",
+                "field volatility[1].vols",
+                "tenor",
+            ),
+            (
+                "[[volatility]]\nindex = \"EURIBOR3M\"\nvols = [[\"2Y\", 0.009], [\"1Y\", 0.009]]\n",
+                "field volatility[1].vols",
+                "previous",
+            ),
+            (
+                "[[volatility]]\nindex = \"EURIBOR3M\"\nvol = 0.009\nvols = [[\"1Y\", 0.009]]\n",
+                "field volatility[1].vol",
+                "exactly one",
+            ),
+            (
+                "[[volatility]]\nindex = \"EURIBOR3M\"\nmodel = \"lognormal\"\nvol = 0.2\n",
+                "field volatility[1].model",
+                "lognormal",
+            ),
+            (
+                "[[volatility]]\nindex = \"EURIBOR3M\"\nvol = 0.009\n\
+                 [[volatility]]\nindex = \"EURIBOR3M\"\nvol = 0.008\n",
+                "field volatility[2].index",
+                "already",
+            ),
+        ];
+        for (extra, field, reason) in cases {
+            let text = format!("{BASE}{extra}");
+            let e = read_snapshot_toml(&text, "v.toml").unwrap_err().to_string();
+            assert!(
+                e.contains("v.toml, line") && e.contains(field) && e.contains(reason),
+                "{field}: {e}"
+            );
+        }
+    }
+
+    /// Scenario snapshots (curves mapped) keep the volatilities unchanged.
+    #[test]
+    fn derived_snapshots_keep_volatilities() {
+        let text = format!("{BASE}[[volatility]]\nindex = \"EURIBOR3M\"\nvol = 0.0090\n");
+        let m = read_snapshot_toml(&text, "v.toml").unwrap();
+        let shocked = m
+            .map_curves(|c| c.map_pillars(|_, r| r + 0.02))
+            .unwrap()
+            .map_fx(|_, _, r| r);
+        assert_eq!(shocked.volatility("EURIBOR3M"), m.volatility("EURIBOR3M"));
     }
 }

@@ -1,6 +1,6 @@
 //! Market snapshots for one as-of date: discount and forecast curves per currency and index,
-//! credit and funding spread curves, FX spot rates and historical index fixings, with curve
-//! bootstrapping from market quotes.
+//! credit and funding spread curves, FX spot rates, historical index fixings and index
+//! volatilities, with curve bootstrapping from market quotes.
 //!
 //! A [`MarketSnapshot`] is immutable once built; scenarios (crate `almanac-scenario`) map a
 //! snapshot to a new one, and every metric reads only the snapshot it is given.
@@ -17,8 +17,10 @@ pub mod curve;
 mod error;
 pub mod format;
 pub mod snapshot;
+pub mod volatility;
 
 pub use bootstrap::{bootstrap, Quote, QuoteKind};
 pub use curve::{Compounding, Curve, CurveInterpolation, Floor, Overlay, Shift};
 pub use error::{CurveError, MarketError};
 pub use snapshot::{IndexDefinition, MarketSnapshot};
+pub use volatility::{Volatility, VolatilityModel};

@@ -6,6 +6,7 @@ use almanac_time::{Date, DayCount, Period};
 
 use crate::curve::Curve;
 use crate::error::{CurveError, MarketError};
+use crate::volatility::Volatility;
 
 /// An interest-rate index (EURIBOR 3M, €STR, SOFR…): which curve projects it, its tenor and
 /// the day count its rate accrues on.
@@ -23,8 +24,9 @@ pub struct IndexDefinition {
     pub day_count: DayCount,
 }
 
-/// Curves, spreads, FX rates, index definitions and fixings for one as-of date. Built once,
-/// then only read; scenarios derive new snapshots from it.
+/// Curves, spreads, FX rates, index definitions, fixings and index volatilities for one as-of
+/// date. Built once, then only read; scenarios derive new snapshots from it (keeping its
+/// volatilities as they are).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MarketSnapshot {
     as_of: Date,
@@ -34,6 +36,7 @@ pub struct MarketSnapshot {
     indices: BTreeMap<String, IndexDefinition>,
     fx: BTreeMap<(String, String), f64>,
     fixings: BTreeMap<String, Vec<(Date, f64)>>,
+    volatilities: BTreeMap<String, Volatility>,
 }
 
 impl MarketSnapshot {
@@ -47,6 +50,7 @@ impl MarketSnapshot {
             indices: BTreeMap::new(),
             fx: BTreeMap::new(),
             fixings: BTreeMap::new(),
+            volatilities: BTreeMap::new(),
         }
     }
 
@@ -128,6 +132,28 @@ impl MarketSnapshot {
             Ok(i) => v[i].1 = rate,
             Err(i) => v.insert(i, (date, rate)),
         }
+    }
+
+    /// Adds (or replaces) the volatility of an index; the index must be defined.
+    pub fn insert_volatility(&mut self, vol: Volatility) -> Result<(), MarketError> {
+        if !self.indices.contains_key(vol.index()) {
+            return Err(MarketError::Unknown {
+                what: "index",
+                name: vol.index().to_string(),
+            });
+        }
+        self.volatilities.insert(vol.index().to_string(), vol);
+        Ok(())
+    }
+
+    /// The volatility of an index, if the snapshot has one.
+    pub fn volatility(&self, index: &str) -> Option<&Volatility> {
+        self.volatilities.get(index)
+    }
+
+    /// All index volatilities.
+    pub fn volatilities(&self) -> impl Iterator<Item = &Volatility> {
+        self.volatilities.values()
     }
 
     /// A curve by identifier.
@@ -261,8 +287,8 @@ impl MarketSnapshot {
         Ok(curve.simple_forward(fixing_date, end, accrual))
     }
 
-    /// A new snapshot with every curve (and spread curve) passed through `f`; FX rates,
-    /// indices and fixings are kept. Used by scenarios.
+    /// A new snapshot with every curve passed through `f`; spreads, FX rates, indices,
+    /// fixings and volatilities are kept. Used by scenarios.
     pub fn map_curves(
         &self,
         mut f: impl FnMut(&Curve) -> Result<Curve, CurveError>,

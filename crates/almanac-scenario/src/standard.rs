@@ -289,6 +289,32 @@ mod tests {
         assert!((z - (-0.015 + 0.0003 * 0.25)).abs() < 1e-15);
     }
 
+    /// Every scenario snapshot keeps the base's index volatilities as they are (the IRRBB
+    /// KAO add-on applies its × 1.25 itself).
+    #[test]
+    fn scenarios_keep_the_volatilities() {
+        let mut base = snapshot("EUR");
+        base.insert_index(almanac_market::IndexDefinition {
+            name: "EURIBOR3M".into(),
+            currency: "EUR".into(),
+            forecast_curve: "EUR-OIS".into(),
+            tenor: "3M".parse().unwrap(),
+            day_count: DayCount::Act360,
+        })
+        .unwrap();
+        let vol = almanac_market::Volatility::term_structure(
+            "EURIBOR3M",
+            almanac_market::VolatilityModel::Normal,
+            vec![(1.0, 0.0085), (5.0, 0.0095)],
+        )
+        .unwrap();
+        base.insert_volatility(vol.clone()).unwrap();
+        for (s, m) in apply_all(&base, &StandardSpec::default()).unwrap() {
+            assert_eq!(m.volatility("EURIBOR3M"), Some(&vol), "{s}");
+            assert_ne!(m.curve("EUR-OIS").unwrap(), base.curve("EUR-OIS").unwrap());
+        }
+    }
+
     #[test]
     fn missing_table_is_an_error() {
         let base = snapshot("NOK");

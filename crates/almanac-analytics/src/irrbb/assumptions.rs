@@ -25,7 +25,20 @@
 //!
 //! [scenarios.parallel_down]     # switches per scenario (default: all on)
 //! prepayment = false
+//!
+//! [margins.mortgages]           # SRP31.100: commercial margins EVE may strip
+//! spread = 0.012                # contract rate minus the risk-free rate, decimal per year
+//! select = { id_prefixes = ["MORT"] }
+//!
+//! [margins.floaters]
+//! spread = "rate_spread"        # the contract's own ACTUS rateSpread
+//! select = { id_prefixes = ["FRN"] }
 //! ```
+//!
+//! Margin rules are separate from the behaviour treatments: they are only read when a run
+//! strips margins from its EVE flows, and a contract takes the first margin rule (in name
+//! order) that matches it, whatever its behaviour. A margin rule without `select` matches
+//! every contract.
 //!
 //! Prepayment and early redemption apply only to fixed-rate contracts (no rate reset). The
 //! default selections are: prepayment — ANN, LAM, NAM assets; early redemption — PAM
@@ -207,6 +220,100 @@ impl Default for Switches {
     }
 }
 
+/// The commercial margin a margin rule strips.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Spread {
+    /// A spread, decimal per year: the contract rate minus the risk-free rate (positive for a
+    /// loan priced above risk-free, negative for a deposit paying below it).
+    Fixed(f64),
+    /// The contract's own rate spread (ACTUS `rateSpread`, 0 when it has none): the margin of a
+    /// floater over its index.
+    RateSpread,
+}
+
+impl Spread {
+    /// The spread of contract `t`.
+    pub fn of(self, t: &ContractTerms) -> f64 {
+        match self {
+            Spread::Fixed(s) => s,
+            Spread::RateSpread => t.rate_spread.unwrap_or(0.0),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Spread {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Spread, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Spread;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a decimal spread per year or \"rate_spread\"")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Spread, E> {
+                Ok(Spread::Fixed(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Spread, E> {
+                Ok(Spread::Fixed(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Spread, E> {
+                Ok(Spread::Fixed(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Spread, E> {
+                match v {
+                    "rate_spread" => Ok(Spread::RateSpread),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl serde::Serialize for Spread {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Spread::Fixed(x) => s.serialize_f64(*x),
+            Spread::RateSpread => s.serialize_str("rate_spread"),
+        }
+    }
+}
+
+/// One margin rule: the commercial margin of the contracts it selects.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarginRule {
+    /// The margin: a decimal per year, or `"rate_spread"`.
+    pub spread: Spread,
+    /// Contracts it applies to (default: all).
+    #[serde(default)]
+    pub select: Selector,
+}
+
+/// Commercial-margin rules by name (SRP31.100): what a run that strips margins from its EVE
+/// flows takes off each contract's rate.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct Margins {
+    /// Rules by name.
+    pub rules: BTreeMap<String, MarginRule>,
+}
+
+impl Margins {
+    /// Whether there is no rule.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The spread of the first rule (in name order) that selects `t`, or `None` when none
+    /// does.
+    pub fn spread(&self, t: &ContractTerms) -> Option<f64> {
+        self.rules
+            .values()
+            .find(|r| r.select.matches(t))
+            .map(|r| r.spread.of(t))
+    }
+}
+
 /// A behavioural assumption set.
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -223,6 +330,9 @@ pub struct Behaviour {
     /// Switches per scenario name (`base`, `parallel_up`, …); unnamed scenarios: all on.
     #[serde(default)]
     pub scenarios: BTreeMap<String, Switches>,
+    /// Commercial-margin rules, read only by a run that strips margins from EVE.
+    #[serde(default, skip_serializing_if = "Margins::is_empty")]
+    pub margins: Margins,
 }
 
 /// Why an assumption set is refused.
@@ -319,6 +429,17 @@ impl Behaviour {
         for name in self.scenarios.keys() {
             scenario_name(name)?;
         }
+        for (name, r) in &self.margins.rules {
+            if let Spread::Fixed(v) = r.spread {
+                if !(v.is_finite() && v.abs() < 1.0) {
+                    return Err(AssumptionError::Value {
+                        field: format!("margins.{name}.spread"),
+                        value: v,
+                        reason: "must be a decimal per year between -1 and 1 (exclusive)",
+                    });
+                }
+            }
+        }
         for (k, rule) in &self.nmd {
             rate(&format!("nmd.{k}.core_share"), rule.core_share)?;
             for (name, v) in &rule.core_share_by_scenario {
@@ -361,7 +482,8 @@ impl Behaviour {
         out
     }
 
-    /// Whether the set changes anything at all.
+    /// Whether the set changes any flow at all (margin rules do not: they only say what a
+    /// run that strips margins takes off).
     pub fn is_empty(&self) -> bool {
         self.prepayment.is_empty() && self.early_redemption.is_empty() && self.nmd.is_empty()
     }
@@ -681,6 +803,58 @@ mod tests {
                 "sum to 1",
             ),
             ("[prepayment.m]\ncpr = 0.1\nspeed = 2", "unknown field"),
+        ] {
+            let e = Behaviour::from_toml(text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+
+    /// Margin rules: a number or the contract's own rate spread, first match in name order,
+    /// under `[behaviour]` too; they change no behaviour.
+    #[test]
+    fn margin_rules() {
+        let text = r#"
+            [behaviour.margins.a_floaters]
+            spread = "rate_spread"
+            select = { id_prefixes = ["FRN"] }
+            [behaviour.margins.b_loans]
+            spread = 0.012
+            select = { roles = ["RPA"] }
+            [behaviour.margins.c_deposits]
+            spread = -0.02
+            [behaviour.margins.d_zero]
+            spread = 0
+        "#;
+        let b = Behaviour::from_assumptions_toml(text).unwrap();
+        assert!(b.is_empty());
+        assert_eq!(b.margins.rules.len(), 4);
+        let c = |json: &str| -> ContractTerms { serde_json::from_str(json).unwrap() };
+        let frn = c(
+            r#"{"contractType":"PAM","contractID":"FRN1","contractRole":"RPA","rateSpread":0.0075}"#,
+        );
+        let loan = c(r#"{"contractType":"ANN","contractID":"L1","contractRole":"RPA"}"#);
+        let dep = c(r#"{"contractType":"UMP","contractID":"D1","contractRole":"RPL"}"#);
+        assert_eq!(b.margins.spread(&frn), Some(0.0075));
+        assert_eq!(b.margins.spread(&loan), Some(0.012));
+        assert_eq!(b.margins.spread(&dep), Some(-0.02));
+        assert_eq!(b.margins.rules["d_zero"].spread, Spread::Fixed(0.0));
+        let only_loans =
+            Behaviour::from_toml("[margins.l]\nspread = 0.01\nselect = { roles = [\"RPA\"] }")
+                .unwrap();
+        assert_eq!(only_loans.margins.spread(&dep), None);
+        // A floater without a rate spread has none to strip.
+        let bare = c(r#"{"contractType":"PAM","contractID":"FRN2","contractRole":"RPA"}"#);
+        assert_eq!(b.margins.spread(&bare), Some(0.0));
+        for (text, needle) in [
+            ("[margins.m]\nspread = 1.5", "margins.m.spread = 1.5"),
+            ("[margins.m]\nspread = -1.0", "between -1 and 1"),
+            ("[margins.m]\nspread = nan", "margins.m.spread = NaN"),
+            ("[margins.m]\nspread = \"libor\"", "rate_spread"),
+            ("[margins.m]\nspread = 0.01\nmargin = 2", "unknown field"),
+            (
+                "[margins.m]\nselect = { roles = [\"RPA\"] }",
+                "missing field `spread`",
+            ),
         ] {
             let e = Behaviour::from_toml(text).unwrap_err().to_string();
             assert!(e.contains(needle), "{text}: {e}");

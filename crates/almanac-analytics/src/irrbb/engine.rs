@@ -26,7 +26,7 @@ use almanac_scenario::standard::{apply, StandardSpec};
 use almanac_time::{Date, DateTime};
 use rayon::prelude::*;
 
-use super::assumptions::{Behaviour, Treatment};
+use super::assumptions::{Behaviour, Margins, Treatment};
 use super::flows::{self, Flows};
 use super::projection::{monthly, MonthGrid, NiiSums, Staged};
 use super::run::{evaluate_on, CurrencyEve, EveError};
@@ -142,6 +142,15 @@ pub struct Options<'a> {
     /// Upper bounds, in days after the as-of date, of user-defined repricing-gap buckets (the
     /// last bucket is open-ended beyond the last bound); empty: none.
     pub gap_bounds: &'a [u32],
+    /// Strip commercial margins from the EVE flows (SRP31.100) with these rules: every EVE
+    /// figure (both views, every scenario, per contract, standardised method, sensitivities,
+    /// explanations) values each contract's interest at its rate minus the spread of its
+    /// first matching rule; NII and the repricing gap keep the margins. `None`: kept.
+    pub margins: Option<&'a Margins>,
+    /// Automatic interest-rate options (life caps and floors, CAPFL): valued as the KAO
+    /// add-on, hosts in EVE (the default), or at intrinsic value in the flows
+    /// ([`super::automatic_options`]).
+    pub automatic_options: super::automatic_options::AutomaticOptions,
 }
 
 /// One flow of an explained contract.
@@ -155,8 +164,11 @@ pub struct ExplainedFlow {
     pub kind: &'static str,
     /// Currency.
     pub currency: String,
-    /// Amount, bank's side.
+    /// Amount valued, bank's side: the contractual amount less `margin`.
     pub amount: f64,
+    /// The commercial margin stripped from the flow (0 unless margins are stripped): the
+    /// contract pays `amount + margin`.
+    pub margin: f64,
     /// Discount factor of the scenario's curve of the currency at the date.
     pub discount_factor: f64,
     /// `amount × discount_factor`.
@@ -346,6 +358,8 @@ pub struct Analysis {
     pub gap_by_segment: GapBySegment,
     /// The explained contract's flows per market and view ([`Options::explain`]).
     pub explained: Vec<Explained>,
+    /// The automatic options' values and KAO, when the book has any.
+    pub automatic_options: Option<super::automatic_options::KaoReport>,
 }
 
 impl Analysis {
@@ -387,6 +401,9 @@ struct Partial {
     seg_gap: Vec<f64>,
     /// The explained contract, if in this chunk.
     explained: Vec<Explained>,
+    /// Contracts whose margins were stripped, that had no margin rule, and that matched one
+    /// but are of a type whose margins are not stripped (cash aside).
+    margin_counts: [usize; 3],
     /// Base flows of the sensitivity currency from contracts that read no market data.
     fixed_flows: DayAmounts,
     /// Values in the sensitivity currency of the market-reading contracts on the base and
@@ -438,6 +455,8 @@ struct Setup<'a> {
     sens_tables: Vec<Option<DayTable<'a>>>,
     segments: Option<&'a [u16]>,
     segment_count: usize,
+    /// Margin rules, when margins are stripped.
+    margins: Option<&'a Margins>,
 }
 
 impl Setup<'_> {
@@ -459,7 +478,7 @@ impl Setup<'_> {
         let tables = &self.tables[m];
         let mut sum = 0.0;
         for x in &f.flows {
-            let v = x.amount * tables[x.ccy as usize].at(x.day);
+            let v = x.eve_amount() * tables[x.ccy as usize].at(x.day);
             totals[x.ccy as usize] += v;
             sum += v;
         }
@@ -487,9 +506,10 @@ impl Setup<'_> {
                         flows::Kind::Exchange => "exchange",
                     },
                     currency: self.ccys[x.ccy as usize].clone(),
-                    amount: x.amount,
+                    amount: x.eve_amount(),
+                    margin: x.margin,
                     discount_factor: df,
-                    pv: x.amount * df,
+                    pv: x.eve_amount() * df,
                     bucket: super::buckets::BCBS_BUCKETS[b].label,
                 }
             })
@@ -526,7 +546,7 @@ impl Setup<'_> {
             |day: u32| usize::from(self.bucket_of_day.get(day as usize).copied().unwrap_or(18));
         let limit = f.first_reset.map_or(u32::MAX, |r| r.0);
         for x in f.flows.iter().take_while(|x| x.day <= limit) {
-            acc[x.ccy as usize * 19 + bucket(x.day)] += x.amount;
+            acc[x.ccy as usize * 19 + bucket(x.day)] += x.eve_amount();
         }
         if let Some((day, n)) = f.first_reset {
             let ccy = f.flows.first().map_or(0, |x| x.ccy);
@@ -534,8 +554,16 @@ impl Setup<'_> {
         }
     }
 
-    /// Behavioural flows of a contract on market `m` from its contractual flows.
-    fn behave(&self, t: &ContractTerms, treatment: Treatment, m: usize, s: &mut Scratch) {
+    /// Behavioural flows of a contract on market `m` from its contractual flows; `spread` is
+    /// the margin stripped from an NMD's interest.
+    fn behave(
+        &self,
+        t: &ContractTerms,
+        treatment: Treatment,
+        m: usize,
+        spread: f64,
+        s: &mut Scratch,
+    ) {
         if self.behaviour.is_none() {
             return;
         }
@@ -554,6 +582,7 @@ impl Setup<'_> {
                     s.contractual.notional_at_as_of,
                     ccy,
                     t.nominal_interest_rate.unwrap_or(0.0),
+                    spread,
                     self.core[k][m],
                     &self.nmd_slots[k],
                     &mut s.behavioural,
@@ -562,9 +591,15 @@ impl Setup<'_> {
         }
     }
 
-    /// Evaluates and reduces contract `t` on market `m` into `s.contractual`; returns whether
-    /// it read market data.
-    fn contractual(&self, t: &ContractTerms, m: usize, s: &mut Scratch) -> Result<bool, String> {
+    /// Evaluates and reduces contract `t` on market `m` into `s.contractual`, with `spread`
+    /// the margin to strip; returns whether it read market data.
+    fn contractual(
+        &self,
+        t: &ContractTerms,
+        m: usize,
+        spread: f64,
+        s: &mut Scratch,
+    ) -> Result<bool, String> {
         if t.contract_type == Some(ContractType::Ump) {
             self.on_demand(t, s)?;
             return Ok(false);
@@ -575,6 +610,7 @@ impl Setup<'_> {
             &s.events,
             self.as_of,
             &|c| self.ccy_index(c),
+            spread,
             &mut s.contractual,
         )?;
         Ok(reads)
@@ -589,16 +625,17 @@ impl Setup<'_> {
         for x in &s.contractual.flows {
             let c = x.ccy as usize;
             let d = x.day as usize;
+            let amount = x.eve_amount();
             if d <= TABLE_DAYS {
                 let row = &self.interleaved[c][d * nm..d * nm + nm];
                 for (m, df) in row.iter().enumerate() {
-                    let v = x.amount * df;
+                    let v = amount * df;
                     s.pv[m] += v;
                     local[m * nc + c] += v;
                 }
             } else {
                 for m in 0..nm {
-                    let v = x.amount * self.tables[m][c].at(x.day);
+                    let v = amount * self.tables[m][c].at(x.day);
                     s.pv[m] += v;
                     local[m * nc + c] += v;
                 }
@@ -615,8 +652,9 @@ impl Setup<'_> {
 
     /// A market-reading contract's value in the sensitivity currency on the base and each
     /// bumped market into `s.sens_pv`: from its events there where the bump moves a curve it
-    /// forecasts from, else its base flows re-discounted. `s.contractual` holds its base flows.
-    fn bumped_values(&self, t: &ContractTerms, s: &mut Scratch) -> Result<(), String> {
+    /// forecasts from, else its base flows re-discounted. `s.contractual` holds its base flows;
+    /// `spread` is the margin stripped.
+    fn bumped_values(&self, t: &ContractTerms, spread: f64, s: &mut Scratch) -> Result<(), String> {
         let Some(sc) = self.sens_ccy else {
             return Ok(());
         };
@@ -625,7 +663,7 @@ impl Setup<'_> {
                 f.flows
                     .iter()
                     .filter(|x| x.ccy == sc)
-                    .map(|x| x.amount * tb.at(x.day))
+                    .map(|x| x.eve_amount() * tb.at(x.day))
                     .sum()
             })
         };
@@ -639,6 +677,7 @@ impl Setup<'_> {
                     &s.multi[j],
                     self.as_of,
                     &|c| self.ccy_index(c),
+                    spread,
                     &mut s.bumped,
                 )?;
                 j += 1;
@@ -687,7 +726,7 @@ impl Setup<'_> {
 
     /// A non-maturity deposit (UMP) is contractually repayable on demand: its balance at the
     /// as-of date (the ACTUS state after its events up to that date, e.g. capitalised
-    /// interest) flows overnight.
+    /// interest) flows overnight, without interest (so without a margin to strip).
     fn on_demand(&self, t: &ContractTerms, s: &mut Scratch) -> Result<(), String> {
         let ccy = t.currency.as_deref().unwrap_or("");
         let ccy = self
@@ -708,7 +747,7 @@ impl Setup<'_> {
                     * t.notional_principal.unwrap_or(0.0)
             }
         };
-        flows::nmd(balance, ccy, 0.0, 0.0, &[], &mut s.contractual);
+        flows::nmd(balance, ccy, 0.0, 0.0, 0.0, &[], &mut s.contractual);
         Ok(())
     }
 
@@ -725,6 +764,7 @@ impl Setup<'_> {
             buckets: Vec::new(),
             seg_gap: vec![0.0; nv * self.segment_count * nc * (19 + self.user_buckets)],
             explained: Vec::new(),
+            margin_counts: [0; 3],
             fixed_flows: DayAmounts::default(),
             sens_floating: vec![0.0; self.sens_tables.len()],
             nii: match &self.nii_grid {
@@ -751,6 +791,17 @@ impl Setup<'_> {
             let treatment = self
                 .behaviour
                 .map_or(Treatment::Contractual, |b| b.treatment(t));
+            // The margin stripped from its EVE flows, and which count it goes in.
+            // Cash earns no interest: it has no margin and is not counted.
+            let (spread, margin_class) = match self.margins {
+                Some(_) if t.contract_type == Some(ContractType::Csh) => (0.0, None),
+                None => (0.0, None),
+                Some(rules) => match rules.spread(t) {
+                    Some(x) if flows::strips_margins(t.contract_type) => (x, Some(0)),
+                    Some(_) => (0.0, Some(2)),
+                    None => (0.0, Some(1)),
+                },
+            };
             let explain = self.explain.is_some_and(|id| id == t.id());
             let seg = self
                 .segments
@@ -771,7 +822,7 @@ impl Setup<'_> {
                 let mut reads = false;
                 for (k, m) in (1..nm).chain(0..1).enumerate() {
                     if k == 0 {
-                        reads = self.contractual(t, m, s)?;
+                        reads = self.contractual(t, m, spread, s)?;
                         if !reads && (nv == 1 || treatment == Treatment::Contractual) {
                             // The same flows on every market: one pass values them on all.
                             self.all_markets(s, &mut local);
@@ -804,6 +855,7 @@ impl Setup<'_> {
                             &s.multi[j],
                             self.as_of,
                             &|c| self.ccy_index(c),
+                            spread,
                             &mut s.contractual,
                         )?;
                     }
@@ -814,7 +866,7 @@ impl Setup<'_> {
                         self.slot(&s.contractual, &mut local_buckets[off..off + nc * 19]);
                     }
                     if nv == 2 {
-                        self.behave(t, treatment, m, s);
+                        self.behave(t, treatment, m, spread, s);
                         let off = (nm + m) * nc;
                         s.pv[nm + m] = self.discount(&s.behavioural, m, &mut local[off..off + nc]);
                         if std {
@@ -837,12 +889,15 @@ impl Setup<'_> {
                     }
                 }
                 if reads && !self.sens_tables.is_empty() {
-                    self.bumped_values(t, s)?;
+                    self.bumped_values(t, spread, s)?;
                 }
                 Ok((reads, false))
             };
             match run() {
                 Ok((reads, same_everywhere)) => {
+                    if let Some(k) = margin_class {
+                        p.margin_counts[k] += 1;
+                    }
                     p.totals.iter_mut().zip(&local).for_each(|(a, b)| *a += b);
                     if same_everywhere {
                         // Staged once, for every market.
@@ -869,7 +924,7 @@ impl Setup<'_> {
                                 .for_each(|(a, b)| *a += b);
                         } else {
                             for x in primary.flows.iter().filter(|x| x.ccy == sc) {
-                                p.fixed_flows.add(x.day, x.amount);
+                                p.fixed_flows.add(x.day, x.eve_amount());
                             }
                         }
                     }
@@ -981,6 +1036,8 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
         ..options.clone()
     };
     let options = &adjusted;
+    // Contracts with automatic options, found first: a missing volatility stops the run here.
+    let kao = super::automatic_options::Plan::new(contracts, base, options.automatic_options)?;
     let mut markets = vec![ScenarioMarket {
         name: "base".into(),
         standard: None,
@@ -1114,6 +1171,7 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
         },
         user_buckets: options.gap_bounds.len().min(250) + 1,
         explain: options.explain,
+        margins: options.margins,
     };
     let (nv, nm, nc) = (setup.views(), markets.len(), setup.ccys.len());
     let segment_names: Vec<String> = if options.segment_names.is_empty() {
@@ -1135,6 +1193,7 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
     let mut fixed_flows = DayAmounts::default();
     let mut sens_floating = vec![0.0; setup.sens_tables.len()];
     let mut nii: Vec<NiiSums> = Vec::new();
+    let mut margin_counts = [0usize; 3];
     let mut out = Analysis {
         scenario_names: names,
         warnings: options
@@ -1174,6 +1233,10 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
                 .zip(&p.seg_gap)
                 .for_each(|(a, b)| *a += b);
             out.explained.extend(p.explained);
+            margin_counts
+                .iter_mut()
+                .zip(p.margin_counts)
+                .for_each(|(a, b)| *a += b);
             fixed_flows.merge(&p.fixed_flows);
             if nii.is_empty() {
                 nii = p.nii;
@@ -1187,6 +1250,21 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
             out.contracts.extend(p.contracts);
             out.failed.extend(p.failed);
         }
+    }
+    if options.margins.is_some() {
+        // Never silent: how many contracts keep their margins, and why.
+        let [stripped, no_rule, unsupported] = margin_counts;
+        let mut note = format!(
+            "commercial margins stripped from the EVE flows of {stripped} contracts; \
+             {no_rule} contracts had no margin rule and keep their margins"
+        );
+        if unsupported > 0 {
+            note.push_str(&format!(
+                "; {unsupported} contracts matched a margin rule but keep their margins: \
+                 margins are stripped from PAM, LAM, ANN, NAM and UMP contracts only"
+            ));
+        }
+        out.warnings.push(note);
     }
     let view = |v: usize| {
         let mut view = View::default();
@@ -1223,6 +1301,13 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
     if nv == 2 {
         out.behavioural = Some(view(1));
     }
+    kao.apply(
+        &mut out,
+        &markets,
+        as_of,
+        options.behaviour,
+        options.per_contract,
+    );
     out.gap_by_segment = GapBySegment {
         segments: segment_names.clone(),
         currencies: setup.ccys.clone(),
@@ -1933,6 +2018,367 @@ mod tests {
         assert_eq!(
             nii.monthly(0, "EUR", None, false),
             nii.monthly(1, "EUR", None, false)
+        );
+    }
+
+    /// Runs `book` with the margin rules of `b` stripped (or not) and the behaviour of `b`,
+    /// per contract, with sensitivities, the standardised method, NII and explanations of
+    /// `explain`.
+    fn run_margins(
+        book: &[ContractTerms],
+        b: &Behaviour,
+        strip: bool,
+        explain: Option<&str>,
+    ) -> Analysis {
+        let opts = Options {
+            per_contract: true,
+            behaviour: Some(b),
+            sensitivity_currency: Some("EUR"),
+            standardised: true,
+            nii_months: 12,
+            explain,
+            margins: strip.then_some(&b.margins),
+            ..Options::default()
+        };
+        analyse(book, &market(), &StandardSpec::default(), as_of(), &opts).unwrap()
+    }
+
+    /// Every EVE figure of two runs agrees to `rel`: per contract in both views, by currency
+    /// in both views by both methods, and the sensitivities.
+    fn same_eve(a: &Analysis, b: &Analysis, rel: f64) {
+        assert!(a.failed.is_empty() && b.failed.is_empty());
+        for (x, y) in a.contracts.iter().zip(&b.contracts) {
+            for (p, q) in x.pv.iter().zip(&y.pv) {
+                assert!(close(*p, *q, rel), "{}: {p} vs {q}", x.contract_id);
+            }
+            let (p, q) = (
+                x.contractual.as_ref().unwrap(),
+                y.contractual.as_ref().unwrap(),
+            );
+            for (p, q) in p.iter().zip(q) {
+                assert!(close(*p, *q, rel), "{}: {p} vs {q}", x.contract_id);
+            }
+        }
+        for (v, w) in [
+            (&a.contractual, &b.contractual),
+            (
+                a.behavioural.as_ref().unwrap(),
+                b.behavioural.as_ref().unwrap(),
+            ),
+        ] {
+            for (e, f) in [
+                (&v.currencies["EUR"], &w.currencies["EUR"]),
+                (&v.standardised["EUR"], &w.standardised["EUR"]),
+            ] {
+                assert!(close(e.base, f.base, rel), "{} {}", e.base, f.base);
+                for (n, x) in &e.scenarios {
+                    assert!(close(x.value, f.scenarios[n].value, rel), "{n}");
+                }
+            }
+        }
+        let (s, t) = (
+            a.sensitivities.as_ref().unwrap(),
+            b.sensitivities.as_ref().unwrap(),
+        );
+        assert!(close(s.value, t.value, rel));
+        assert!(
+            (s.pv01 - t.pv01).abs() <= rel * s.value.abs(),
+            "{} {}",
+            s.pv01,
+            t.pv01
+        );
+    }
+
+    /// SRP31.100, a fixed-rate bullet: a 5 % loan with its 1 % margin stripped is worth, in
+    /// every scenario, view and method, what the same loan at 4 % is worth. A running loan
+    /// whose accrued interest was earned at 5 % is compared with one that earned it at 4 %.
+    #[test]
+    fn stripping_a_bullet_values_it_at_the_rate_less_the_spread() {
+        let b = behaviour(
+            "[margins.loans]\nspread = 0.01\nselect = { id_prefixes = [\"L\"] }\n\
+             [prepayment.all]\ncpr = 0.05\nselect = { roles = [\"RPA\"] }",
+        );
+        let bullet = |id: &str, rate: f64, accrued: f64| {
+            terms(&format!(
+                r#"{{"contractType":"PAM","contractID":"{id}","contractRole":"RPA","currency":"EUR",
+                "statusDate":"2025-12-31","initialExchangeDate":"2025-06-30","maturityDate":"2031-06-30",
+                "notionalPrincipal":1000000,"nominalInterestRate":{rate},"dayCountConvention":"A365",
+                "cycleAnchorDateOfInterestPayment":"2026-06-30","cycleOfInterestPayment":"P1YL1",
+                "accruedInterest":{accrued}}}"#
+            ))
+        };
+        // Accrued from 2025-06-30 to 2025-12-31: 184 days.
+        let acc = |r: f64| 1_000_000.0 * r * 184.0 / 365.0;
+        let stripped = run_margins(
+            &[bullet("L1", 0.05, acc(0.05)), bullet("L2", 0.05, 0.0)],
+            &b,
+            true,
+            None,
+        );
+        let at_four = run_margins(
+            &[bullet("X1", 0.04, acc(0.04)), bullet("X2", 0.04, 0.0)],
+            &b,
+            false,
+            None,
+        );
+        same_eve(&stripped, &at_four, 1e-9);
+        // The margin is worth something: stripping changed the value.
+        let kept = run_margins(&[bullet("L1", 0.05, acc(0.05))], &b, false, None);
+        assert!(kept.contracts[0].pv[0] > stripped.contracts[0].pv[0] + 40_000.0);
+        assert!(stripped
+            .warnings
+            .iter()
+            .any(|w| w.contains("stripped from the EVE flows of 2 contracts; 0 contracts")));
+    }
+
+    /// An annuity keeps its principal schedule when its margin is stripped: its interest is
+    /// (rate − spread) × outstanding × 1/12 (30E360, the 15th of each month), computed here by
+    /// hand on the contractual repayments and discounted on the curve of each scenario.
+    #[test]
+    fn stripping_an_annuity_strips_its_interest_on_the_same_schedule() {
+        let ann = terms(
+            r#"{"contractType":"ANN","contractID":"M1","contractRole":"RPA","currency":"EUR",
+            "statusDate":"2025-12-15","initialExchangeDate":"2025-12-15","maturityDate":"2035-12-15",
+            "notionalPrincipal":200000,"nominalInterestRate":0.05,"dayCountConvention":"30E360",
+            "cycleAnchorDateOfInterestPayment":"2026-01-15","cycleOfInterestPayment":"P1ML1",
+            "cycleAnchorDateOfPrincipalRedemption":"2026-01-15","cycleOfPrincipalRedemption":"P1ML1"}"#,
+        );
+        let b = behaviour("[margins.m]\nspread = 0.01");
+        let kept = run_margins(std::slice::from_ref(&ann), &b, false, Some("M1"));
+        let stripped = run_margins(std::slice::from_ref(&ann), &b, true, Some("M1"));
+        let m = market();
+        let spec = StandardSpec::default();
+        for (k, name) in stripped.scenario_names.iter().enumerate() {
+            let curve_market = match k {
+                0 => m.clone(),
+                _ => apply(&m, Scenario::ALL[k - 1], &spec).unwrap(),
+            };
+            if k > 0 {
+                assert_eq!(Scenario::ALL[k - 1].name(), name);
+            }
+            let curve = curve_market.discount_curve("EUR").unwrap();
+            let flows = &kept
+                .explained
+                .iter()
+                .find(|e| &e.scenario == name && e.view == "contractual")
+                .unwrap()
+                .flows;
+            let (mut n, mut expected) = (200_000.0, 0.0);
+            for day in flows
+                .iter()
+                .map(|f| f.day)
+                .collect::<std::collections::BTreeSet<_>>()
+            {
+                let df = curve.discount_at(as_of().date().add_days(day as i32));
+                let of = |kind: &str| -> f64 {
+                    flows
+                        .iter()
+                        .filter(|f| f.day == day && f.kind == kind)
+                        .map(|f| f.amount)
+                        .sum()
+                };
+                // The contractual interest is 5 % of the outstanding for a month (checks the
+                // hand model), the stripped one 4 %.
+                assert!((of("interest") - 0.05 * n / 12.0).abs() < 1e-9, "{day}");
+                let repaid = of("repayment");
+                expected += (0.04 * n / 12.0 + repaid) * df;
+                n -= repaid;
+            }
+            assert!(n.abs() < 1e-6, "{n}");
+            let pv = stripped.contracts[0].pv[k];
+            assert!(close(pv, expected, 1e-9), "{name}: {pv} vs {expected}");
+            // The explanation shows the stripped amounts and the margins, and adds up.
+            let e = stripped
+                .explained
+                .iter()
+                .find(|e| &e.scenario == name && e.view == "behavioural")
+                .unwrap();
+            assert!(close(e.pv, pv, 1e-12));
+            let margins: f64 = e.flows.iter().map(|f| f.margin).sum();
+            let interest: f64 = flows
+                .iter()
+                .filter(|f| f.kind == "interest")
+                .map(|f| f.amount)
+                .sum();
+            assert!(close(margins, interest / 5.0, 1e-9), "{margins} {interest}");
+        }
+    }
+
+    /// A zero-rate deposit whose margin is −2 % (the bank pays nothing where risk-free is
+    /// 2 %): stripped, it pays 2 % a year on its balance; a zero-rate NMD likewise, as an NMD
+    /// at 2 % would.
+    #[test]
+    fn stripping_a_negative_margin_from_a_zero_rate_deposit() {
+        let deposit = terms(
+            r#"{"contractType":"PAM","contractID":"D1","contractRole":"RPL","currency":"EUR",
+            "statusDate":"2025-12-31","initialExchangeDate":"2025-12-31","maturityDate":"2027-12-31",
+            "notionalPrincipal":100000,"nominalInterestRate":0.0,"dayCountConvention":"A365",
+            "cycleAnchorDateOfInterestPayment":"2026-12-31","cycleOfInterestPayment":"P1YL1"}"#,
+        );
+        let b = behaviour("[margins.deposits]\nspread = -0.02\nselect = { roles = [\"RPL\"] }");
+        let a = run_margins(std::slice::from_ref(&deposit), &b, true, None);
+        let m = market();
+        let curve = m.discount_curve("EUR").unwrap();
+        let df = |y: i32| curve.discount_at(Date::ymd(y, 12, 31));
+        // 365 days in each year: 2 % of 100 000 paid, then the balance.
+        let expected = -2_000.0 * df(2026) - 2_000.0 * df(2027) - 100_000.0 * df(2027);
+        assert!(
+            close(a.contracts[0].pv[0], expected, 1e-12),
+            "{} {expected}",
+            a.contracts[0].pv[0]
+        );
+        // Kept, it is worth its discounted balance only.
+        let kept = run_margins(&[deposit], &b, false, None);
+        assert!(close(kept.contracts[0].pv[0], -100_000.0 * df(2027), 1e-12));
+        // NMDs: a 0 % current account stripped of −2 % is worth an account paying 2 %.
+        let nmd = |id: &str, rate: f64| {
+            terms(&format!(
+                r#"{{"contractType":"UMP","contractID":"{id}","contractRole":"RPL","currency":"EUR",
+                "statusDate":"2025-12-31","initialExchangeDate":"2020-01-01",
+                "notionalPrincipal":50000,"nominalInterestRate":{rate},"dayCountConvention":"A365"}}"#
+            ))
+        };
+        let b = behaviour(
+            "[margins.deposits]\nspread = -0.02\nselect = { id_prefixes = [\"N0\"] }\n\
+             [nmd.current]\ncategory = \"retail_transactional\"\ncore_share = 0.8\n\
+             profile = [[1.0, 0.5], [4.0, 0.5]]",
+        );
+        let stripped = run_margins(&[nmd("N0", 0.0)], &b, true, None);
+        let at_two = run_margins(&[nmd("N2", 0.02)], &b, false, None);
+        same_eve(&stripped, &at_two, 1e-12);
+        // …which differs from the 0 % account kept as it is.
+        let kept = run_margins(&[nmd("N0", 0.0)], &b, false, None);
+        assert!(kept.contracts[0].pv[0] > stripped.contracts[0].pv[0] + 1_000.0);
+    }
+
+    /// A floater stripped of its own rate spread is worth the same floater without a spread
+    /// (its current rate, fixed with the spread, likewise without it), in every scenario and
+    /// bump.
+    #[test]
+    fn stripping_a_floater_of_its_rate_spread() {
+        let floater = |id: &str, rate: f64, spread: f64| {
+            terms(&format!(
+                r#"{{"contractType":"PAM","contractID":"{id}","contractRole":"RPA","currency":"EUR",
+                "statusDate":"2025-12-31","initialExchangeDate":"2025-07-15","maturityDate":"2030-07-15",
+                "notionalPrincipal":50000,"nominalInterestRate":{rate},"dayCountConvention":"A360",
+                "cycleAnchorDateOfInterestPayment":"2026-01-15","cycleOfInterestPayment":"P6ML1",
+                "cycleAnchorDateOfRateReset":"2026-01-15","cycleOfRateReset":"P6ML1",
+                "marketObjectCodeOfRateReset":"IDX","rateSpread":{spread}}}"#
+            ))
+        };
+        let b = behaviour("[margins.floaters]\nspread = \"rate_spread\"");
+        let stripped = run_margins(&[floater("F1", 0.031, 0.012)], &b, true, None);
+        let plain = run_margins(&[floater("F2", 0.019, 0.0)], &b, false, None);
+        same_eve(&stripped, &plain, 1e-9);
+        let s = stripped.sensitivities.as_ref().unwrap();
+        let t = plain.sensitivities.as_ref().unwrap();
+        for (x, y) in s.key_rate_pv01.iter().zip(&t.key_rate_pv01) {
+            assert!((x.1 - y.1).abs() < 1e-9 * t.value.abs(), "{x:?} {y:?}");
+        }
+        let kept = run_margins(&[floater("F1", 0.031, 0.012)], &b, false, None);
+        assert!(kept.contracts[0].pv[0] > stripped.contracts[0].pv[0] + 2_000.0);
+    }
+
+    /// Stripping changes EVE only: NII and the repricing gap are those of the run that keeps
+    /// the margins, exactly; with every spread zero the whole analysis is the same.
+    #[test]
+    fn stripping_leaves_nii_and_the_gap_alone() {
+        let book = book(120);
+        let text = r#"
+            [prepayment.all]
+            cpr = 0.07
+            [early_redemption.all]
+            tdrr = 0.04
+            [nmd.current]
+            category = "retail_transactional"
+            core_share = 0.8
+            profile = [[2.0, 0.5], [6.0, 0.5]]
+            [margins.a_floaters]
+            spread = "rate_spread"
+            select = { id_prefixes = ["f"] }
+            [margins.b_assets]
+            spread = 0.011
+            select = { roles = ["RPA"] }
+            [margins.c_deposits]
+            spread = -0.015
+            select = { contract_types = ["UMP"] }
+            [margins.d_liabilities]
+            spread = 0.004
+            select = { id_prefixes = ["t"] }
+        "#;
+        let b = behaviour(text);
+        let kept = run_margins(&book, &b, false, None);
+        let stripped = run_margins(&book, &b, true, None);
+        assert_eq!(stripped.nii, kept.nii);
+        assert_eq!(stripped.gap_by_segment, kept.gap_by_segment);
+        for (v, w) in [
+            (&stripped.contractual, &kept.contractual),
+            (
+                stripped.behavioural.as_ref().unwrap(),
+                kept.behavioural.as_ref().unwrap(),
+            ),
+        ] {
+            assert_eq!(v.repricing, w.repricing);
+            assert_ne!(v.currencies["EUR"].base, w.currencies["EUR"].base);
+        }
+        // Every contract moves but cash and the "i" liabilities (no rule). The "t" deposits
+        // have no interest cycle, so no interest payment in ACTUS: not asserted.
+        for (x, y) in stripped.contracts.iter().zip(&kept.contracts) {
+            let id = &x.contract_id;
+            if id.starts_with('t') {
+                continue;
+            }
+            let moved = x.pv[0] != y.pv[0];
+            assert_eq!(moved, !id.starts_with(['c', 'i']), "{id}");
+        }
+        // Counted: 120 contracts, 13 cash and 13 in USD (not valued); the 13 "i" liabilities
+        // have no rule.
+        let note = stripped
+            .warnings
+            .iter()
+            .find(|w| w.contains("commercial margins"))
+            .unwrap();
+        assert!(
+            note.contains("of 81 contracts; 13 contracts had no margin rule"),
+            "{note}"
+        );
+        // All spreads zero: the same analysis but for the note.
+        let zero = behaviour(
+            &text
+                .replace("0.011", "0.0")
+                .replace("-0.015", "0.0")
+                .replace("0.004", "0.0")
+                .replace("\"rate_spread\"", "0"),
+        );
+        let mut a = run_margins(&book, &zero, true, Some("a1"));
+        let e = run_margins(&book, &zero, false, Some("a1"));
+        assert_eq!(a.warnings.len(), e.warnings.len() + 1);
+        a.warnings.retain(|w| !w.contains("commercial margins"));
+        assert_eq!(a, e);
+    }
+
+    /// A contract a margin rule selects but whose type the engine cannot strip is counted and
+    /// said so, not silently kept.
+    #[test]
+    fn margins_of_other_types_are_reported() {
+        let b = behaviour("[margins.all]\nspread = 0.01");
+        let book = vec![
+            terms(
+                r#"{"contractType":"CLM","contractID":"call","contractRole":"RPA","currency":"EUR",
+                "statusDate":"2025-12-31","initialExchangeDate":"2025-12-31","maturityDate":"2026-12-31",
+                "notionalPrincipal":1000,"nominalInterestRate":0.03,"dayCountConvention":"A365"}"#,
+            ),
+            book(7).swap_remove(6),
+        ];
+        let a = run_margins(&book, &b, true, None);
+        assert!(a.failed.is_empty(), "{:?}", a.failed);
+        let note = a.warnings.last().unwrap();
+        assert!(
+            note.contains(
+                "of 0 contracts; 0 contracts had no margin rule and keep their margins; \
+             1 contracts matched a margin rule"
+            ),
+            "{note}"
         );
     }
 }

@@ -6,8 +6,15 @@
 //! looked up by date. Amounts are payoffs from the bank's side (ACTUS: positive = the bank
 //! receives), in the currency of the flow. `notional_after` is the contract's outstanding
 //! principal after all events of that day, signed by role (positive for an asset).
+//!
+//! Commercial margins (SRP31.100): when a run strips them from EVE, an interest flow carries
+//! in `margin` the part of its amount that is the margin — `spread × interest scaling
+//! multiplier × accrual base` on an ACTUS interest payment, `outstanding × spread × days / 365`
+//! on a non-maturity deposit's behavioural interest. EVE values `amount − margin`
+//! ([`Flow::eve_amount`]); NII and the repricing gap read `amount` (margins included). Without
+//! stripping `margin` is 0 and EVE is unchanged bit for bit.
 
-use almanac_actus::{ContractEvent, ContractTerms, EventType};
+use almanac_actus::{ContractEvent, ContractTerms, ContractType, EventType};
 use almanac_time::DateTime;
 
 /// What a flow is, for behaviour and repricing.
@@ -33,8 +40,37 @@ pub struct Flow {
     pub kind: Kind,
     /// Amount, bank's side (positive received).
     pub amount: f64,
+    /// The commercial margin within `amount` (same sign convention) when margins are
+    /// stripped, else 0.
+    pub margin: f64,
     /// Outstanding principal after this day's events, signed by role.
     pub notional_after: f64,
+}
+
+impl Flow {
+    /// The amount EVE values: `amount` without its commercial margin.
+    #[inline]
+    pub fn eve_amount(&self) -> f64 {
+        self.amount - self.margin
+    }
+
+    /// Whether the flow is only there for its margin (the contract pays no interest on the
+    /// day, stripping makes it pay some): NII and the gap ignore it.
+    #[inline]
+    pub fn margin_only(&self) -> bool {
+        self.amount == 0.0 && self.margin != 0.0
+    }
+}
+
+/// Whether the engine strips a commercial margin from a contract type's interest: the types
+/// whose events carry the interest accrual base (PAM, LAM, ANN, NAM) and non-maturity
+/// deposits (UMP), whose behavioural interest the engine computes itself.
+pub fn strips_margins(t: Option<ContractType>) -> bool {
+    matches!(
+        t,
+        Some(ContractType::Pam | ContractType::Lam | ContractType::Ann | ContractType::Nam)
+            | Some(ContractType::Ump)
+    )
 }
 
 /// The flows of one contract on one market, with its repricing information.
@@ -96,11 +132,16 @@ pub fn kind_of(e: EventType) -> Kind {
 /// date order. `ccy_index` maps a currency code to its index, or `None` when the run has no
 /// discount curve for it (an error naming the currency). Cash (`CSH`) has no future events:
 /// it is one flow of its balance at day 0.
+///
+/// `spread` is the commercial margin to strip (decimal per year, 0: none): each interest
+/// payment (`IP`) carries `spread × interest scaling multiplier × interest accrual base` as
+/// its [`Flow::margin`], kept even when the payment itself is zero.
 pub fn reduce(
     t: &ContractTerms,
     events: &[ContractEvent],
     as_of: DateTime,
     ccy_index: &impl Fn(&str) -> Option<u16>,
+    spread: f64,
     out: &mut Flows,
 ) -> Result<(), String> {
     out.clear();
@@ -119,6 +160,7 @@ pub fn reduce(
             ccy,
             kind: Kind::Exchange,
             amount: n,
+            margin: 0.0,
             notional_after: n,
         });
         return Ok(());
@@ -149,7 +191,14 @@ pub fn reduce(
             out.first_reset = Some((day, notional.unwrap_or(e.states.notional_principal)));
         }
         notional = Some(e.states.notional_principal);
-        if e.payoff == 0.0 {
+        // ∂payoff/∂rate = interest scaling multiplier × accrual base (signed like the
+        // notional), so taking `spread` off the rate takes this off the payment.
+        let margin = if spread != 0.0 && e.event_type == EventType::Ip {
+            spread * e.states.interest_scaling_multiplier * e.states.interest_accrual_base
+        } else {
+            0.0
+        };
+        if e.payoff == 0.0 && margin == 0.0 {
             // Still carry the state for the day's last flow.
             if let Some(last) = out.flows.last_mut() {
                 if last.day == day {
@@ -174,6 +223,7 @@ pub fn reduce(
             ccy,
             kind: kind_of(e.event_type),
             amount: e.payoff,
+            margin,
             notional_after: e.states.notional_principal,
         });
     }
@@ -243,6 +293,7 @@ pub fn prepay(flows: &Flows, cpr: f64, convention: RateConvention, out: &mut Flo
             };
             out.flows.push(Flow {
                 amount: x.amount * scale,
+                margin: x.margin * scale,
                 notional_after: x.notional_after * s_now,
                 ..*x
             });
@@ -254,6 +305,7 @@ pub fn prepay(flows: &Flows, cpr: f64, convention: RateConvention, out: &mut Flo
                 ccy: f[i].ccy,
                 kind: Kind::Repayment,
                 amount: prepaid,
+                margin: 0.0,
                 notional_after: after * s_now,
             });
         }
@@ -278,11 +330,13 @@ pub fn redeem_early(flows: &Flows, tdrr: f64, out: &mut Flows) {
             ccy: flows.flows.first().map_or(0, |x| x.ccy),
             kind: Kind::Repayment,
             amount: n * tdrr,
+            margin: 0.0,
             notional_after: n * (1.0 - tdrr),
         });
     }
     out.flows.extend(flows.flows.iter().map(|x| Flow {
         amount: x.amount * (1.0 - tdrr),
+        margin: x.margin * (1.0 - tdrr),
         notional_after: x.notional_after * (1.0 - tdrr),
         ..*x
     }));
@@ -294,11 +348,14 @@ pub fn redeem_early(flows: &Flows, tdrr: f64, out: &mut Flows) {
 /// `slots = (day, weight)` (in increasing days, weights summing to 1). Interest at `rate`
 /// (simple, ACT/365F) is paid on each slot day on the balance still outstanding since the
 /// previous one, as the deposit would accrue it while it stays. `core_share = 0` is the
-/// contractual view: the whole balance is repayable on demand.
+/// contractual view: the whole balance is repayable on demand. `spread` is the commercial
+/// margin to strip (0: none): the interest at `spread` is each interest flow's
+/// [`Flow::margin`], so EVE sees interest at `rate − spread`.
 pub fn nmd(
     balance: f64,
     ccy: u16,
     rate: f64,
+    spread: f64,
     core_share: f64,
     slots: &[(u32, f64)],
     out: &mut Flows,
@@ -309,15 +366,22 @@ pub fn nmd(
     let mut left = balance;
     let mut prev = 0;
     let mut push = |day: u32, principal: f64| {
-        let interest = left * rate * f64::from(day.saturating_sub(prev)) / 365.0;
+        let dt = f64::from(day.saturating_sub(prev));
+        let interest = left * rate * dt / 365.0;
+        let margin = if spread != 0.0 {
+            left * spread * dt / 365.0
+        } else {
+            0.0
+        };
         prev = prev.max(day);
         left -= principal;
-        if interest != 0.0 {
+        if interest != 0.0 || margin != 0.0 {
             out.flows.push(Flow {
                 day,
                 ccy,
                 kind: Kind::Interest,
                 amount: interest,
+                margin,
                 notional_after: left,
             });
         }
@@ -326,6 +390,7 @@ pub fn nmd(
             ccy,
             kind: Kind::Repayment,
             amount: principal,
+            margin: 0.0,
             notional_after: left,
         });
     };
@@ -356,6 +421,7 @@ mod tests {
                 ccy: 0,
                 kind: Kind::Repayment,
                 amount: 250.0,
+                margin: 0.0,
                 notional_after: n - 250.0,
             });
             f.flows.push(Flow {
@@ -363,6 +429,7 @@ mod tests {
                 ccy: 0,
                 kind: Kind::Interest,
                 amount: n * 0.05,
+                margin: n * 0.01,
                 notional_after: n - 250.0,
             });
             n -= 250.0;
@@ -440,14 +507,14 @@ mod tests {
     fn nmd_slots() {
         let mut out = Flows::default();
         let slots = [(1278, 0.5), (2374, 0.5)];
-        nmd(-1000.0, 0, 0.0, 0.9, &slots, &mut out);
+        nmd(-1000.0, 0, 0.0, 0.0, 0.9, &slots, &mut out);
         let got: Vec<(u32, f64)> = out.flows.iter().map(|x| (x.day, x.amount)).collect();
         assert_eq!(got, vec![(1, -100.0), (1278, -450.0), (2374, -450.0)]);
-        nmd(-1000.0, 0, 0.01, 0.0, &slots, &mut out);
+        nmd(-1000.0, 0, 0.01, 0.0, 0.0, &slots, &mut out);
         assert_eq!(out.flows.len(), 2);
         assert_eq!((out.flows[1].day, out.flows[1].amount), (1, -1000.0));
         // Interest on what is still there: 1000 for a day, then 900 to 3.5 y, 450 to 6.5 y.
-        nmd(-1000.0, 0, 0.01, 0.9, &slots, &mut out);
+        nmd(-1000.0, 0, 0.01, 0.0, 0.9, &slots, &mut out);
         let interest: Vec<f64> = out
             .flows
             .iter()
@@ -462,5 +529,67 @@ mod tests {
         for (a, b) in interest.iter().zip(expect) {
             assert!((a - b).abs() < 1e-9, "{interest:?}");
         }
+    }
+
+    /// The behavioural transforms carry the margin with its flow: an interest flow keeps the
+    /// share of its amount that is margin (here 1 % of 5 %), principal flows carry none.
+    #[test]
+    fn margins_follow_the_transforms() {
+        let f = loan();
+        let mut out = Flows::default();
+        let check = |out: &Flows| {
+            for x in &out.flows {
+                match x.kind {
+                    Kind::Interest => assert!((x.margin - x.amount / 5.0).abs() < 1e-12, "{x:?}"),
+                    _ => assert_eq!(x.margin, 0.0),
+                }
+            }
+        };
+        prepay(&f, 0.10, RateConvention::Compound, &mut out);
+        check(&out);
+        // Year 2: interest on the 1000 − 225 − 100 = 675 left after year 1 at 5 %, 1 % margin.
+        let y2 = out
+            .flows
+            .iter()
+            .find(|x| x.day == 730 && x.kind == Kind::Interest)
+            .unwrap();
+        assert!((y2.margin - 750.0 * 0.01 * 0.9).abs() < 1e-9, "{y2:?}");
+        assert!((y2.eve_amount() - 750.0 * 0.04 * 0.9).abs() < 1e-9);
+        redeem_early(&f, 0.06, &mut out);
+        check(&out);
+    }
+
+    /// An NMD at 0 % with a −2 % margin: no interest paid, 2 % in EVE (spec §6.5's slots),
+    /// and nothing in `amount` for NII.
+    #[test]
+    fn nmd_margin_strips_from_its_rate() {
+        let mut out = Flows::default();
+        let slots = [(1278, 0.5), (2374, 0.5)];
+        nmd(-1000.0, 0, 0.0, -0.02, 0.9, &slots, &mut out);
+        let interest: Vec<&Flow> = out
+            .flows
+            .iter()
+            .filter(|x| x.kind == Kind::Interest)
+            .collect();
+        let expect = [
+            -1000.0 * 0.02 / 365.0,
+            -900.0 * 0.02 * 1277.0 / 365.0,
+            -450.0 * 0.02 * 1096.0 / 365.0,
+        ];
+        assert_eq!(interest.len(), 3);
+        for (x, e) in interest.iter().zip(expect) {
+            assert_eq!(x.amount, 0.0);
+            assert!(x.margin_only());
+            assert!((x.eve_amount() - e).abs() < 1e-12, "{x:?} vs {e}");
+        }
+        // At 1 % with a −1 % margin, EVE sees 2 %, NII 1 %.
+        nmd(-1000.0, 0, 0.01, -0.01, 0.9, &slots, &mut out);
+        let x = out
+            .flows
+            .iter()
+            .find(|x| x.day == 1278 && x.kind == Kind::Interest)
+            .unwrap();
+        assert!((x.amount + 900.0 * 0.01 * 1277.0 / 365.0).abs() < 1e-12);
+        assert!((x.eve_amount() + 900.0 * 0.02 * 1277.0 / 365.0).abs() < 1e-12);
     }
 }

@@ -1,6 +1,7 @@
 //! Interest-rate risk in the banking book.
 
 pub mod assumptions;
+pub mod automatic_options;
 pub mod behaviour;
 pub mod buckets;
 pub mod engine;
@@ -15,6 +16,7 @@ pub mod sensitivity;
 pub(crate) mod testkit;
 
 pub use assumptions::{AssumptionError, Behaviour};
+pub use automatic_options::{AutomaticOptions, KaoReport, KaoScenario, OptionValues};
 pub use buckets::{Bucket, BCBS_BUCKETS};
 pub use engine::{
     analyse, analyse_scenarios, Analysis, ContractValues, DayAmounts, Explained, ExplainedFlow,

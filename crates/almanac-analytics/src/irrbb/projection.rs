@@ -190,6 +190,9 @@ impl NiiSums {
             while k < f.flows.len() && f.flows[k].day == day {
                 let x = f.flows[k];
                 match x.kind {
+                    // A flow there only for its commercial margin is not interest the
+                    // contract pays: NII includes margins, and is what it is without it.
+                    Kind::Interest if x.margin_only() => {}
                     Kind::Interest => *interest.get_or_insert(0.0) += x.amount,
                     Kind::Repayment if x.day < horizon && x.amount != 0.0 => {
                         let j = grid.month_of(x.day);
@@ -347,6 +350,7 @@ mod tests {
                     ccy: 0,
                     kind: Kind::Interest,
                     amount: 100.0 * 0.01 * 31.0 / 365.0,
+                    margin: 0.0,
                     notional_after: 0.0,
                 },
                 Flow {
@@ -354,6 +358,7 @@ mod tests {
                     ccy: 0,
                     kind: Kind::Repayment,
                     amount: 100.0,
+                    margin: 0.0,
                     notional_after: 0.0,
                 },
             ],

@@ -44,6 +44,7 @@ impl CurrencyEve {
                     ScenarioValue {
                         value: v,
                         delta: v - base,
+                        kao: 0.0,
                     },
                 )
             })
@@ -55,10 +56,14 @@ impl CurrencyEve {
 /// A scenario's EVE and its change.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct ScenarioValue {
-    /// EVE under the scenario.
+    /// EVE under the scenario (automatic options excluded when they are valued as KAO).
     pub value: f64,
-    /// `value − base` (EU sign: negative = decline; the Basel loss is `−delta`).
+    /// The change of EVE including the automatic options, EU sign: `value − base − kao`
+    /// (negative = decline; the Basel loss `EVE_0 − EVE_i + KAO_i` is `−delta`).
     pub delta: f64,
+    /// The automatic-option add-on KAO of the scenario (SRP31.127–128; a loss positive; 0
+    /// without automatic options or with them at intrinsic value).
+    pub kao: f64,
 }
 
 /// One contract's present values.
@@ -95,6 +100,9 @@ pub enum EveError {
     /// A bumped curve cannot be built (sensitivities).
     #[error(transparent)]
     Curve(#[from] almanac_market::CurveError),
+    /// Automatic options cannot be valued as asked (e.g. an index without a volatility).
+    #[error("{0}")]
+    AutomaticOptions(String),
 }
 
 /// Market data seen through a snapshot, noting whether the contract asked for any.
@@ -294,6 +302,7 @@ pub(super) fn eve_by_event(
                     ScenarioValue {
                         value,
                         delta: value - base,
+                        kao: 0.0,
                     },
                 )
             })

@@ -1,0 +1,824 @@
+//! Automatic interest-rate options in EVE: the KAO add-on (BCBS SRP31.127–128; EU RTS
+//! 2024/857 Art 13 and 17(5)).
+//!
+//! The caps and floors embedded in floating-rate contracts (ACTUS `lifeCap`, `lifeFloor`) and
+//! the standalone caps and floors (`CAPFL`) are stripped out of EVE and valued here:
+//!
+//! * EVE values every such contract **without** its cap and floor (the host; a `CAPFL`
+//!   contributes nothing), in every scenario;
+//! * each option is valued as a strip of caplets or floorlets on the reset index (normal,
+//!   Bachelier, model), on the base market at the index's implied volatility and on each
+//!   scenario market at 1.25 × that volatility;
+//! * per scenario `i` and currency `c`, `ΔFVAO = value(i, 1.25σ) − value(base, σ)` for each
+//!   option, and `KAO_i,c = Σ_sold ΔFVAO − Σ_bought ΔFVAO` (a loss is positive);
+//! * the change in EVE includes it: Basel `ΔEVE = EVE_0 − EVE_i + KAO_i`, in the engine's EU
+//!   sign `delta = EVE_i − EVE_0 − KAO_i` ([`super::ScenarioValue`]).
+//!
+//! The option. A contract resetting to `all-in = m · index + s` (`rateMultiplier`,
+//! `rateSpread`) with a life cap `C` pays `min(all-in, C) = all-in − |m| · caplet(index, K)`
+//! with strike `K = (C − s)/m` (a floorlet when `m < 0`); a life floor likewise adds a
+//! floorlet. Reset `i`, fixed at `τ_i` years after the as-of date (ACT/365F) on the forward
+//! `F_i` the ACTUS engine projects for it (the market's `index_rate`: the simple forward over
+//! the index tenor, no lag), pays on every interest payment of its period, so
+//!
+//! `value = |m| · Σ_i Bachelier(F_i, K, σ(τ_i)·√τ_i) · A_i`,
+//! `A_i = Σ_j isc_j · base_j · DF(T_j)`,
+//!
+//! where `base_j` is the part of the host's interest accrual base
+//! ([`almanac_actus::States::interest_accrual_base`], `∂payoff/∂rate`) accrued during period
+//! `i` and paid at `T_j`. Resets fixed on or before the as-of date are at intrinsic value.
+//! Holder's value, positive. An asset with a cap has **sold** it, an asset with a floor
+//! **bought** it; a liability the other way round; a `CAPFL` held (`RPA`) is bought, written
+//! (`RPL`) sold, and (as the ACTUS payoff `|IP_uncapped − IP_capped|` says) a collar is a cap
+//! plus a floor of the same holder.
+//!
+//! Limits, said in the run's warnings: period caps and floors are path-dependent and are not
+//! valued (the contract stays at intrinsic in its host); contracts other than PAM, LAM, NAM
+//! and ANN (and `CAPFL` on one of them) stay at intrinsic. The annuity `A_i` is the host's:
+//! an annuity whose capped rate would change its instalments is valued on the host's
+//! schedule (the second-order effect of the cap on the principal is not in the option).
+
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use almanac_actus::{
+    evaluate_each, ContractEvent, ContractRole, ContractTerms, ContractType, EvalContext,
+    EventType, ReferenceObject, ReferenceRole, SnapshotObserver,
+};
+use almanac_market::{Curve, MarketSnapshot, Volatility};
+use almanac_time::{Date, DateTime};
+use rayon::prelude::*;
+
+use super::assumptions::{Behaviour, Treatment};
+use super::engine::{Analysis, ScenarioMarket, View};
+use super::run::EveError;
+
+/// The volatility multiplier of the shocked scenarios (SRP31.127).
+pub const VOL_MULTIPLIER: f64 = 1.25;
+
+/// How automatic interest-rate options enter EVE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AutomaticOptions {
+    /// SRP31.127–128: contracts valued without their caps and floors, which are valued with
+    /// volatility (× 1.25 in the scenarios) and enter ΔEVE as the KAO add-on.
+    #[default]
+    Kao,
+    /// Caps and floors applied to the projected rates inside the flows (intrinsic value, no
+    /// volatility, no add-on).
+    Intrinsic,
+}
+
+impl AutomaticOptions {
+    /// `kao` or `intrinsic`.
+    pub fn code(self) -> &'static str {
+        match self {
+            AutomaticOptions::Kao => "kao",
+            AutomaticOptions::Intrinsic => "intrinsic",
+        }
+    }
+}
+
+impl std::str::FromStr for AutomaticOptions {
+    type Err = String;
+    fn from_str(s: &str) -> Result<AutomaticOptions, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "kao" => Ok(AutomaticOptions::Kao),
+            "intrinsic" => Ok(AutomaticOptions::Intrinsic),
+            other => Err(format!("{other:?}: expected kao or intrinsic")),
+        }
+    }
+}
+
+/// A cap or a floor (on an index: a caplet or floorlet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionKind {
+    /// Pays `max(rate − strike, 0)`.
+    Cap,
+    /// Pays `max(strike − rate, 0)`.
+    Floor,
+}
+
+impl OptionKind {
+    fn flip(self) -> OptionKind {
+        match self {
+            OptionKind::Cap => OptionKind::Floor,
+            OptionKind::Floor => OptionKind::Cap,
+        }
+    }
+}
+
+/// Which side of an option the bank is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The bank wrote it (a cap on a loan it holds, a floor on a deposit it took).
+    Sold,
+    /// The bank holds it.
+    Bought,
+}
+
+/// The standard normal distribution function, to about 1e-15 relative in its tails: `erf`
+/// by its series of positive terms up to `|x| = 1.5`, `erfc` by its continued fraction
+/// beyond (both to machine precision there).
+pub fn normal_cdf(d: f64) -> f64 {
+    let x = d / std::f64::consts::SQRT_2;
+    if x < 0.0 {
+        0.5 * erfc(-x)
+    } else {
+        1.0 - 0.5 * erfc(x)
+    }
+}
+
+/// The standard normal density.
+pub fn normal_pdf(d: f64) -> f64 {
+    (-0.5 * d * d).exp() / (2.0 * std::f64::consts::PI).sqrt()
+}
+
+/// `erfc(x)` for `x ≥ 0`.
+fn erfc(x: f64) -> f64 {
+    let sqrt_pi = std::f64::consts::PI.sqrt();
+    if x <= 1.5 {
+        // erf(x) = 2x/√π · e^(−x²) · Σ (2x²)^n / (1·3·…·(2n+1)): no cancellation.
+        let (mut term, mut sum, mut n) = (1.0, 1.0, 0.0);
+        while term > 1e-17 * sum {
+            n += 1.0;
+            term *= 2.0 * x * x / (2.0 * n + 1.0);
+            sum += term;
+        }
+        1.0 - 2.0 * x / sqrt_pi * (-x * x).exp() * sum
+    } else {
+        // erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))).
+        let mut f = x;
+        for n in (1..=120).rev() {
+            f = x + f64::from(n) / 2.0 / f;
+        }
+        (-x * x).exp() / (sqrt_pi * f)
+    }
+}
+
+/// Undiscounted Bachelier (normal model) price of a caplet or floorlet on a forward `f` with
+/// strike `k` and standard deviation `sd = σ·√τ` (rate units); intrinsic when `sd` is 0.
+pub fn bachelier(kind: OptionKind, f: f64, k: f64, sd: f64) -> f64 {
+    let x = match kind {
+        OptionKind::Cap => f - k,
+        OptionKind::Floor => k - f,
+    };
+    if sd.is_nan() || sd <= 0.0 {
+        return x.max(0.0);
+    }
+    let d = x / sd;
+    x * normal_cdf(d) + sd * normal_pdf(d)
+}
+
+/// A cap or floor at `limit` on the all-in rate `m · index + s`, per unit of accrual base:
+/// `|m|` options on the index at strike `(limit − s)/m` (a cap turns into a floor when
+/// `m < 0`); with `m = 0` the all-in rate is `s` and the option its intrinsic value.
+pub fn all_in_option(kind: OptionKind, limit: f64, m: f64, s: f64, f: f64, sd: f64) -> f64 {
+    if m == 0.0 {
+        return bachelier(kind, s, limit, 0.0);
+    }
+    let strike = (limit - s) / m;
+    let kind = if m > 0.0 { kind } else { kind.flip() };
+    m.abs() * bachelier(kind, f, strike, sd)
+}
+
+/// One reset period of a host on one market: its forward, its expiry and its annuity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Period {
+    /// The projected index rate (the fixing when on or before the as-of date).
+    pub forward: f64,
+    /// Years from the as-of date to the reset (ACT/365F); not positive when fixed.
+    pub expiry: f64,
+    /// `Σ isc · base · DF` over the interest payments of the period after the as-of date,
+    /// signed like the notional.
+    pub annuity: f64,
+}
+
+/// The reset periods of a host from its events on `market` (see the module documentation),
+/// with `df` the discount factor of a payment date. Payments after `until` (a `CAPFL`'s
+/// termination) do not count.
+pub fn periods(
+    events: &[ContractEvent],
+    code: &str,
+    market: &MarketSnapshot,
+    as_of: DateTime,
+    until: Option<DateTime>,
+    df: &mut impl FnMut(Date) -> f64,
+) -> Result<Vec<Period>, String> {
+    let d0 = as_of.date();
+    let mut out: Vec<Period> = Vec::new();
+    let mut current: Option<usize> = None;
+    // Accrual base accrued and not yet paid, by period.
+    let mut unpaid: Vec<(usize, f64)> = Vec::new();
+    let mut previous: Option<f64> = None;
+    for e in events.iter().filter(|e| e.child == 0) {
+        let base = e.states.interest_accrual_base;
+        if let (Some(p), Some(prev)) = (current, previous) {
+            let x = base - prev;
+            if x != 0.0 {
+                match unpaid.last_mut() {
+                    Some(last) if last.0 == p => last.1 += x,
+                    _ => unpaid.push((p, x)),
+                }
+            }
+        }
+        match e.event_type {
+            EventType::Ip | EventType::Ipci | EventType::Td => {
+                let counts = e.event_time > as_of && until.is_none_or(|u| e.event_time <= u);
+                if counts {
+                    let df = df(e.event_time.date());
+                    let isc = e.states.interest_scaling_multiplier;
+                    for &(p, x) in &unpaid {
+                        out[p].annuity += isc * x * df;
+                    }
+                }
+                unpaid.clear();
+            }
+            EventType::Md => unpaid.clear(),
+            EventType::Rr => {
+                let date = e.schedule_time.date();
+                let forward = market
+                    .index_rate(code, date)
+                    .map_err(|err| format!("reset on {date}: {err}"))?;
+                out.push(Period {
+                    forward,
+                    expiry: f64::from(d0.days_until(date)) / 365.0,
+                    annuity: 0.0,
+                });
+                current = Some(out.len() - 1);
+            }
+            // A reset to a rate given in the terms: no option on it.
+            EventType::Rrf => current = None,
+            _ => {}
+        }
+        previous = Some(
+            if matches!(
+                e.event_type,
+                EventType::Ip | EventType::Ipci | EventType::Td | EventType::Md
+            ) {
+                0.0
+            } else {
+                base
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The holder's value of a cap or floor at `limit` on the all-in rate of a host with periods
+/// `periods`, at volatility `vol × scale`; `role` is the host's role sign.
+#[allow(clippy::too_many_arguments)]
+pub fn strip_value(
+    periods: &[Period],
+    kind: OptionKind,
+    limit: f64,
+    multiplier: f64,
+    spread: f64,
+    vol: &Volatility,
+    scale: f64,
+    role: f64,
+) -> f64 {
+    periods
+        .iter()
+        .filter(|p| p.annuity != 0.0)
+        .map(|p| {
+            let sd = if p.expiry > 0.0 {
+                vol.at(p.expiry) * scale * p.expiry.sqrt()
+            } else {
+                0.0
+            };
+            all_in_option(kind, limit, multiplier, spread, p.forward, sd) * p.annuity * role
+        })
+        .sum()
+}
+
+/// One option of a contract.
+#[derive(Debug, Clone, Copy)]
+struct Embedded {
+    kind: OptionKind,
+    side: Side,
+    limit: f64,
+}
+
+/// A contract with automatic options, to value.
+struct Holder<'a> {
+    terms: &'a ContractTerms,
+    /// The contract on whose resets the options are written: the contract itself, or a
+    /// CAPFL's underlying. Valued without caps or floors (and a CAPFL's as an asset): the
+    /// host, built when valued.
+    underlying: &'a ContractTerms,
+    /// A standalone cap or floor: the whole contract is the option.
+    standalone: bool,
+    options: Vec<Embedded>,
+    currency: String,
+    index: String,
+}
+
+/// The option report of a run ([`Analysis::automatic_options`]).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct KaoReport {
+    /// `kao` or `intrinsic`.
+    pub method: &'static str,
+    /// The volatility multiplier of the shocked scenarios.
+    pub vol_multiplier: f64,
+    /// Contracts whose options were valued (KAO) or that carry caps or floors (intrinsic).
+    pub contracts_with_options: usize,
+    /// Per currency and scenario (base included): the option values and KAO.
+    pub by_currency: BTreeMap<String, BTreeMap<String, KaoScenario>>,
+    /// Per option (with `per_contract`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contracts: Vec<OptionValues>,
+}
+
+/// One currency and scenario of the KAO.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct KaoScenario {
+    /// `Σ_sold ΔFVAO − Σ_bought ΔFVAO` (a loss positive; 0 for the base).
+    pub kao: f64,
+    /// Holder's value of the options the bank sold (base: at σ; scenarios: at 1.25 σ).
+    pub sold_value: f64,
+    /// Holder's value of the options the bank bought.
+    pub bought_value: f64,
+    /// `Σ_sold ΔFVAO`: change of `sold_value` from the base.
+    pub sold_delta: f64,
+    /// `Σ_bought ΔFVAO`.
+    pub bought_delta: f64,
+}
+
+/// One option of one contract.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OptionValues {
+    /// Contract id.
+    pub contract_id: String,
+    /// Currency.
+    pub currency: String,
+    /// Reset index.
+    pub index: String,
+    /// cap or floor.
+    pub option: OptionKind,
+    /// sold or bought (by the bank).
+    pub side: Side,
+    /// The cap or floor on the all-in rate.
+    pub strike: f64,
+    /// Holder's value by scenario (base at σ, scenarios at 1.25 σ).
+    pub value: BTreeMap<String, f64>,
+}
+
+/// What a run does with its automatic options: found before the run (so a missing
+/// volatility stops it at once), applied to its result after.
+pub(super) struct Plan<'a> {
+    mode: AutomaticOptions,
+    holders: Vec<Holder<'a>>,
+    /// Contracts with caps or floors left at intrinsic value, with the reason.
+    intrinsic: Vec<(String, &'static str)>,
+}
+
+fn is_amortizing(t: &ContractTerms) -> bool {
+    matches!(
+        t.contract_type,
+        Some(ContractType::Pam | ContractType::Lam | ContractType::Nam | ContractType::Ann)
+    )
+}
+
+fn has_limits(t: &ContractTerms) -> bool {
+    t.life_cap.is_some()
+        || t.life_floor.is_some()
+        || t.period_cap.is_some()
+        || t.period_floor.is_some()
+}
+
+/// The host and options of a contract with caps or floors, or why it stays at intrinsic.
+fn holder(t: &ContractTerms) -> Result<Option<Holder<'_>>, &'static str> {
+    let standalone = t.contract_type == Some(ContractType::Capfl);
+    let underlying = if standalone {
+        let u = t.contract_structure.iter().find_map(|r| match &r.object {
+            ReferenceObject::Contract(c) if r.reference_role == ReferenceRole::Underlying => {
+                Some(&**c)
+            }
+            _ => None,
+        });
+        match u {
+            Some(u) => u,
+            None => return Err("a CAPFL without an underlying contract in its terms"),
+        }
+    } else {
+        t
+    };
+    if !is_amortizing(underlying) {
+        return Err(if standalone {
+            "a CAPFL on an underlying other than PAM, LAM, NAM or ANN"
+        } else {
+            "caps and floors are valued on PAM, LAM, NAM and ANN contracts only"
+        });
+    }
+    if underlying.period_cap.is_some() || underlying.period_floor.is_some() {
+        return Err("period caps and floors are path-dependent and not valued");
+    }
+    if standalone && (underlying.life_cap.is_some() || underlying.life_floor.is_some()) {
+        return Err("a CAPFL on an underlying with caps or floors of its own");
+    }
+    let Some(index) = underlying.market_object_code_of_rate_reset.clone() else {
+        // No reset from an index: the limits never bind.
+        return Ok(None);
+    };
+    if let (Some(c), Some(f)) = (t.life_cap, t.life_floor) {
+        if f > c {
+            return Err("a life floor above the life cap");
+        }
+    }
+    // The bank's side: a CAPFL by its role (held or written); an embedded cap is sold on an
+    // asset and bought on a liability, a floor the other way round.
+    let sign = t.contract_role.map_or(1.0, ContractRole::sign);
+    let (cap_side, floor_side) = match (standalone, sign > 0.0) {
+        (true, true) => (Side::Bought, Side::Bought),
+        (true, false) => (Side::Sold, Side::Sold),
+        (false, true) => (Side::Sold, Side::Bought),
+        (false, false) => (Side::Bought, Side::Sold),
+    };
+    let mut options = Vec::new();
+    if let Some(c) = t.life_cap {
+        options.push(Embedded {
+            kind: OptionKind::Cap,
+            side: cap_side,
+            limit: c,
+        });
+    }
+    if let Some(f) = t.life_floor {
+        options.push(Embedded {
+            kind: OptionKind::Floor,
+            side: floor_side,
+            limit: f,
+        });
+    }
+    let currency = t
+        .currency
+        .clone()
+        .or_else(|| underlying.currency.clone())
+        .unwrap_or_default();
+    Ok(Some(Holder {
+        terms: t,
+        underlying,
+        standalone,
+        options,
+        currency,
+        index,
+    }))
+}
+
+impl<'a> Plan<'a> {
+    /// Finds the contracts with automatic options. With [`AutomaticOptions::Kao`], every one
+    /// that is valued needs a volatility of its index in `base`; its absence is an error that
+    /// names the contract, the index and the way out.
+    pub(super) fn new<C: Borrow<ContractTerms>>(
+        contracts: &'a [C],
+        base: &MarketSnapshot,
+        mode: AutomaticOptions,
+    ) -> Result<Plan<'a>, EveError> {
+        let mut plan = Plan {
+            mode,
+            holders: Vec::new(),
+            intrinsic: Vec::new(),
+        };
+        for t in contracts {
+            let t: &ContractTerms = t.borrow();
+            // The hot path: two option checks per contract.
+            if !has_limits(t) && t.contract_type != Some(ContractType::Capfl) {
+                continue;
+            }
+            if mode == AutomaticOptions::Intrinsic {
+                plan.intrinsic
+                    .push((t.id().to_string(), "--automatic-options intrinsic"));
+                continue;
+            }
+            match holder(t) {
+                Ok(Some(h)) => {
+                    if base.volatility(&h.index).is_none() {
+                        return Err(EveError::AutomaticOptions(format!(
+                            "contract {} has a life cap or floor on index {}, but the market has \
+                             no volatility for {}: add a [[volatility]] entry for it to the \
+                             market (index = \"{}\", model = \"normal\", vol = …; \
+                             docs/market-data.md) or run with --automatic-options intrinsic",
+                            t.id(),
+                            h.index,
+                            h.index,
+                            h.index
+                        )));
+                    }
+                    plan.holders.push(h);
+                }
+                Ok(None) => {}
+                Err(why) => plan.intrinsic.push((t.id().to_string(), why)),
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Values the options on every market and applies them to `out`: hosts in place of the
+    /// contracts in EVE (both views, per contract), KAO in every scenario's change (both
+    /// methods), the report in [`Analysis::automatic_options`], the limits in the warnings.
+    pub(super) fn apply(
+        &self,
+        out: &mut Analysis,
+        markets: &[ScenarioMarket],
+        as_of: DateTime,
+        behaviour: Option<&Behaviour>,
+        per_contract: bool,
+    ) {
+        self.warn(out);
+        if self.holders.is_empty() {
+            if !self.intrinsic.is_empty() {
+                out.automatic_options = Some(KaoReport {
+                    method: self.mode.code(),
+                    vol_multiplier: VOL_MULTIPLIER,
+                    contracts_with_options: match self.mode {
+                        AutomaticOptions::Intrinsic => self.intrinsic.len(),
+                        AutomaticOptions::Kao => 0,
+                    },
+                    ..KaoReport::default()
+                });
+            }
+            return;
+        }
+        let failed: HashSet<&str> = out.failed.iter().map(|f| f.0.as_str()).collect();
+        let results: Vec<Option<Result<Valued, String>>> = self
+            .holders
+            .par_iter()
+            .map(|h| (!failed.contains(h.terms.id())).then(|| value(h, markets, as_of)))
+            .collect();
+        let names: Vec<String> = out.scenario_names.to_vec();
+        let nm = names.len();
+        // Per currency: Δ of EVE (host − contract) by market, per view; option sums.
+        let mut host_delta: [BTreeMap<String, Vec<f64>>; 2] = Default::default();
+        let mut sums: BTreeMap<String, Vec<KaoScenario>> = BTreeMap::new();
+        let mut per_holder: Vec<Option<&Valued>> = Vec::with_capacity(self.holders.len());
+        let mut report_contracts = Vec::new();
+        let mut not_valued = Vec::new();
+        for (h, r) in self.holders.iter().zip(&results) {
+            let v = match r {
+                None => {
+                    per_holder.push(None);
+                    continue;
+                }
+                Some(Err(e)) => {
+                    not_valued.push(format!("{}: {e}", h.terms.id()));
+                    per_holder.push(None);
+                    continue;
+                }
+                Some(Ok(v)) => v,
+            };
+            per_holder.push(Some(v));
+            let behavioural_too =
+                behaviour.is_none_or(|b| b.treatment(h.terms) == Treatment::Contractual);
+            for (view, on) in [(0, true), (1, behavioural_too)] {
+                if on {
+                    let d = host_delta[view]
+                        .entry(h.currency.clone())
+                        .or_insert_with(|| vec![0.0; nm]);
+                    d.iter_mut().zip(&v.delta).for_each(|(a, b)| *a += b);
+                }
+            }
+            let s = sums
+                .entry(h.currency.clone())
+                .or_insert_with(|| vec![KaoScenario::default(); nm]);
+            for (o, values) in h.options.iter().zip(&v.values) {
+                for k in 0..nm {
+                    let change = values[k] - values[0];
+                    match o.side {
+                        Side::Sold => {
+                            s[k].sold_value += values[k];
+                            s[k].sold_delta += change;
+                        }
+                        Side::Bought => {
+                            s[k].bought_value += values[k];
+                            s[k].bought_delta += change;
+                        }
+                    }
+                }
+                if per_contract {
+                    report_contracts.push(OptionValues {
+                        contract_id: h.terms.id().to_string(),
+                        currency: h.currency.clone(),
+                        index: h.index.clone(),
+                        option: o.kind,
+                        side: o.side,
+                        strike: o.limit,
+                        value: names.iter().cloned().zip(values.iter().copied()).collect(),
+                    });
+                }
+            }
+        }
+        for s in sums.values_mut() {
+            for x in s.iter_mut() {
+                x.kao = x.sold_delta - x.bought_delta;
+            }
+        }
+        if !not_valued.is_empty() {
+            out.warnings.push(format!(
+                "{} contracts with automatic options could not be valued as such and stay at \
+                 intrinsic value in EVE: {}",
+                not_valued.len(),
+                not_valued.join("; ")
+            ));
+        }
+        let kao = |ccy: &str, k: usize| sums.get(ccy).map_or(0.0, |s| s[k].kao);
+        adjust(&mut out.contractual, &names, &host_delta[0], &kao);
+        if let Some(b) = out.behavioural.as_mut() {
+            adjust(b, &names, &host_delta[1], &kao);
+        }
+        // Per contract: the host's value in place of the contract's.
+        if !out.contracts.is_empty() {
+            let nv = usize::from(out.behavioural.is_some());
+            let mut next = self
+                .holders
+                .iter()
+                .zip(&per_holder)
+                .filter_map(|(h, v)| v.map(|v| (h, v)))
+                .peekable();
+            for cv in out.contracts.iter_mut() {
+                let Some((h, v)) = next.peek() else { break };
+                if cv.contract_id != h.terms.id() {
+                    continue;
+                }
+                let behavioural_too =
+                    behaviour.is_none_or(|b| b.treatment(h.terms) == Treatment::Contractual);
+                if nv == 0 || behavioural_too {
+                    cv.pv.iter_mut().zip(&v.delta).for_each(|(a, b)| *a += b);
+                }
+                if let Some(c) = cv.contractual.as_mut() {
+                    c.iter_mut().zip(&v.delta).for_each(|(a, b)| *a += b);
+                }
+                next.next();
+            }
+        }
+        out.automatic_options = Some(KaoReport {
+            method: self.mode.code(),
+            vol_multiplier: VOL_MULTIPLIER,
+            contracts_with_options: per_holder.iter().filter(|v| v.is_some()).count(),
+            by_currency: sums
+                .into_iter()
+                .map(|(c, s)| (c, names.iter().cloned().zip(s).collect()))
+                .collect(),
+            contracts: report_contracts,
+        });
+    }
+
+    /// The warnings: options at intrinsic value, and why.
+    fn warn(&self, out: &mut Analysis) {
+        if self.intrinsic.is_empty() {
+            return;
+        }
+        if self.mode == AutomaticOptions::Intrinsic {
+            out.warnings.push(format!(
+                "automatic options at intrinsic value: the caps and floors of {} contracts are \
+                 applied to the projected rates in their flows, without volatility and without \
+                 the KAO add-on (SRP31.127–128; --automatic-options kao values them)",
+                self.intrinsic.len()
+            ));
+            return;
+        }
+        let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (id, why) in &self.intrinsic {
+            by_reason.entry(why).or_default().push(id);
+        }
+        for (why, ids) in by_reason {
+            let shown: Vec<&str> = ids.iter().take(10).copied().collect();
+            let more = if ids.len() > 10 {
+                format!(" and {} more", ids.len() - 10)
+            } else {
+                String::new()
+            };
+            out.warnings.push(format!(
+                "automatic options of {} contracts valued at intrinsic value (left in the \
+                 host, no KAO) — {why}: {}{more}",
+                ids.len(),
+                shown.join(", ")
+            ));
+        }
+    }
+}
+
+/// One holder valued on every market.
+struct Valued {
+    /// EVE of the host minus that of the contract, by market (contract currency).
+    delta: Vec<f64>,
+    /// `[option][market]` holder's values (base at σ, the others at 1.25 σ).
+    values: Vec<Vec<f64>>,
+}
+
+fn value(h: &Holder<'_>, markets: &[ScenarioMarket], as_of: DateTime) -> Result<Valued, String> {
+    let mut host = h.underlying.clone();
+    host.life_cap = None;
+    host.life_floor = None;
+    if h.standalone {
+        host.contract_role = Some(ContractRole::Rpa);
+    }
+    let host = &host;
+    let observers: Vec<SnapshotObserver<'_>> = markets
+        .iter()
+        .map(|sm| SnapshotObserver::new(&sm.market))
+        .collect();
+    let ctxs: Vec<EvalContext<'_>> = observers
+        .iter()
+        .map(|o| EvalContext {
+            observer: o,
+            observed_events: &[],
+            to: None,
+        })
+        .collect();
+    let refs: Vec<&EvalContext<'_>> = ctxs.iter().collect();
+    let nm = markets.len();
+    let mut host_events = vec![Vec::new(); nm];
+    evaluate_each(host, &refs, &mut host_events).map_err(|e| e.to_string())?;
+    let mut own_events = vec![Vec::new(); nm];
+    evaluate_each(h.terms, &refs, &mut own_events).map_err(|e| e.to_string())?;
+    let m = host.rate_multiplier.unwrap_or(1.0);
+    let s = host.rate_spread.unwrap_or(0.0);
+    let role = host.contract_role.map_or(1.0, ContractRole::sign);
+    let until = if h.standalone {
+        h.terms.termination_date
+    } else {
+        None
+    };
+    let mut delta = Vec::with_capacity(nm);
+    let mut values = vec![Vec::with_capacity(nm); h.options.len()];
+    let mut cache: HashMap<Date, f64> = HashMap::new();
+    for (k, sm) in markets.iter().enumerate() {
+        let market = &sm.market;
+        let curve = market
+            .discount_curve(&h.currency)
+            .map_err(|_| format!("no discount curve for currency {:?}", h.currency))?;
+        // Host, contract and option pay on the same dates: each discounted once.
+        cache.clear();
+        let mut df = |d: Date| -> f64 { discount_at(curve, &mut cache, d) };
+        let own_pv = present_value(&own_events[k], as_of, &mut df);
+        let host_pv = if h.standalone {
+            0.0
+        } else {
+            present_value(&host_events[k], as_of, &mut df)
+        };
+        delta.push(host_pv - own_pv);
+        let vol = market
+            .volatility(&h.index)
+            .or_else(|| markets[0].market.volatility(&h.index))
+            .ok_or_else(|| format!("no volatility for index {}", h.index))?;
+        let scale = if k == 0 { 1.0 } else { VOL_MULTIPLIER };
+        let ps = periods(&host_events[k], &h.index, market, as_of, until, &mut df)?;
+        for (o, v) in h.options.iter().zip(values.iter_mut()) {
+            v.push(strip_value(&ps, o.kind, o.limit, m, s, vol, scale, role));
+        }
+    }
+    Ok(Valued { delta, values })
+}
+
+/// `curve.discount_at(d)`, remembered in `cache`.
+fn discount_at(curve: &Curve, cache: &mut HashMap<Date, f64>, d: Date) -> f64 {
+    *cache.entry(d).or_insert_with(|| curve.discount_at(d))
+}
+
+/// The value of a single-currency contract's events after `as_of` (as the engine discounts
+/// them: every payoff on its payment date).
+fn present_value(
+    events: &[ContractEvent],
+    as_of: DateTime,
+    df: &mut impl FnMut(Date) -> f64,
+) -> f64 {
+    events
+        .iter()
+        .filter(|e| e.event_time > as_of && e.payoff != 0.0)
+        .map(|e| e.payoff * df(e.event_time.date()))
+        .sum()
+}
+
+/// A view with the hosts in place of the contracts (`delta` by currency and market added to
+/// the values) and every scenario's change net of its KAO: `delta = value − base − kao`.
+fn adjust(
+    view: &mut View,
+    names: &[String],
+    host_delta: &BTreeMap<String, Vec<f64>>,
+    kao: &dyn Fn(&str, usize) -> f64,
+) {
+    for (ccy, e) in view.currencies.iter_mut() {
+        if let Some(d) = host_delta.get(ccy) {
+            e.base += d[0];
+            for (k, name) in names.iter().enumerate().skip(1) {
+                if let Some(sv) = e.scenarios.get_mut(name) {
+                    sv.value += d[k];
+                }
+            }
+        }
+    }
+    for eve in [&mut view.currencies, &mut view.standardised] {
+        for (ccy, e) in eve.iter_mut() {
+            for (k, name) in names.iter().enumerate().skip(1) {
+                if let Some(sv) = e.scenarios.get_mut(name) {
+                    sv.kao = kao(ccy, k);
+                    sv.delta = sv.value - e.base - sv.kao;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
