@@ -69,6 +69,11 @@ pub(crate) struct IrrbbOptions {
     /// Add every contract's PV under base and each scenario.
     #[arg(long)]
     pub(crate) per_contract: bool,
+    /// Skip the sensitivities (PV01, key-rate PV01, duration, convexity): a rerun of EVE, gap
+    /// and NII only, without the ±1 bp and key-rate revaluations. The report's
+    /// `sensitivities` is then null.
+    #[arg(long)]
+    pub(crate) no_sensitivities: bool,
     /// Write an Excel workbook (a sheet per report, native charts) to this file.
     #[arg(long)]
     pub(crate) xlsx: Option<PathBuf>,
@@ -347,7 +352,7 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
         gap_bounds: &gap_bounds,
         per_contract: opts.per_contract,
         behaviour,
-        sensitivity_currency: Some(&currency),
+        sensitivity_currency: (!opts.no_sensitivities).then_some(currency.as_str()),
         standardised,
         nii_months: 12 * opts.nii_horizon_years as usize,
         segments: Some(&segments),
@@ -535,14 +540,18 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
     if opts.explain.is_some() {
         doc["explain"] = serde_json::to_value(&a.explained)?;
     }
-    doc["sensitivities"] = serde_json::json!({
-        "currency": sensitivities.currency,
-        "value": sensitivities.value,
-        "pv01": sensitivities.pv01,
-        "key_rate_pv01": sensitivities.key_rate_pv01.iter().map(|(t, v)| serde_json::json!({"pillar_years": t, "pv01": v})).collect::<Vec<_>>(),
-        "effective_duration": sensitivities.effective_duration,
-        "effective_convexity": sensitivities.effective_convexity,
-    });
+    doc["sensitivities"] = if opts.no_sensitivities {
+        serde_json::Value::Null
+    } else {
+        serde_json::json!({
+            "currency": sensitivities.currency,
+            "value": sensitivities.value,
+            "pv01": sensitivities.pv01,
+            "key_rate_pv01": sensitivities.key_rate_pv01.iter().map(|(t, v)| serde_json::json!({"pillar_years": t, "pv01": v})).collect::<Vec<_>>(),
+            "effective_duration": sensitivities.effective_duration,
+            "effective_convexity": sensitivities.effective_convexity,
+        })
+    };
     Ok(Report {
         doc,
         failed: failed.len(),

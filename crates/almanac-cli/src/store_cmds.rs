@@ -375,6 +375,8 @@ struct IrrbbManifest {
     currency: Option<String>,
     per_contract: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    no_sensitivities: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     strip_margins: bool,
     /// kao or intrinsic; a run recorded before the option existed valued caps and floors at
     /// intrinsic value, and replays so.
@@ -781,6 +783,7 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         explain: opts.explain,
         currency: opts.currency,
         per_contract: opts.per_contract,
+        no_sensitivities: opts.no_sensitivities,
         xlsx: None,
         csv: None,
     };
@@ -940,26 +943,39 @@ pub(crate) fn run_irrbb(
             explain: opts.explain.clone(),
             currency: opts.currency.clone(),
             per_contract: opts.per_contract,
+            no_sensitivities: opts.no_sensitivities,
             strip_margins: opts.strip_margins,
             automatic_options: opts.automatic_options.to_ascii_lowercase(),
         }),
     };
     let (results, report) = compute_irrbb(&store, &manifest)?;
-    let t0 = std::time::Instant::now();
-    let results_hash = sha256_hex(&results);
-    let id = store.record_run(NewRun {
-        kind: "irrbb".into(),
-        manifest_json: serde_json::to_string(&manifest)?,
-        results,
-        results_hash: results_hash.clone(),
-        created_at: now(),
-    })?;
-    crate::timing("hash and store the results", t0);
-    let t0 = std::time::Instant::now();
+    let manifest_json = serde_json::to_string(&manifest)?;
+    // Storing the results and writing the report files are independent: one thread each.
     // The stored results are the report file's bytes: rendered again from the report (the
     // rendering is deterministic) rather than kept twice in memory.
-    opts.write(&report, out)?;
-    crate::timing("write the report files", t0);
+    let (stored, written) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let t0 = std::time::Instant::now();
+            let r = opts.write(&report, out);
+            crate::timing("write the report files", t0);
+            r
+        });
+        let t0 = std::time::Instant::now();
+        let results_hash = sha256_hex(&results);
+        let stored = store
+            .record_run(NewRun {
+                kind: "irrbb".into(),
+                manifest_json,
+                results,
+                results_hash: results_hash.clone(),
+                created_at: now(),
+            })
+            .map(|id| (id, results_hash));
+        crate::timing("hash and store the results", t0);
+        (stored, writer.join())
+    });
+    let (id, results_hash) = stored?;
+    written.map_err(|_| anyhow::anyhow!("writing the report files failed"))??;
     if json {
         print_json(&serde_json::json!({"run": id, "failed": report.failed,
             "results_hash": results_hash, "json": out.display().to_string()}));

@@ -1605,3 +1605,48 @@ fn irrbb_automatic_options_kao_intrinsic_and_replay() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--automatic-options"));
 }
+
+/// `--no-sensitivities` skips the sensitivities only: EVE (per contract too), the gap and NII
+/// are those of the full run, bit for bit; the run records the choice and replays it.
+#[test]
+fn run_irrbb_without_sensitivities() {
+    let dir = temp_dir("run-irrbb-nosens");
+    let (db, bank) = stored_bank(&dir, 300);
+    let (ok, s) = (run_ok, arg);
+    let run = |out: &std::path::Path, extra: &[&str]| -> serde_json::Value {
+        let market = s(&bank.join("market.toml"));
+        let (out_s, db_s) = (s(out), s(&db));
+        let mut args = vec![
+            "run",
+            "irrbb",
+            "--snapshot",
+            "latest",
+            "--market",
+            &market,
+            "--per-contract",
+            "--out",
+            &out_s,
+            "--db",
+            &db_s,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        serde_json::from_slice(&ok(&args).stdout).unwrap()
+    };
+    let (full_out, lean_out) = (dir.join("full.json"), dir.join("lean.json"));
+    run(&full_out, &[]);
+    let lean_run = run(&lean_out, &["--no-sensitivities"]);
+    let read = |p: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let (full, lean) = (read(&full_out), read(&lean_out));
+    assert!(full["sensitivities"]["pv01"].as_f64().unwrap() != 0.0);
+    assert!(lean["sensitivities"].is_null());
+    for key in ["eve", "gap", "nii", "contracts", "outlier_test"] {
+        assert_eq!(full[key], lean[key], "{key}");
+    }
+    let id = lean_run["run"].as_str().unwrap();
+    let replay = ok(&["runs", "replay", id, "--db", &s(&db), "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(r["identical"], true, "{r}");
+}
