@@ -370,6 +370,8 @@ pub struct OptionValues {
 pub(super) struct Plan<'a> {
     mode: AutomaticOptions,
     holders: Vec<Holder<'a>>,
+    /// The portfolio index of each holder.
+    indices: Vec<usize>,
     /// Contracts with caps or floors left at intrinsic value, with the reason.
     intrinsic: Vec<(String, &'static str)>,
 }
@@ -478,9 +480,10 @@ impl<'a> Plan<'a> {
         let mut plan = Plan {
             mode,
             holders: Vec::new(),
+            indices: Vec::new(),
             intrinsic: Vec::new(),
         };
-        for t in contracts {
+        for (index, t) in contracts.iter().enumerate() {
             let t: &ContractTerms = t.borrow();
             // The hot path: two option checks per contract.
             if !has_limits(t) && t.contract_type != Some(ContractType::Capfl) {
@@ -506,12 +509,19 @@ impl<'a> Plan<'a> {
                         )));
                     }
                     plan.holders.push(h);
+                    plan.indices.push(index);
                 }
                 Ok(None) => {}
                 Err(why) => plan.intrinsic.push((t.id().to_string(), why)),
             }
         }
         Ok(plan)
+    }
+
+    /// The portfolio indices of the contracts whose options are valued, ascending: the
+    /// engine hands back their values by market (see [`Plan::apply`]).
+    pub(super) fn holder_indices(&self) -> Vec<usize> {
+        self.indices.clone()
     }
 
     /// Values the options on every market and applies them to `out`: hosts in place of the
@@ -524,6 +534,7 @@ impl<'a> Plan<'a> {
         as_of: DateTime,
         behaviour: Option<&Behaviour>,
         per_contract: bool,
+        engine_values: &[(usize, Vec<f64>)],
     ) {
         self.warn(out);
         if self.holders.is_empty() {
@@ -541,10 +552,20 @@ impl<'a> Plan<'a> {
             return;
         }
         let failed: HashSet<&str> = out.failed.iter().map(|f| f.0.as_str()).collect();
+        // The contract's own values by market, as the engine found them (contractual view,
+        // margins kept): else evaluated here.
+        let own: HashMap<usize, &[f64]> = engine_values
+            .iter()
+            .map(|(i, v)| (*i, v.as_slice()))
+            .collect();
         let results: Vec<Option<Result<Valued, String>>> = self
             .holders
             .par_iter()
-            .map(|h| (!failed.contains(h.terms.id())).then(|| value(h, markets, as_of)))
+            .zip(&self.indices)
+            .map(|(h, i)| {
+                (!failed.contains(h.terms.id()))
+                    .then(|| value(h, markets, as_of, own.get(i).copied()))
+            })
             .collect();
         let names: Vec<String> = out.scenario_names.to_vec();
         let nm = names.len();
@@ -706,7 +727,13 @@ struct Valued {
     values: Vec<Vec<f64>>,
 }
 
-fn value(h: &Holder<'_>, markets: &[ScenarioMarket], as_of: DateTime) -> Result<Valued, String> {
+/// `own`: the contract's own values by market when the engine has them.
+fn value(
+    h: &Holder<'_>,
+    markets: &[ScenarioMarket],
+    as_of: DateTime,
+    own: Option<&[f64]>,
+) -> Result<Valued, String> {
     let mut host = h.underlying.clone();
     host.life_cap = None;
     host.life_floor = None;
@@ -731,7 +758,10 @@ fn value(h: &Holder<'_>, markets: &[ScenarioMarket], as_of: DateTime) -> Result<
     let mut host_events = vec![Vec::new(); nm];
     evaluate_each(host, &refs, &mut host_events).map_err(|e| e.to_string())?;
     let mut own_events = vec![Vec::new(); nm];
-    evaluate_each(h.terms, &refs, &mut own_events).map_err(|e| e.to_string())?;
+    let own = own.filter(|v| v.len() == nm);
+    if own.is_none() {
+        evaluate_each(h.terms, &refs, &mut own_events).map_err(|e| e.to_string())?;
+    }
     let m = host.rate_multiplier.unwrap_or(1.0);
     let s = host.rate_spread.unwrap_or(0.0);
     let role = host.contract_role.map_or(1.0, ContractRole::sign);
@@ -751,7 +781,10 @@ fn value(h: &Holder<'_>, markets: &[ScenarioMarket], as_of: DateTime) -> Result<
         // Host, contract and option pay on the same dates: each discounted once.
         cache.clear();
         let mut df = |d: Date| -> f64 { discount_at(curve, &mut cache, d) };
-        let own_pv = present_value(&own_events[k], as_of, &mut df);
+        let own_pv = match own {
+            Some(v) => v[k],
+            None => present_value(&own_events[k], as_of, &mut df),
+        };
         let host_pv = if h.standalone {
             0.0
         } else {

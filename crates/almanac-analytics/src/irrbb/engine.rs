@@ -413,6 +413,9 @@ struct Partial {
     nii: Vec<NiiSums>,
     contracts: Vec<ContractValues>,
     failed: Vec<(String, String)>,
+    /// Contractual values by market of the contracts with automatic options valued as KAO
+    /// (index in the portfolio): what the option pass would otherwise evaluate again.
+    option_holders: Vec<(usize, Vec<f64>)>,
 }
 
 /// The run's fixed inputs.
@@ -457,6 +460,8 @@ struct Setup<'a> {
     segment_count: usize,
     /// Margin rules, when margins are stripped.
     margins: Option<&'a Margins>,
+    /// Portfolio indices of the contracts with automatic options valued as KAO, ascending.
+    option_holders: Vec<usize>,
 }
 
 impl Setup<'_> {
@@ -765,6 +770,7 @@ impl Setup<'_> {
             seg_gap: vec![0.0; nv * self.segment_count * nc * (19 + self.user_buckets)],
             explained: Vec::new(),
             margin_counts: [0; 3],
+            option_holders: Vec::new(),
             fixed_flows: DayAmounts::default(),
             sens_floating: vec![0.0; self.sens_tables.len()],
             nii: match &self.nii_grid {
@@ -948,6 +954,9 @@ impl Setup<'_> {
                             p.repricing[nc + c as usize].add(d, x);
                             gap(1, d, c, x);
                         });
+                    }
+                    if spread == 0.0 && self.option_holders.binary_search(&(first + i)).is_ok() {
+                        p.option_holders.push((first + i, s.pv[..nm].to_vec()));
                     }
                     if self.per_contract {
                         let (c, b) = s.pv.split_at(nm);
@@ -1172,6 +1181,7 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
         user_buckets: options.gap_bounds.len().min(250) + 1,
         explain: options.explain,
         margins: options.margins,
+        option_holders: kao.holder_indices(),
     };
     let (nv, nm, nc) = (setup.views(), markets.len(), setup.ccys.len());
     let segment_names: Vec<String> = if options.segment_names.is_empty() {
@@ -1194,6 +1204,7 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
     let mut sens_floating = vec![0.0; setup.sens_tables.len()];
     let mut nii: Vec<NiiSums> = Vec::new();
     let mut margin_counts = [0usize; 3];
+    let mut holder_values: Vec<(usize, Vec<f64>)> = Vec::new();
     let mut out = Analysis {
         scenario_names: names,
         warnings: options
@@ -1249,6 +1260,7 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
                 .for_each(|(a, b)| *a += b);
             out.contracts.extend(p.contracts);
             out.failed.extend(p.failed);
+            holder_values.extend(p.option_holders);
         }
     }
     if options.margins.is_some() {
@@ -1307,6 +1319,7 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
         as_of,
         options.behaviour,
         options.per_contract,
+        &holder_values,
     );
     out.gap_by_segment = GapBySegment {
         segments: segment_names.clone(),
