@@ -43,5 +43,5 @@ pub use event::{ContractEvent, EventType, States};
 pub use observer::{MarketData, NoMarketData, ObservedEvent, RiskFactorObserver, SnapshotObserver};
 pub use terms::{
     canonical_term_name, CalendarCode, ContractReference, ContractTerms, DayCountCode, RawTerms,
-    ReferenceObject,
+    ReferenceObject, TermsFromJson,
 };

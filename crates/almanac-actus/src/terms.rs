@@ -534,6 +534,112 @@ impl ContractTerms {
     }
 }
 
+/// Contract terms read straight from a JSON object by a serde deserializer, term by term as
+/// [`ContractTerms::from_raw`] reads a map (the same terms, extras and errors) without
+/// building the map first: what loading a million stored positions needs. The outcome of the
+/// terms is inside, so a bad term does not fail the surrounding document's parse.
+#[derive(Debug)]
+pub struct TermsFromJson(pub Result<ContractTerms, TermError>);
+
+/// An object key, borrowed from the input when it has no escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl std::ops::Deref for Key<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a term name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TermsFromJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TermsFromJson, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = TermsFromJson;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of ACTUS terms")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TermsFromJson, A::Error> {
+                let mut t = ContractTerms::default();
+                // The first bad term (named once the contract id is known), the structure
+                // (read once it is).
+                let mut bad: Option<(String, Value, String)> = None;
+                let mut structure: Option<Value> = None;
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    let value: Value = map.next_value()?;
+                    if bad.is_some()
+                        || value.is_null()
+                        || matches!(&value, Value::String(s) if s.trim().is_empty())
+                    {
+                        continue;
+                    }
+                    let name = canonical_term_name(&key);
+                    if name == "contractStructure" {
+                        structure = Some(value);
+                        continue;
+                    }
+                    match t.set_term(name, &value) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            t.extra.insert(key.to_string(), value);
+                        }
+                        Err(reason) => bad = Some((key.to_string(), value, reason)),
+                    }
+                }
+                let id = t.contract_id.clone().unwrap_or_default();
+                if let Some((term, value, reason)) = bad {
+                    return Ok(TermsFromJson(Err(TermError {
+                        contract_id: id,
+                        term,
+                        value: value_text(&value),
+                        reason,
+                    })));
+                }
+                if let Some(v) = structure {
+                    match parse_structure(&v, &id) {
+                        Ok(s) => t.contract_structure = s,
+                        Err(e) => return Ok(TermsFromJson(Err(e))),
+                    }
+                }
+                t.contract_id = Some(id);
+                Ok(TermsFromJson(Ok(t)))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),

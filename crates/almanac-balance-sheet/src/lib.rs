@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use almanac_actus::{ContractRole, ContractTerms, ContractType, RawTerms};
+use almanac_actus::{ContractRole, ContractTerms, ContractType};
 use almanac_time::Date;
 use serde::{Deserialize, Serialize};
 
@@ -199,6 +199,15 @@ struct StoredForm {
     attributes: Attributes,
 }
 
+/// [`StoredForm`] as read back: the terms checked as they are parsed.
+#[derive(Deserialize)]
+struct StoredFormIn {
+    row: u64,
+    terms: Option<almanac_actus::TermsFromJson>,
+    non_interest: Option<NonInterestItem>,
+    attributes: Attributes,
+}
+
 /// A position that cannot be read back.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("position: {0}")]
@@ -278,13 +287,11 @@ impl Position {
 
     /// Reads a position from its stored JSON (contract terms re-validated).
     pub fn from_json(json: &str) -> Result<Position, PositionError> {
-        let f: StoredForm = serde_json::from_str(json).map_err(|e| PositionError(e.to_string()))?;
+        let f: StoredFormIn =
+            serde_json::from_str(json).map_err(|e| PositionError(e.to_string()))?;
         let instrument = match (f.terms, f.non_interest) {
-            (Some(serde_json::Value::Object(map)), None) => {
-                let raw: RawTerms = map;
-                Instrument::Contract(Box::new(
-                    ContractTerms::from_raw(&raw, "").map_err(|e| PositionError(e.to_string()))?,
-                ))
+            (Some(almanac_actus::TermsFromJson(terms)), None) => {
+                Instrument::Contract(Box::new(terms.map_err(|e| PositionError(e.to_string()))?))
             }
             (None, Some(n)) => Instrument::NonInterest(n),
             _ => {
