@@ -817,6 +817,8 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
             set: source.as_ref(),
         },
     )?;
+    // A million boxed terms take a while to free: not on the way to the results.
+    drop_in_background((contracts, products));
     report.doc["snapshot"] = serde_json::json!(m.snapshot);
     report.doc["non_interest_positions_excluded"] = serde_json::json!(non_interest);
     let t0 = std::time::Instant::now();
@@ -824,6 +826,12 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
     crate::irrbb::write_json_to(&mut bytes, &report.doc, &report.contracts)?;
     crate::timing("render report JSON", t0);
     Ok((bytes, report))
+}
+
+/// Frees `x` on a thread of its own: large inputs and reports are freed while the command
+/// goes on (or exits, which frees them anyway).
+fn drop_in_background<T: Send + 'static>(x: T) {
+    std::thread::spawn(move || drop(x));
 }
 
 /// Stores a scenario-set file and the TOML snapshots its historical scenarios name (relative
@@ -986,7 +994,9 @@ pub(crate) fn run_irrbb(
             info.id
         );
     }
-    Ok(report.failed == 0)
+    let ok = report.failed == 0;
+    drop_in_background(report);
+    Ok(ok)
 }
 
 fn whoami() -> String {
