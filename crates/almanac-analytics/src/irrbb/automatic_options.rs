@@ -50,7 +50,7 @@ use almanac_time::{Date, DateTime};
 use rayon::prelude::*;
 
 use super::assumptions::{Behaviour, Treatment};
-use super::engine::{Analysis, ScenarioMarket, View};
+use super::engine::{Analysis, ExplainedFlow, ScenarioMarket, View};
 use super::run::EveError;
 
 /// The volatility multiplier of the shocked scenarios (SRP31.127).
@@ -646,6 +646,38 @@ impl<'a> Plan<'a> {
         adjust(&mut out.contractual, &names, &host_delta[0], &kao);
         if let Some(b) = out.behavioural.as_mut() {
             adjust(b, &names, &host_delta[1], &kao);
+        }
+        // The drill-down of an explained holder: one more line, the host minus the contract
+        // (the caps' and floors' effect on its flows, taken out of EVE), so its flows still
+        // add up to the value reported for it.
+        for e in out.explained.iter_mut() {
+            let found = self
+                .holders
+                .iter()
+                .zip(&per_holder)
+                .find(|(h, _)| h.terms.id() == e.contract_id);
+            let (Some((h, Some(v))), Some(k)) =
+                (found, names.iter().position(|n| *n == e.scenario))
+            else {
+                continue;
+            };
+            let behavioural_too =
+                behaviour.is_none_or(|b| b.treatment(h.terms) == Treatment::Contractual);
+            if e.view == "behavioural" && !behavioural_too {
+                continue;
+            }
+            e.flows.push(ExplainedFlow {
+                date: as_of.date().to_string(),
+                day: 0,
+                kind: "automatic_options_removed",
+                currency: h.currency.clone(),
+                amount: v.delta[k],
+                margin: 0.0,
+                discount_factor: 1.0,
+                pv: v.delta[k],
+                bucket: super::buckets::BCBS_BUCKETS[0].label,
+            });
+            e.pv += v.delta[k];
         }
         // Per contract: the host's value in place of the contract's.
         if !out.contracts.is_empty() {
