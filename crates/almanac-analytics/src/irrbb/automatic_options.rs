@@ -50,7 +50,7 @@ use almanac_time::{Date, DateTime};
 use rayon::prelude::*;
 
 use super::assumptions::{Behaviour, Treatment};
-use super::engine::{Analysis, ExplainedFlow, ScenarioMarket, View};
+use super::engine::{Analysis, ExplainedFlow, HolderValues, ScenarioMarket, View};
 use super::run::EveError;
 
 /// The volatility multiplier of the shocked scenarios (SRP31.127).
@@ -264,6 +264,29 @@ pub fn periods(
         );
     }
     Ok(out)
+}
+
+/// The reset periods of a contract with a life cap or floor from its own events on one market
+/// (see [`periods`]) when no limit bound at any of its resets there — no reset rate at or
+/// beyond a limit —, so that its host's events are these very events: `None` otherwise, or
+/// when the contract has no reset index.
+pub(super) fn unbound_periods(
+    t: &ContractTerms,
+    events: &[ContractEvent],
+    market: &MarketSnapshot,
+    as_of: DateTime,
+    df: &mut impl FnMut(Date) -> f64,
+) -> Option<Vec<Period>> {
+    let code = t.market_object_code_of_rate_reset.as_deref()?;
+    let bound = events.iter().any(|e| {
+        let r = e.states.nominal_interest_rate;
+        matches!(e.event_type, EventType::Rr | EventType::Rrf)
+            && (t.life_cap.is_some_and(|c| r >= c) || t.life_floor.is_some_and(|f| r <= f))
+    });
+    if bound {
+        return None;
+    }
+    periods(events, code, market, as_of, None, df).ok()
 }
 
 /// The holder's value of a cap or floor at `limit` on the all-in rate of a host with periods
@@ -534,7 +557,7 @@ impl<'a> Plan<'a> {
         as_of: DateTime,
         behaviour: Option<&Behaviour>,
         per_contract: bool,
-        engine_values: &[(usize, Vec<f64>)],
+        engine_values: &[HolderValues],
     ) {
         self.warn(out);
         if self.holders.is_empty() {
@@ -554,10 +577,8 @@ impl<'a> Plan<'a> {
         let failed: HashSet<&str> = out.failed.iter().map(|f| f.0.as_str()).collect();
         // The contract's own values by market, as the engine found them (contractual view,
         // margins kept): else evaluated here.
-        let own: HashMap<usize, &[f64]> = engine_values
-            .iter()
-            .map(|(i, v)| (*i, v.as_slice()))
-            .collect();
+        let own: HashMap<usize, &HolderValues> =
+            engine_values.iter().map(|v| (v.index, v)).collect();
         let results: Vec<Option<Result<Valued, String>>> = self
             .holders
             .par_iter()
@@ -759,13 +780,25 @@ struct Valued {
     values: Vec<Vec<f64>>,
 }
 
-/// `own`: the contract's own values by market when the engine has them.
+/// One holder valued on every market. `engine`: what the engine found of it (its own values
+/// and, on the markets where no limit bound, its reset periods); the host is evaluated only on
+/// the other markets (all of them for a standalone option or without the engine's values).
 fn value(
     h: &Holder<'_>,
     markets: &[ScenarioMarket],
     as_of: DateTime,
-    own: Option<&[f64]>,
+    engine: Option<&HolderValues>,
 ) -> Result<Valued, String> {
+    let nm = markets.len();
+    let engine = engine.filter(|e| e.pv.len() == nm && e.periods.len() == nm);
+    let own = engine.map(|e| e.pv.as_slice());
+    let known = |k: usize| -> Option<&Vec<Period>> {
+        if h.standalone {
+            return None;
+        }
+        engine.and_then(|e| e.periods[k].as_ref())
+    };
+    let need: Vec<usize> = (0..nm).filter(|&k| known(k).is_none()).collect();
     let mut host = h.underlying.clone();
     host.life_cap = None;
     host.life_floor = None;
@@ -773,9 +806,9 @@ fn value(
         host.contract_role = Some(ContractRole::Rpa);
     }
     let host = &host;
-    let observers: Vec<SnapshotObserver<'_>> = markets
+    let observers: Vec<SnapshotObserver<'_>> = need
         .iter()
-        .map(|sm| SnapshotObserver::new(&sm.market))
+        .map(|&k| SnapshotObserver::new(&markets[k].market))
         .collect();
     let ctxs: Vec<EvalContext<'_>> = observers
         .iter()
@@ -786,13 +819,14 @@ fn value(
         })
         .collect();
     let refs: Vec<&EvalContext<'_>> = ctxs.iter().collect();
-    let nm = markets.len();
-    let mut host_events = vec![Vec::new(); nm];
-    evaluate_each(host, &refs, &mut host_events).map_err(|e| e.to_string())?;
-    let mut own_events = vec![Vec::new(); nm];
-    let own = own.filter(|v| v.len() == nm);
-    if own.is_none() {
-        evaluate_each(h.terms, &refs, &mut own_events).map_err(|e| e.to_string())?;
+    // Events by position in `need`.
+    let mut host_events = vec![Vec::new(); need.len()];
+    let mut own_events = vec![Vec::new(); need.len()];
+    if !need.is_empty() {
+        evaluate_each(host, &refs, &mut host_events).map_err(|e| e.to_string())?;
+        if own.is_none() {
+            evaluate_each(h.terms, &refs, &mut own_events).map_err(|e| e.to_string())?;
+        }
     }
     let m = host.rate_multiplier.unwrap_or(1.0);
     let s = host.rate_spread.unwrap_or(0.0);
@@ -807,30 +841,42 @@ fn value(
     let mut cache: HashMap<Date, f64> = HashMap::new();
     for (k, sm) in markets.iter().enumerate() {
         let market = &sm.market;
-        let curve = market
-            .discount_curve(&h.currency)
-            .map_err(|_| format!("no discount curve for currency {:?}", h.currency))?;
-        // Host, contract and option pay on the same dates: each discounted once.
-        cache.clear();
-        let mut df = |d: Date| -> f64 { discount_at(curve, &mut cache, d) };
-        let own_pv = match own {
-            Some(v) => v[k],
-            None => present_value(&own_events[k], as_of, &mut df),
-        };
-        let host_pv = if h.standalone {
-            0.0
-        } else {
-            present_value(&host_events[k], as_of, &mut df)
-        };
-        delta.push(host_pv - own_pv);
         let vol = market
             .volatility(&h.index)
             .or_else(|| markets[0].market.volatility(&h.index))
             .ok_or_else(|| format!("no volatility for index {}", h.index))?;
         let scale = if k == 0 { 1.0 } else { VOL_MULTIPLIER };
-        let ps = periods(&host_events[k], &h.index, market, as_of, until, &mut df)?;
+        let computed;
+        let ps: &[Period] = match (known(k), need.binary_search(&k)) {
+            // No limit bound here: the host is the contract itself.
+            (Some(ps), _) => {
+                delta.push(0.0);
+                ps
+            }
+            (None, Ok(n)) => {
+                let curve = market
+                    .discount_curve(&h.currency)
+                    .map_err(|_| format!("no discount curve for currency {:?}", h.currency))?;
+                // Host, contract and option pay on the same dates: each discounted once.
+                cache.clear();
+                let mut df = |d: Date| -> f64 { discount_at(curve, &mut cache, d) };
+                let own_pv = match own {
+                    Some(v) => v[k],
+                    None => present_value(&own_events[n], as_of, &mut df),
+                };
+                let host_pv = if h.standalone {
+                    0.0
+                } else {
+                    present_value(&host_events[n], as_of, &mut df)
+                };
+                delta.push(host_pv - own_pv);
+                computed = periods(&host_events[n], &h.index, market, as_of, until, &mut df)?;
+                &computed
+            }
+            (None, Err(_)) => unreachable!("every market without known periods is evaluated"),
+        };
         for (o, v) in h.options.iter().zip(values.iter_mut()) {
-            v.push(strip_value(&ps, o.kind, o.limit, m, s, vol, scale, role));
+            v.push(strip_value(ps, o.kind, o.limit, m, s, vol, scale, role));
         }
     }
     Ok(Valued { delta, values })

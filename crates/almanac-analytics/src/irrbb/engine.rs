@@ -387,6 +387,8 @@ struct Scratch {
     nii: Vec<Vec<Staged>>,
     contractual: Flows,
     behavioural: Flows,
+    /// An option holder's reset periods by market while its limits bind nowhere.
+    kao_periods: Vec<Option<Vec<super::automatic_options::Period>>>,
 }
 
 /// Partial sums of one chunk of contracts.
@@ -413,9 +415,20 @@ struct Partial {
     nii: Vec<NiiSums>,
     contracts: Vec<ContractValues>,
     failed: Vec<(String, String)>,
-    /// Contractual values by market of the contracts with automatic options valued as KAO
-    /// (index in the portfolio): what the option pass would otherwise evaluate again.
-    option_holders: Vec<(usize, Vec<f64>)>,
+    /// What the engine found of the contracts with automatic options valued as KAO: what the
+    /// option pass would otherwise evaluate again.
+    option_holders: Vec<HolderValues>,
+}
+
+/// What the engine found of a contract with automatic options valued as KAO.
+pub(super) struct HolderValues {
+    /// Its index in the portfolio.
+    pub(super) index: usize,
+    /// Its contractual values by market, margins kept.
+    pub(super) pv: Vec<f64>,
+    /// Its reset periods by market where no life cap or floor bound at any of its resets:
+    /// there its host's flows are its own, and its options need nothing more.
+    pub(super) periods: Vec<Option<Vec<super::automatic_options::Period>>>,
 }
 
 /// The run's fixed inputs.
@@ -756,6 +769,27 @@ impl Setup<'_> {
         Ok(())
     }
 
+    /// An option holder's reset periods on market `m` from its own events there, if no life
+    /// cap or floor bound at any of its resets (see [`super::automatic_options::unbound_periods`]).
+    fn unbound_periods(
+        &self,
+        t: &ContractTerms,
+        m: usize,
+        events: &[ContractEvent],
+    ) -> Option<Vec<super::automatic_options::Period>> {
+        let c = self.ccy_index(t.currency.as_deref()?)? as usize;
+        let table = self.tables[m].get(c)?;
+        let d0 = self.as_of.date();
+        let mut df = |d: almanac_time::Date| table.at(u32::try_from(d0.days_until(d)).unwrap_or(0));
+        super::automatic_options::unbound_periods(
+            t,
+            events,
+            &self.markets[m].market,
+            self.as_of,
+            &mut df,
+        )
+    }
+
     fn chunk<C: Borrow<ContractTerms>>(
         &self,
         first: usize,
@@ -809,6 +843,11 @@ impl Setup<'_> {
                 },
             };
             let explain = self.explain.is_some_and(|id| id == t.id());
+            let holder = spread == 0.0 && self.option_holders.binary_search(&(first + i)).is_ok();
+            if holder {
+                s.kao_periods.clear();
+                s.kao_periods.resize(nm, None);
+            }
             let seg = self
                 .segments
                 .and_then(|v| v.get(first + i))
@@ -864,6 +903,14 @@ impl Setup<'_> {
                             spread,
                             &mut s.contractual,
                         )?;
+                    }
+                    if holder && reads {
+                        let events = if k == 0 {
+                            &s.events
+                        } else {
+                            &s.multi[if m == 0 { 0 } else { m - 1 }]
+                        };
+                        s.kao_periods[m] = self.unbound_periods(t, m, events);
                     }
                     let off = m * nc;
                     s.pv[m] = self.discount(&s.contractual, m, &mut local[off..off + nc]);
@@ -955,8 +1002,17 @@ impl Setup<'_> {
                             gap(1, d, c, x);
                         });
                     }
-                    if spread == 0.0 && self.option_holders.binary_search(&(first + i)).is_ok() {
-                        p.option_holders.push((first + i, s.pv[..nm].to_vec()));
+                    if holder {
+                        let periods = if reads {
+                            s.kao_periods.iter_mut().map(Option::take).collect()
+                        } else {
+                            Vec::new()
+                        };
+                        p.option_holders.push(HolderValues {
+                            index: first + i,
+                            pv: s.pv[..nm].to_vec(),
+                            periods,
+                        });
                     }
                     if self.per_contract {
                         let (c, b) = s.pv.split_at(nm);
@@ -1204,7 +1260,7 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
     let mut sens_floating = vec![0.0; setup.sens_tables.len()];
     let mut nii: Vec<NiiSums> = Vec::new();
     let mut margin_counts = [0usize; 3];
-    let mut holder_values: Vec<(usize, Vec<f64>)> = Vec::new();
+    let mut holder_values: Vec<HolderValues> = Vec::new();
     let mut out = Analysis {
         scenario_names: names,
         warnings: options

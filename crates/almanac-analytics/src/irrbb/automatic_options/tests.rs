@@ -468,3 +468,62 @@ fn an_explained_option_holder_adds_up() {
     }
     assert!(binding > 0, "the cap never binds: the test checks nothing");
 }
+
+/// A floor that binds on no market: the engine hands over the contract's own periods and the
+/// option pass evaluates nothing more; the values are still the strips computed from the
+/// curves directly, on the base (σ) and on shocked markets (1.25 σ), and EVE is unchanged.
+#[test]
+fn an_unbound_floor_is_valued_from_the_engines_periods() {
+    let sigma = 0.009;
+    let m = market(sigma);
+    let floor = -0.02;
+    let notional = 1_000_000.0;
+    let t: ContractTerms = serde_json::from_str(&format!(
+        r#"{{"contractType":"PAM","contractID":"frn","contractRole":"RPA","currency":"EUR",
+        "statusDate":"2025-12-31","initialExchangeDate":"2025-12-31","maturityDate":"2030-12-31",
+        "notionalPrincipal":{notional},"nominalInterestRate":0.02,"dayCountConvention":"A365",
+        "cycleAnchorDateOfInterestPayment":"2026-12-31","cycleOfInterestPayment":"P1YL1",
+        "cycleAnchorDateOfRateReset":"2026-12-31","cycleOfRateReset":"P1YL1",
+        "marketObjectCodeOfRateReset":"IDX1Y","lifeFloor":{floor}}}"#
+    ))
+    .unwrap();
+    let book = vec![t];
+    let a = run(&book, &m, AutomaticOptions::Kao);
+    let intrinsic = run(&book, &m, AutomaticOptions::Intrinsic);
+    let r = a.automatic_options.as_ref().unwrap();
+    let direct = |market: &MarketSnapshot, scale: f64| -> f64 {
+        let fwd = market.curve("EUR-FWD").unwrap();
+        let disc = market.discount_curve("EUR").unwrap();
+        (2026..2030)
+            .map(|y| {
+                let (r0, r1) = (Date::ymd(y, 12, 31), Date::ymd(y + 1, 12, 31));
+                let yf = f64::from(r0.days_until(r1)) / 365.0;
+                let f = (fwd.discount_at(r0) / fwd.discount_at(r1) - 1.0) / yf;
+                let tau = f64::from(crate::irrbb::testkit::AS_OF.days_until(r0)) / 365.0;
+                let sd = sigma * scale * tau.sqrt();
+                bachelier(OptionKind::Floor, f, floor, sd) * notional * yf * disc.discount_at(r1)
+            })
+            .sum()
+    };
+    let o = &r.contracts[0];
+    assert_eq!((o.option, o.side), (OptionKind::Floor, Side::Bought));
+    assert!(
+        o.value["base"] > 1.0,
+        "a floor worth nothing checks nothing: {o:?}"
+    );
+    assert!(close(o.value["base"], direct(&m, 1.0), 1e-12), "{o:?}");
+    for s in [
+        Scenario::ParallelUp,
+        Scenario::ParallelDown,
+        Scenario::Steepener,
+    ] {
+        let shocked = shock(&m, s, &StandardSpec::default()).unwrap();
+        let name = s.name();
+        assert!(
+            close(o.value[name], direct(&shocked, 1.25), 1e-12),
+            "{name}: {o:?}"
+        );
+        // The floor never binds: EVE holds the contract itself, as at intrinsic value.
+        assert_eq!(pv(&a, "frn", name), pv(&intrinsic, "frn", name));
+    }
+}
