@@ -667,37 +667,51 @@ struct SnapshotContracts {
 /// (non-interest items: fixed assets, equity) counted, and positions that do not read back
 /// listed with the reason.
 fn snapshot_contracts(store: &SqliteStore, snapshot: &str) -> Result<SnapshotContracts> {
-    let t0 = std::time::Instant::now();
-    let stored = store.snapshot_positions(snapshot)?;
-    crate::timing("read the snapshot's positions", t0);
     type Parsed = Result<Option<(Box<almanac_actus::ContractTerms>, Option<String>)>, String>;
-    let parsed: Vec<Parsed> = stored
-        .par_iter()
-        .map(|sp| {
-            let p = Position::from_json(&sp.json).map_err(|e| e.to_string())?;
-            Ok(match p.instrument {
-                Instrument::Contract(t) => Some((t, p.attributes.product)),
-                Instrument::NonInterest { .. } => None,
-            })
+    let parse = |sp: &almanac_store::StoredPosition| -> Parsed {
+        let p = Position::from_json(&sp.json).map_err(|e| e.to_string())?;
+        Ok(match p.instrument {
+            Instrument::Contract(t) => Some((t, p.attributes.product)),
+            Instrument::NonInterest { .. } => None,
         })
-        .collect();
-    let mut out = SnapshotContracts {
-        contracts: Vec::with_capacity(stored.len()),
-        products: Vec::with_capacity(stored.len()),
-        non_interest: 0,
-        failed: Vec::new(),
     };
-    for (sp, r) in stored.iter().zip(parsed) {
-        match r {
-            Ok(Some((t, product))) => {
-                out.contracts.push(t);
-                out.products.push(product);
+    // Reading the rows (one thread, the store's) and parsing them (all cores) overlap: the
+    // store hands over batches that a second thread parses while it reads the next.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<almanac_store::StoredPosition>>(4);
+        let parser = scope.spawn(move || {
+            let mut out = SnapshotContracts {
+                contracts: Vec::new(),
+                products: Vec::new(),
+                non_interest: 0,
+                failed: Vec::new(),
+            };
+            for batch in rx {
+                let parsed: Vec<Parsed> = batch.par_iter().map(parse).collect();
+                for (sp, r) in batch.into_iter().zip(parsed) {
+                    match r {
+                        Ok(Some((t, product))) => {
+                            out.contracts.push(t);
+                            out.products.push(product);
+                        }
+                        Ok(None) => out.non_interest += 1,
+                        Err(e) => out.failed.push((sp.contract_id, e)),
+                    }
+                }
             }
-            Ok(None) => out.non_interest += 1,
-            Err(e) => out.failed.push((sp.contract_id.clone(), e)),
-        }
-    }
-    Ok(out)
+            out
+        });
+        let read = store.snapshot_positions_batched(snapshot, 16_384, &mut |batch| {
+            // The parser only stops early by panicking, which the join below reports.
+            let _ = tx.send(batch);
+        });
+        drop(tx);
+        let out = parser
+            .join()
+            .map_err(|_| anyhow::anyhow!("reading the snapshot's positions failed"))?;
+        read?;
+        Ok(out)
+    })
 }
 
 /// `almanac snapshots export`: the ACTUS terms of a snapshot's contracts as a JSON array.

@@ -282,6 +282,17 @@ impl Storage for SqliteStore {
         read_positions(&tx, key)
     }
 
+    fn snapshot_positions_batched(
+        &self,
+        id: &str,
+        batch: usize,
+        each: &mut dyn FnMut(Vec<StoredPosition>),
+    ) -> Result<(), StoreError> {
+        let tx = self.read_transaction(READING_SNAPSHOTS)?;
+        let key = snapshot_key(&tx, id)?;
+        read_positions_into(&tx, key, batch.max(1), each)
+    }
+
     fn snapshot_rejects(&self, id: &str) -> Result<Vec<Reject>, StoreError> {
         let tx = self.read_transaction(READING_SNAPSHOTS)?;
         let key = snapshot_key(&tx, id)?;
@@ -971,6 +982,20 @@ fn snapshot_key(conn: &Connection, id: &str) -> Result<i64, StoreError> {
 }
 
 fn read_positions(conn: &Connection, key: i64) -> Result<Vec<StoredPosition>, StoreError> {
+    let mut out = Vec::new();
+    read_positions_into(conn, key, usize::MAX, &mut |mut batch| {
+        out.append(&mut batch)
+    })?;
+    Ok(out)
+}
+
+/// The positions of snapshot `key` in row order, in batches of `batch`.
+fn read_positions_into(
+    conn: &Connection,
+    key: i64,
+    batch: usize,
+    each: &mut dyn FnMut(Vec<StoredPosition>),
+) -> Result<(), StoreError> {
     let db = StoreError::backend;
     let mut statement = conn
         .prepare_cached(
@@ -991,8 +1016,14 @@ fn read_positions(conn: &Connection, key: i64) -> Result<Vec<StoredPosition>, St
             contract_id,
             json,
         });
+        if out.len() == batch {
+            each(std::mem::take(&mut out));
+        }
     }
-    Ok(out)
+    if !out.is_empty() {
+        each(out);
+    }
+    Ok(())
 }
 
 fn read_rejects(conn: &Connection, key: i64) -> Result<Vec<Reject>, StoreError> {

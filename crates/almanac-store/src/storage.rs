@@ -45,6 +45,19 @@ pub trait Storage {
     /// [`StoreError::NotFound`] for an unknown id; [`StoreError::Backend`].
     fn snapshot_positions(&self, id: &str) -> Result<Vec<StoredPosition>, StoreError>;
 
+    /// The positions of a snapshot in row order, handed to `each` in batches of `batch`
+    /// (the last may be shorter) as they are read: a caller can work on one batch while the
+    /// next is read, without holding every position twice.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown id; [`StoreError::Backend`].
+    fn snapshot_positions_batched(
+        &self,
+        id: &str,
+        batch: usize,
+        each: &mut dyn FnMut(Vec<StoredPosition>),
+    ) -> Result<(), StoreError>;
+
     /// The rejected rows of a snapshot, in row order.
     ///
     /// # Errors

@@ -241,3 +241,49 @@ fn snapshot_rows_cannot_be_updated_or_deleted() {
     }
     assert!(store.verify_audit().unwrap().ok);
 }
+
+/// The batched reader hands over the same positions in the same order, in batches of the
+/// size asked (the last shorter), and nothing for an empty snapshot; an unknown id is an error.
+#[test]
+fn positions_read_in_batches_are_the_positions() {
+    let dir = TempDir::new("snapshot-batches");
+    let mut store = dir.open();
+    let outcome = store
+        .import_snapshot(snapshot(
+            &hash_of("batches"),
+            "2026-11-01T08:00:00Z",
+            (1..=7).map(|r| position(r, &format!("c{r}"))).collect(),
+        ))
+        .unwrap();
+    let whole = store.snapshot_positions(&outcome.snapshot_id).unwrap();
+    assert_eq!(whole.len(), 7);
+    for size in [1, 3, 7, 100] {
+        let mut sizes = Vec::new();
+        let mut all = Vec::new();
+        store
+            .snapshot_positions_batched(&outcome.snapshot_id, size, &mut |b| {
+                sizes.push(b.len());
+                all.extend(b);
+            })
+            .unwrap();
+        assert_eq!(all, whole, "batch {size}");
+        let expected: Vec<usize> = (0..7).step_by(size).map(|k| size.min(7 - k)).collect();
+        assert_eq!(sizes, expected, "batch {size}");
+    }
+    let empty = store
+        .import_snapshot(snapshot(
+            &hash_of("none"),
+            "2026-11-01T08:00:00Z",
+            Vec::new(),
+        ))
+        .unwrap();
+    let mut calls = 0;
+    store
+        .snapshot_positions_batched(&empty.snapshot_id, 3, &mut |_| calls += 1)
+        .unwrap();
+    assert_eq!(calls, 0);
+    assert!(matches!(
+        store.snapshot_positions_batched("bs-0000000000000000", 3, &mut |_| {}),
+        Err(StoreError::NotFound { .. })
+    ));
+}
