@@ -1874,5 +1874,6 @@ mod tests {
         use calamine::Reader;
         let sheet = wb.worksheet_range("Contracts").unwrap();
         assert_eq!(sheet.height(), 6);
+        std::fs::remove_dir_all(&base).ok();
     }
 }

@@ -572,5 +572,6 @@ mod tests {
             }
         }
         assert!(events > 100_000, "{events}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -6,10 +6,35 @@ fn almanac() -> Command {
     Command::new(env!("CARGO_BIN_EXE_almanac"))
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
+/// A test's scratch folder, removed when the test passes (kept for a look when it fails).
+struct TempDir(std::path::PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for TempDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!("almanac-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
 
 const GOOD: &str = r#"{"contractID":"good","contractType":"PAM","contractRole":"RPA",
