@@ -1322,14 +1322,24 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
     if options.margins.is_some() {
         // Never silent: how many contracts keep their margins, and why.
         let [stripped, no_rule, unsupported] = margin_counts;
+        let n = |k: usize| {
+            if k == 1 {
+                "1 contract".to_string()
+            } else {
+                format!("{k} contracts")
+            }
+        };
         let mut note = format!(
-            "commercial margins stripped from the EVE flows of {stripped} contracts; \
-             {no_rule} contracts had no margin rule and keep their margins"
+            "commercial margins stripped from the EVE flows of {}; margins kept for lack of a \
+             margin rule: {}",
+            n(stripped),
+            n(no_rule)
         );
         if unsupported > 0 {
             note.push_str(&format!(
-                "; {unsupported} contracts matched a margin rule but keep their margins: \
-                 margins are stripped from PAM, LAM, ANN, NAM and UMP contracts only"
+                "; margins kept although a rule matched (margins are stripped from PAM, LAM, \
+                 ANN, NAM and UMP contracts only): {}",
+                n(unsupported)
             ));
         }
         out.warnings.push(note);
@@ -2197,7 +2207,7 @@ mod tests {
         assert!(stripped
             .warnings
             .iter()
-            .any(|w| w.contains("stripped from the EVE flows of 2 contracts; 0 contracts")));
+            .any(|w| w.contains("stripped from the EVE flows of 2 contracts; margins kept for lack of a margin rule: 0 contracts")));
     }
 
     /// An annuity keeps its principal schedule when its margin is stripped: its interest is
@@ -2408,7 +2418,7 @@ mod tests {
             .find(|w| w.contains("commercial margins"))
             .unwrap();
         assert!(
-            note.contains("of 81 contracts; 13 contracts had no margin rule"),
+            note.contains("of 81 contracts; margins kept for lack of a margin rule: 13 contracts"),
             "{note}"
         );
         // All spreads zero: the same analysis but for the note.
@@ -2444,8 +2454,9 @@ mod tests {
         let note = a.warnings.last().unwrap();
         assert!(
             note.contains(
-                "of 0 contracts; 0 contracts had no margin rule and keep their margins; \
-             1 contracts matched a margin rule"
+                "of 0 contracts; margins kept for lack of a margin rule: 0 contracts; \
+                 margins kept although a rule matched (margins are stripped from PAM, LAM, ANN, \
+                 NAM and UMP contracts only): 1 contract"
             ),
             "{note}"
         );
