@@ -73,9 +73,10 @@ def main():
                     help="value every k-th contract, N in all (0: every contract)")
     ap.add_argument("--json", help="write the results (totals, timings, per-contract PVs)")
     ap.add_argument("--shock-mode", choices=["pillars", "continuous"], default="pillars")
-    ap.add_argument("--derive-missing-accrued", action="store_true",
-                    help="running contracts without accruedInterest accrue from their last "
-                         "interest payment date (not ACTUS, not Almanac: they start from 0)")
+    ap.add_argument("--zero-missing-accrued", action="store_true",
+                    help="running contracts without accruedInterest start from 0 accrued "
+                         "(by default it is derived as ACTUS and Almanac do: from the last "
+                         "interest payment date up to the status date)")
     args = ap.parse_args()
     qa.require_quantlib()
     self_check()
@@ -118,7 +119,7 @@ def main():
     t2 = time.perf_counter()
     for i in chosen:
         t = terms[i]
-        c = qa.read_contract(t, as_of, args.derive_missing_accrued)
+        c = qa.read_contract(t, as_of, not args.zero_missing_accrued)
         if isinstance(c, str):
             skipped[c] = skipped.get(c, 0) + 1
             skipped_ids.append(t.get("contractID"))

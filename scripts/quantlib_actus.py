@@ -660,25 +660,25 @@ class Contract:
             if ct == "PAM" and ip_anchor is not None and ip_anchor < self.ied:
                 self.accrued += self.notional * self.rate * self.dc.yearFraction(ip_anchor,
                                                                                  self.ied)
-        elif derive_accrued and t.get("accruedInterest") is None and self.sd > self.ied:
-            # Not ACTUS (nor Almanac): the interest accrued since the last interest payment.
-            last = self.ied
-            if ip_anchor is not None:
-                back = actus_schedule(ip_anchor, self.sd, ip_cycle, self.eom, False)
-                past = [d for d in back if d <= self.sd]
+        elif derive_accrued and t.get("accruedInterest") is None and self.sd >= self.ied:
+            # ACTUS (technical specification, PAM state Nac) and Almanac: Y(t-, t0) x Nvl x Nrt
+            # with t- the last interest payment date up to the status date (a payment on it is
+            # made); the schedule starts at the anchor, else one cycle after the initial
+            # exchange; nothing before the first payment date.
+            explicit = anchor("cycleAnchorDateOfInterestPayment")
+            start = explicit if explicit is not None else self.ied
+            last = None
+            if ip_cycle is not None and start <= self.sd:
+                short = Cycle("P1ML1")
+                short.months, short.days = ip_cycle.months, ip_cycle.days
+                past = actus_schedule(start, self.sd + 1, short, self.eom, False)
+                if explicit is None:
+                    past = past[1:]  # the initial exchange is not a payment date
+                past = [d for d in past if d <= self.sd]
                 if past:
                     last = past[-1]
-                elif ip_cycle is not None and ip_cycle.months:
-                    k = 1
-                    while True:
-                        d = ip_anchor - ql.Period(ip_cycle.months * k, ql.Months)
-                        if d <= self.sd:
-                            last = max(d, self.ied)
-                            break
-                        k += 1
-            nxt = self.ips[0] if self.ips else self.md
-            self.accrued = ql.FixedRateCoupon(nxt, self.notional, self.rate, self.dc, last,
-                                              nxt).accruedAmount(self.sd)
+            if last is not None and last < self.sd:
+                self.accrued = self.notional * self.rate * self.dc.yearFraction(last, self.sd)
 
     # -- rates ---------------------------------------------------------------------------------
 

@@ -33,11 +33,12 @@ const ABSOLUTE: f64 = 1e-6;
 /// Contracts on which the engine is known to disagree with the contractual value, with why.
 const KNOWN_DISCREPANCIES: &[(&str, &str)] = &[(
     "KNOWN-PAM-TAPE-NO-ACCRUED",
-    "without accruedInterest the engine starts from 0 accrued at the status date, as the \
-         ACTUS reference implementation and its test suite do (lam18, lam21 fail when it is \
-         derived from the last interest payment date instead): the first coupon only counts \
-         interest from the status date. A tape of running contracts must carry accrued \
-         interest; deriving it at ingest is an open item",
+    "without accruedInterest the engine derives it as the ACTUS specification initialises it, \
+         from the last interest payment date up to the status date; this contract's first \
+         payment date is after the status date, so none has accrued (as the suite expects in \
+         lam18 and lam21) and its first coupon counts interest from the status date only, \
+         where the fixture (QuantLib) accrues from the initial exchange. A tape of contracts in \
+         their first period must carry accrued interest",
 )];
 
 fn fixture_dir() -> PathBuf {

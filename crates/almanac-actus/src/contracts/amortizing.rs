@@ -361,6 +361,43 @@ impl Loan<'_, '_> {
         Ok(())
     }
 
+    /// The last date of the interest payment schedule up to the status date (ACTUS: the
+    /// schedule starts at the capitalisation end date if any, else at the anchor, else one
+    /// cycle after the initial exchange), if there is one.
+    fn last_interest_date_before_status(&self) -> Option<DateTime> {
+        let m = self.m;
+        let t = m.terms;
+        let cycle = t.cycle_of_interest_payment;
+        let (start, skip_start) = match (
+            t.capitalization_end_date,
+            t.cycle_anchor_date_of_interest_payment,
+        ) {
+            (Some(c), _) => (c, false),
+            (None, Some(a)) => (a, false),
+            // Generated from the initial exchange, whose own date is not a payment date.
+            (None, None) => (self.ied, true),
+        };
+        cycle?;
+        if start >= m.status_date {
+            return None;
+        }
+        // Up to the status date (included: a payment on it has been made, as every event on
+        // it), without a long stub folding the last date away.
+        let regular = cycle.map(|c| almanac_time::Cycle {
+            stub: almanac_time::Stub::Short,
+            ..c
+        });
+        let after = m.status_date.with_date(m.status_date.date().add_days(1));
+        let dates = schedule::generate(start, after, regular, m.eom, EndDate::Exclude);
+        let first = usize::from(skip_start);
+        dates
+            .get(first..)?
+            .iter()
+            .rev()
+            .find(|d| **d <= m.status_date)
+            .copied()
+    }
+
     /// Interest calculation base at initial exchange.
     fn initial_base(&self, nt: f64) -> f64 {
         match self.icb {
@@ -391,9 +428,21 @@ impl Loan<'_, '_> {
         // Accrued interest: unsigned in the terms, signed by role in the state (for every
         // kind; PAM and LAM took it unsigned before, counting a liability's accrued interest
         // as a receipt — found by the QuantLib cross-check). When the terms do not give it,
-        // it is zero at the status date, as in the reference implementation and its test
-        // suite (lam18, lam21): a tape of running contracts must carry it.
-        st.accrued_interest = r * t.accrued_interest.unwrap_or(0.0);
+        // it is derived as the ACTUS technical specification says (PAM state initialisation):
+        // `Y(t⁻, t0) × Nvl × Nrt` with `t⁻` the last interest payment date before the status
+        // date, none (so zero) before the first one — as the suite expects (lam18, lam21).
+        st.accrued_interest = match t.accrued_interest {
+            Some(a) => r * a,
+            None if self.ied <= m.status_date => match self.last_interest_date_before_status() {
+                Some(last) => {
+                    m.year_fraction(last, m.status_date)
+                        * st.notional_principal
+                        * st.nominal_interest_rate
+                }
+                None => 0.0,
+            },
+            None => 0.0,
+        };
         // The base of that accrued interest, as far as the rate tells it.
         if self.rate != 0.0 {
             st.interest_accrual_base = st.accrued_interest / self.rate;
