@@ -708,6 +708,65 @@ impl Setup<'_> {
         Ok(())
     }
 
+    /// [`Setup::bumped_values`] of the host of a contract whose automatic options are valued
+    /// as KAO (EVE holds the host, see [`super::automatic_options`]): the contract without its
+    /// life cap and floor, evaluated on the base and every bumped market; nothing for a
+    /// standalone cap or floor (EVE holds none of it).
+    fn host_bumped_values(
+        &self,
+        t: &ContractTerms,
+        spread: f64,
+        s: &mut Scratch,
+    ) -> Result<(), String> {
+        let Some(sc) = self.sens_ccy else {
+            return Ok(());
+        };
+        s.sens_pv.clear();
+        if t.contract_type == Some(ContractType::Capfl) {
+            s.sens_pv.resize(self.sens_tables.len(), 0.0);
+            return Ok(());
+        }
+        let mut host = t.clone();
+        host.life_cap = None;
+        host.life_floor = None;
+        let observers: Vec<almanac_actus::SnapshotObserver<'_>> =
+            std::iter::once(&self.markets[0].market)
+                .chain(self.sens_markets.iter().map(|(m, _)| m))
+                .map(almanac_actus::SnapshotObserver::new)
+                .collect();
+        let ctxs: Vec<almanac_actus::EvalContext<'_>> = observers
+            .iter()
+            .map(|o| almanac_actus::EvalContext {
+                observer: o,
+                observed_events: &[],
+                to: None,
+            })
+            .collect();
+        let refs: Vec<&almanac_actus::EvalContext<'_>> = ctxs.iter().collect();
+        let mut events = vec![Vec::new(); refs.len()];
+        almanac_actus::evaluate_each(&host, &refs, &mut events).map_err(|e| e.to_string())?;
+        for (k, ev) in events.iter().enumerate() {
+            flows::reduce(
+                &host,
+                ev,
+                self.as_of,
+                &|c| self.ccy_index(c),
+                spread,
+                &mut s.bumped,
+            )?;
+            let v = self.sens_tables[k].as_ref().map_or(0.0, |tb| {
+                s.bumped
+                    .flows
+                    .iter()
+                    .filter(|x| x.ccy == sc)
+                    .map(|x| x.eve_amount() * tb.at(x.day))
+                    .sum()
+            });
+            s.sens_pv.push(v);
+        }
+        Ok(())
+    }
+
     /// Evaluates a market-reading contract on the base and scenarios 2… at once (its
     /// schedule built once) into `s.multi`.
     fn evaluate_others(&self, t: &ContractTerms, s: &mut Scratch) -> Result<(), String> {
@@ -843,7 +902,8 @@ impl Setup<'_> {
                 },
             };
             let explain = self.explain.is_some_and(|id| id == t.id());
-            let holder = spread == 0.0 && self.option_holders.binary_search(&(first + i)).is_ok();
+            let option_holder = self.option_holders.binary_search(&(first + i)).is_ok();
+            let holder = spread == 0.0 && option_holder;
             if holder {
                 s.kao_periods.clear();
                 s.kao_periods.resize(nm, None);
@@ -942,7 +1002,12 @@ impl Setup<'_> {
                     }
                 }
                 if reads && !self.sens_tables.is_empty() {
-                    self.bumped_values(t, spread, s)?;
+                    if option_holder {
+                        // EVE holds its host (KAO): so do the sensitivities.
+                        self.host_bumped_values(t, spread, s)?;
+                    } else {
+                        self.bumped_values(t, spread, s)?;
+                    }
                 }
                 Ok((reads, false))
             };

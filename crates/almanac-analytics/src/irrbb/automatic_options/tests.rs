@@ -527,3 +527,36 @@ fn an_unbound_floor_is_valued_from_the_engines_periods() {
         assert_eq!(pv(&a, "frn", name), pv(&intrinsic, "frn", name));
     }
 }
+
+/// Under KAO EVE holds a capped contract's host, and so do the sensitivities: they equal those
+/// of the same contract without its cap, at intrinsic value; with the cap left in (intrinsic)
+/// they differ, as the cap binds.
+#[test]
+fn sensitivities_of_an_option_holder_are_its_hosts() {
+    let m = market(0.009);
+    let capped = floater("c", "PAM", "RPA", "P6ML1", r#","lifeCap":0.025"#);
+    let mut host = capped.clone();
+    host.life_cap = None;
+    let sens = |book: &[ContractTerms], mode: AutomaticOptions| {
+        let opts = Options {
+            automatic_options: mode,
+            sensitivity_currency: Some("EUR"),
+            ..Options::default()
+        };
+        analyse(book, &m, &StandardSpec::default(), as_of(), &opts)
+            .unwrap()
+            .sensitivities
+            .unwrap()
+    };
+    let kao = sens(std::slice::from_ref(&capped), AutomaticOptions::Kao);
+    let of_host = sens(std::slice::from_ref(&host), AutomaticOptions::Intrinsic);
+    let at_intrinsic = sens(std::slice::from_ref(&capped), AutomaticOptions::Intrinsic);
+    assert_eq!(kao.value, of_host.value);
+    assert_eq!(kao.pv01, of_host.pv01);
+    assert_eq!(kao.key_rate_pv01, of_host.key_rate_pv01);
+    assert_eq!(kao.effective_duration, of_host.effective_duration);
+    assert!(
+        (kao.value - at_intrinsic.value).abs() > 1.0,
+        "the cap does not bind: {kao:?}"
+    );
+}
