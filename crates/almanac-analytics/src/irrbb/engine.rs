@@ -729,9 +729,17 @@ impl Setup<'_> {
         let mut host = t.clone();
         host.life_cap = None;
         host.life_floor = None;
+        // The base, and the bumped markets that move a curve it forecasts from (the others
+        // re-discount its base flows), as for any market-reading contract.
         let observers: Vec<almanac_actus::SnapshotObserver<'_>> =
             std::iter::once(&self.markets[0].market)
-                .chain(self.sens_markets.iter().map(|(m, _)| m))
+                .chain(
+                    self.sens_markets
+                        .iter()
+                        .zip(&s.sens_again)
+                        .filter(|(_, again)| **again)
+                        .map(|((m, _), _)| m),
+                )
                 .map(almanac_actus::SnapshotObserver::new)
                 .collect();
         let ctxs: Vec<almanac_actus::EvalContext<'_>> = observers
@@ -745,23 +753,29 @@ impl Setup<'_> {
         let refs: Vec<&almanac_actus::EvalContext<'_>> = ctxs.iter().collect();
         let mut events = vec![Vec::new(); refs.len()];
         almanac_actus::evaluate_each(&host, &refs, &mut events).map_err(|e| e.to_string())?;
-        for (k, ev) in events.iter().enumerate() {
-            flows::reduce(
-                &host,
-                ev,
-                self.as_of,
-                &|c| self.ccy_index(c),
-                spread,
-                &mut s.bumped,
-            )?;
-            let v = self.sens_tables[k].as_ref().map_or(0.0, |tb| {
-                s.bumped
-                    .flows
+        let value = |f: &Flows, table: &Option<DayTable<'_>>| -> f64 {
+            table.as_ref().map_or(0.0, |tb| {
+                f.flows
                     .iter()
                     .filter(|x| x.ccy == sc)
                     .map(|x| x.eve_amount() * tb.at(x.day))
                     .sum()
-            });
+            })
+        };
+        let ccy = |c: &str| self.ccy_index(c);
+        // The host's base flows (the scratch buffers hold the contract's own for the views).
+        let mut base = Flows::default();
+        flows::reduce(&host, &events[0], self.as_of, &ccy, spread, &mut base)?;
+        s.sens_pv.push(value(&base, &self.sens_tables[0]));
+        let mut j = 1;
+        for k in 0..self.sens_markets.len() {
+            let v = if s.sens_again[k] {
+                flows::reduce(&host, &events[j], self.as_of, &ccy, spread, &mut s.bumped)?;
+                j += 1;
+                value(&s.bumped, &self.sens_tables[k + 1])
+            } else {
+                value(&base, &self.sens_tables[k + 1])
+            };
             s.sens_pv.push(v);
         }
         Ok(())
