@@ -42,15 +42,17 @@ use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use almanac_actus::{
-    evaluate_each, ContractEvent, ContractRole, ContractTerms, ContractType, EvalContext,
-    EventType, ReferenceObject, ReferenceRole, SnapshotObserver,
+    ContractEvent, ContractRole, ContractTerms, ContractType, EventType, ReferenceObject,
+    ReferenceRole,
 };
 use almanac_market::{Curve, MarketSnapshot, Volatility};
 use almanac_time::{Date, DateTime};
 use rayon::prelude::*;
 
 use super::assumptions::{Behaviour, Treatment};
-use super::engine::{Analysis, ExplainedFlow, HolderValues, ScenarioMarket, View};
+use super::engine::{
+    evaluate_on_each, Analysis, ExplainedFlow, HolderValues, ScenarioMarket, View,
+};
 use super::run::EveError;
 
 /// The volatility multiplier of the shocked scenarios (SRP31.127).
@@ -806,26 +808,13 @@ fn value(
         host.contract_role = Some(ContractRole::Rpa);
     }
     let host = &host;
-    let observers: Vec<SnapshotObserver<'_>> = need
-        .iter()
-        .map(|&k| SnapshotObserver::new(&markets[k].market))
-        .collect();
-    let ctxs: Vec<EvalContext<'_>> = observers
-        .iter()
-        .map(|o| EvalContext {
-            observer: o,
-            observed_events: &[],
-            to: None,
-        })
-        .collect();
-    let refs: Vec<&EvalContext<'_>> = ctxs.iter().collect();
     // Events by position in `need`.
-    let mut host_events = vec![Vec::new(); need.len()];
-    let mut own_events = vec![Vec::new(); need.len()];
+    let on_need = || need.iter().map(|&k| &markets[k].market);
+    let (mut host_events, mut own_events) = (Vec::new(), Vec::new());
     if !need.is_empty() {
-        evaluate_each(host, &refs, &mut host_events).map_err(|e| e.to_string())?;
+        evaluate_on_each(host, on_need(), &mut host_events)?;
         if own.is_none() {
-            evaluate_each(h.terms, &refs, &mut own_events).map_err(|e| e.to_string())?;
+            evaluate_on_each(h.terms, on_need(), &mut own_events)?;
         }
     }
     let m = host.rate_multiplier.unwrap_or(1.0);

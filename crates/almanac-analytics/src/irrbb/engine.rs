@@ -676,17 +676,8 @@ impl Setup<'_> {
         let Some(sc) = self.sens_ccy else {
             return Ok(());
         };
-        let value = |f: &Flows, table: &Option<DayTable<'_>>| -> f64 {
-            table.as_ref().map_or(0.0, |tb| {
-                f.flows
-                    .iter()
-                    .filter(|x| x.ccy == sc)
-                    .map(|x| x.eve_amount() * tb.at(x.day))
-                    .sum()
-            })
-        };
         s.sens_pv.clear();
-        s.sens_pv.push(value(&s.contractual, &self.sens_tables[0]));
+        s.sens_pv.push(self.sens_value(sc, &s.contractual, 0));
         let mut j = self.markets.len() - 1;
         for k in 0..self.sens_markets.len() {
             let v = if s.sens_again[k] {
@@ -699,13 +690,25 @@ impl Setup<'_> {
                     &mut s.bumped,
                 )?;
                 j += 1;
-                value(&s.bumped, &self.sens_tables[k + 1])
+                self.sens_value(sc, &s.bumped, k + 1)
             } else {
-                value(&s.contractual, &self.sens_tables[k + 1])
+                self.sens_value(sc, &s.contractual, k + 1)
             };
             s.sens_pv.push(v);
         }
         Ok(())
+    }
+
+    /// The value of `f`'s flows in the sensitivity currency `sc` on sensitivity market `k`
+    /// (0 the base, `k` the `k`-th bumped market).
+    fn sens_value(&self, sc: u16, f: &Flows, k: usize) -> f64 {
+        self.sens_tables[k].as_ref().map_or(0.0, |tb| {
+            f.flows
+                .iter()
+                .filter(|x| x.ccy == sc)
+                .map(|x| x.eve_amount() * tb.at(x.day))
+                .sum()
+        })
     }
 
     /// [`Setup::bumped_values`] of the host of a contract whose automatic options are valued
@@ -731,50 +734,28 @@ impl Setup<'_> {
         host.life_floor = None;
         // The base, and the bumped markets that move a curve it forecasts from (the others
         // re-discount its base flows), as for any market-reading contract.
-        let observers: Vec<almanac_actus::SnapshotObserver<'_>> =
-            std::iter::once(&self.markets[0].market)
-                .chain(
-                    self.sens_markets
-                        .iter()
-                        .zip(&s.sens_again)
-                        .filter(|(_, again)| **again)
-                        .map(|((m, _), _)| m),
-                )
-                .map(almanac_actus::SnapshotObserver::new)
-                .collect();
-        let ctxs: Vec<almanac_actus::EvalContext<'_>> = observers
-            .iter()
-            .map(|o| almanac_actus::EvalContext {
-                observer: o,
-                observed_events: &[],
-                to: None,
-            })
-            .collect();
-        let refs: Vec<&almanac_actus::EvalContext<'_>> = ctxs.iter().collect();
-        let mut events = vec![Vec::new(); refs.len()];
-        almanac_actus::evaluate_each(&host, &refs, &mut events).map_err(|e| e.to_string())?;
-        let value = |f: &Flows, table: &Option<DayTable<'_>>| -> f64 {
-            table.as_ref().map_or(0.0, |tb| {
-                f.flows
-                    .iter()
-                    .filter(|x| x.ccy == sc)
-                    .map(|x| x.eve_amount() * tb.at(x.day))
-                    .sum()
-            })
-        };
+        let markets = std::iter::once(&self.markets[0].market).chain(
+            self.sens_markets
+                .iter()
+                .zip(&s.sens_again)
+                .filter(|(_, again)| **again)
+                .map(|((m, _), _)| m),
+        );
+        let mut events = Vec::new();
+        evaluate_on_each(&host, markets, &mut events)?;
         let ccy = |c: &str| self.ccy_index(c);
         // The host's base flows (the scratch buffers hold the contract's own for the views).
         let mut base = Flows::default();
         flows::reduce(&host, &events[0], self.as_of, &ccy, spread, &mut base)?;
-        s.sens_pv.push(value(&base, &self.sens_tables[0]));
+        s.sens_pv.push(self.sens_value(sc, &base, 0));
         let mut j = 1;
         for k in 0..self.sens_markets.len() {
             let v = if s.sens_again[k] {
                 flows::reduce(&host, &events[j], self.as_of, &ccy, spread, &mut s.bumped)?;
                 j += 1;
-                value(&s.bumped, &self.sens_tables[k + 1])
+                self.sens_value(sc, &s.bumped, k + 1)
             } else {
-                value(&base, &self.sens_tables[k + 1])
+                self.sens_value(sc, &base, k + 1)
             };
             s.sens_pv.push(v);
         }
@@ -791,28 +772,17 @@ impl Setup<'_> {
                 .iter()
                 .map(|(m, changed)| changed.as_ref().is_none_or(|c| reads_curve(t, m, c))),
         );
-        let observers: Vec<almanac_actus::SnapshotObserver<'_>> = std::iter::once(0)
+        let markets = std::iter::once(0)
             .chain(2..nm)
-            .map(|m| almanac_actus::SnapshotObserver::new(&self.markets[m].market))
+            .map(|m| &self.markets[m].market)
             .chain(
                 self.sens_markets
                     .iter()
                     .zip(&s.sens_again)
                     .filter(|(_, again)| **again)
-                    .map(|((m, _), _)| almanac_actus::SnapshotObserver::new(m)),
-            )
-            .collect();
-        let ctxs: Vec<almanac_actus::EvalContext<'_>> = observers
-            .iter()
-            .map(|o| almanac_actus::EvalContext {
-                observer: o,
-                observed_events: &[],
-                to: None,
-            })
-            .collect();
-        let refs: Vec<&almanac_actus::EvalContext<'_>> = ctxs.iter().collect();
-        s.multi.resize_with(refs.len(), Vec::new);
-        almanac_actus::evaluate_each(t, &refs, &mut s.multi).map_err(|e| e.to_string())
+                    .map(|((m, _), _)| m),
+            );
+        evaluate_on_each(t, markets, &mut s.multi)
     }
 
     /// A non-maturity deposit (UMP) is contractually repayable on demand: its balance at the
@@ -1580,6 +1550,28 @@ fn bumped_markets(base: &MarketSnapshot, ccy: &str) -> Result<Bumped, EveError> 
         }
     }
     Ok((markets, pillars))
+}
+
+/// A contract's events on each of `markets` into `out` (one list per market, in order), its
+/// schedule built once ([`almanac_actus::evaluate_each`]).
+pub(super) fn evaluate_on_each<'m>(
+    t: &ContractTerms,
+    markets: impl Iterator<Item = &'m MarketSnapshot>,
+    out: &mut Vec<Vec<ContractEvent>>,
+) -> Result<(), String> {
+    let observers: Vec<almanac_actus::SnapshotObserver<'_>> =
+        markets.map(almanac_actus::SnapshotObserver::new).collect();
+    let ctxs: Vec<almanac_actus::EvalContext<'_>> = observers
+        .iter()
+        .map(|o| almanac_actus::EvalContext {
+            observer: o,
+            observed_events: &[],
+            to: None,
+        })
+        .collect();
+    let refs: Vec<&almanac_actus::EvalContext<'_>> = ctxs.iter().collect();
+    out.resize_with(refs.len(), Vec::new);
+    almanac_actus::evaluate_each(t, &refs, out).map_err(|e| e.to_string())
 }
 
 /// Whether a contract's flows can change when only `curve` changes: its rate-reset index
