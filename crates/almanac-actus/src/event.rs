@@ -122,7 +122,8 @@ pub struct States {
     /// Time of the last state update (SD).
     pub status_date: DateTime,
     /// Not an ACTUS state: the base the accrued interest accrued on, `Σ year fraction ×
-    /// interest calculation base` (signed like the notional) since the last interest payment,
+    /// interest calculation base` (year fractions on the contract's day count; currency ×
+    /// years, signed like the notional) since the last interest payment,
     /// up to and including this event. On an interest payment (`IP`, `IPCI`) it is the base of
     /// the interest paid, so `∂payoff/∂rate = interest scaling multiplier × base`: what
     /// stripping a spread from a contract's rate needs, whatever the rate (zero included).

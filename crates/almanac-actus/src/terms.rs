@@ -498,17 +498,10 @@ impl ContractTerms {
         };
         let mut t = ContractTerms::default();
         for (key, value) in raw {
-            if value.is_null() || matches!(value, Value::String(s) if s.trim().is_empty()) {
-                continue;
-            }
-            let name = canonical_term_name(key);
-            if name == "contractStructure" {
-                t.contract_structure = parse_structure(value, &id)?;
-                continue;
-            }
-            match t.set_term(name, value) {
-                Ok(true) => {}
-                Ok(false) => {
+            match t.read_term(key, value) {
+                Ok(TermRead::Read) => {}
+                Ok(TermRead::Structure) => t.contract_structure = parse_structure(value, &id)?,
+                Ok(TermRead::Extra) => {
                     t.extra.insert(key.clone(), value.clone());
                 }
                 Err(reason) => return Err(err(key, value, reason)),
@@ -518,6 +511,24 @@ impl ContractTerms {
             t.contract_id = Some(id);
         }
         Ok(t)
+    }
+
+    /// Reads the term `key` (any of its accepted spellings) from `value` into `self`; a null
+    /// or blank value is no term. The contract structure and terms Almanac does not know are
+    /// left to the caller: the one needs the contract's id, the other is kept as given.
+    fn read_term(&mut self, key: &str, value: &Value) -> Result<TermRead, String> {
+        if value.is_null() || matches!(value, Value::String(s) if s.trim().is_empty()) {
+            return Ok(TermRead::Read);
+        }
+        let name = canonical_term_name(key);
+        if name == "contractStructure" {
+            return Ok(TermRead::Structure);
+        }
+        Ok(if self.set_term(name, value)? {
+            TermRead::Read
+        } else {
+            TermRead::Extra
+        })
     }
 
     /// The contract identifier, or `""`.
@@ -540,6 +551,16 @@ impl ContractTerms {
 /// terms is inside, so a bad term does not fail the surrounding document's parse.
 #[derive(Debug)]
 pub struct TermsFromJson(pub Result<ContractTerms, TermError>);
+
+/// What [`ContractTerms::read_term`] made of one entry.
+enum TermRead {
+    /// Read into the terms (or a null or blank value, which is no term).
+    Read,
+    /// The contract structure, for the caller to read once the contract's id is known.
+    Structure,
+    /// Not a term Almanac knows: for the caller to keep in `extra`.
+    Extra,
+}
 
 /// An object key, borrowed from the input when it has no escapes.
 enum Key<'de> {
@@ -598,20 +619,13 @@ impl<'de> serde::Deserialize<'de> for TermsFromJson {
                 let mut structure: Option<Value> = None;
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     let value: Value = map.next_value()?;
-                    if bad.is_some()
-                        || value.is_null()
-                        || matches!(&value, Value::String(s) if s.trim().is_empty())
-                    {
+                    if bad.is_some() {
                         continue;
                     }
-                    let name = canonical_term_name(&key);
-                    if name == "contractStructure" {
-                        structure = Some(value);
-                        continue;
-                    }
-                    match t.set_term(name, &value) {
-                        Ok(true) => {}
-                        Ok(false) => {
+                    match t.read_term(&key, &value) {
+                        Ok(TermRead::Read) => {}
+                        Ok(TermRead::Structure) => structure = Some(value),
+                        Ok(TermRead::Extra) => {
                             t.extra.insert(key.to_string(), value);
                         }
                         Err(reason) => bad = Some((key.to_string(), value, reason)),

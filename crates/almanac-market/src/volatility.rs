@@ -10,6 +10,8 @@
 //! of the snapshot); whoever needs a shocked volatility (the IRRBB KAO add-on's × 1.25)
 //! applies it.
 
+use almanac_math::{Interpolation, Interpolator};
+
 /// The model a volatility is quoted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VolatilityModel {
@@ -41,8 +43,8 @@ impl VolatilityModel {
 pub struct Volatility {
     index: String,
     model: VolatilityModel,
-    /// `(expiry in years, volatility)`, expiries increasing; at least one point.
-    points: Vec<(f64, f64)>,
+    /// Volatility by expiry in years: linear between points, flat outside them.
+    by_expiry: Interpolator,
 }
 
 impl Volatility {
@@ -75,10 +77,13 @@ impl Volatility {
                 return Err("expiries must increase".into());
             }
         }
+        let (expiries, vols) = points.into_iter().unzip();
+        let by_expiry =
+            Interpolator::new(Interpolation::Linear, expiries, vols).map_err(|e| e.to_string())?;
         Ok(Volatility {
             index: index.to_string(),
             model,
-            points,
+            by_expiry,
         })
     }
 
@@ -93,23 +98,19 @@ impl Volatility {
     }
 
     /// The points `(expiry in years, volatility)` as given.
-    pub fn points(&self) -> &[(f64, f64)] {
-        &self.points
+    pub fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.by_expiry
+            .xs()
+            .iter()
+            .copied()
+            .zip(self.by_expiry.ys().iter().copied())
     }
 
-    /// The volatility for an option expiring `t` years after the as-of date: linear in `t`
-    /// between points, flat before the first and after the last.
+    /// The volatility (rate units per √year) for an option expiring `t` years after the
+    /// as-of date (ACT/365F): linear in `t` between points, flat before the first and after
+    /// the last.
     pub fn at(&self, t: f64) -> f64 {
-        let p = &self.points;
-        let i = p.partition_point(|(x, _)| *x <= t);
-        if i == 0 {
-            return p[0].1;
-        }
-        if i == p.len() {
-            return p[p.len() - 1].1;
-        }
-        let ((t0, v0), (t1, v1)) = (p[i - 1], p[i]);
-        v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+        self.by_expiry.value(t)
     }
 }
 

@@ -160,7 +160,8 @@ fn erfc(x: f64) -> f64 {
 }
 
 /// Undiscounted Bachelier (normal model) price of a caplet or floorlet on a forward `f` with
-/// strike `k` and standard deviation `sd = σ·√τ` (rate units); intrinsic when `sd` is 0.
+/// strike `k` (both decimals per year) and standard deviation `sd = σ·√τ` (same units, `τ`
+/// in years): a rate, per unit of notional × year fraction; intrinsic when `sd` is 0.
 pub fn bachelier(kind: OptionKind, f: f64, k: f64, sd: f64) -> f64 {
     let x = match kind {
         OptionKind::Cap => f - k,
@@ -188,12 +189,14 @@ pub fn all_in_option(kind: OptionKind, limit: f64, m: f64, s: f64, f: f64, sd: f
 /// One reset period of a host on one market: its forward, its expiry and its annuity.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Period {
-    /// The projected index rate (the fixing when on or before the as-of date).
+    /// The projected index rate, decimal per year on the index's day count (the fixing when
+    /// on or before the as-of date).
     pub forward: f64,
     /// Years from the as-of date to the reset (ACT/365F); not positive when fixed.
     pub expiry: f64,
-    /// `Σ isc · base · DF` over the interest payments of the period after the as-of date,
-    /// signed like the notional.
+    /// `Σ isc · base · DF` over the interest payments of the period after the as-of date, in
+    /// the contract currency × years (the base is notional × year fraction on the contract's
+    /// day count), signed like the notional.
     pub annuity: f64,
 }
 
@@ -359,7 +362,8 @@ pub struct KaoReport {
 /// One currency and scenario of the KAO.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct KaoScenario {
-    /// `Σ_sold ΔFVAO − Σ_bought ΔFVAO` (a loss positive; 0 for the base).
+    /// `Σ_sold ΔFVAO − Σ_bought ΔFVAO` in the currency, as of the valuation date (a loss
+    /// positive; 0 for the base).
     pub kao: f64,
     /// Holder's value of the options the bank sold (base: at σ; scenarios: at 1.25 σ).
     pub sold_value: f64,
@@ -384,9 +388,10 @@ pub struct OptionValues {
     pub option: OptionKind,
     /// sold or bought (by the bank).
     pub side: Side,
-    /// The cap or floor on the all-in rate.
+    /// The cap or floor on the all-in rate, decimal per year.
     pub strike: f64,
-    /// Holder's value by scenario (base at σ, scenarios at 1.25 σ).
+    /// Holder's value by scenario in the contract currency, as of the valuation date (base at
+    /// σ, scenarios at 1.25 σ).
     pub value: BTreeMap<String, f64>,
 }
 

@@ -269,6 +269,43 @@ fn a_vanishing_volatility_gives_the_engines_capped_value() {
     assert!(close(eur(&kao).base + net, eur(&intrinsic).base, 1e-9));
 }
 
+/// A floating-rate bullet asset on IDX1Y, reset and paid yearly from the end of 2026 to 2030
+/// (A365), with the limit terms `limit` (e.g. `"lifeCap":0.03`).
+fn yearly_frn(notional: f64, limit: &str) -> ContractTerms {
+    serde_json::from_str(&format!(
+        r#"{{"contractType":"PAM","contractID":"frn","contractRole":"RPA","currency":"EUR",
+        "statusDate":"2025-12-31","initialExchangeDate":"2025-12-31","maturityDate":"2030-12-31",
+        "notionalPrincipal":{notional},"nominalInterestRate":0.02,"dayCountConvention":"A365",
+        "cycleAnchorDateOfInterestPayment":"2026-12-31","cycleOfInterestPayment":"P1YL1",
+        "cycleAnchorDateOfRateReset":"2026-12-31","cycleOfRateReset":"P1YL1",
+        "marketObjectCodeOfRateReset":"IDX1Y",{limit}}}"#
+    ))
+    .unwrap()
+}
+
+/// The holder's value of [`yearly_frn`]'s cap or floor at `strike`, computed directly from
+/// the curves: resets at the end of 2026…2029, each paying a year later on A365, Bachelier at
+/// volatility `vol`.
+fn yearly_strip(
+    market: &MarketSnapshot,
+    kind: OptionKind,
+    strike: f64,
+    vol: f64,
+    notional: f64,
+) -> f64 {
+    let fwd = market.curve("EUR-FWD").unwrap();
+    let disc = market.discount_curve("EUR").unwrap();
+    (2026..2030)
+        .map(|y| {
+            let (r0, r1) = (Date::ymd(y, 12, 31), Date::ymd(y + 1, 12, 31));
+            let yf = f64::from(r0.days_until(r1)) / 365.0;
+            let f = (fwd.discount_at(r0) / fwd.discount_at(r1) - 1.0) / yf;
+            let tau = f64::from(crate::irrbb::testkit::AS_OF.days_until(r0)) / 365.0;
+            bachelier(kind, f, strike, vol * tau.sqrt()) * notional * yf * disc.discount_at(r1)
+        })
+        .sum()
+}
+
 /// An asset with a life cap has sold it: when rates rise the cap gains value, a loss, so KAO
 /// is positive and the change in EVE is the host's change less KAO. The scenario value is at
 /// 1.25 × the volatility, checked against the strip computed directly from the curves.
@@ -278,32 +315,11 @@ fn kao_of_a_sold_cap_under_parallel_up() {
     let m = market(sigma);
     let cap = 0.03;
     let notional = 1_000_000.0;
-    let t: ContractTerms = serde_json::from_str(&format!(
-        r#"{{"contractType":"PAM","contractID":"frn","contractRole":"RPA","currency":"EUR",
-        "statusDate":"2025-12-31","initialExchangeDate":"2025-12-31","maturityDate":"2030-12-31",
-        "notionalPrincipal":{notional},"nominalInterestRate":0.02,"dayCountConvention":"A365",
-        "cycleAnchorDateOfInterestPayment":"2026-12-31","cycleOfInterestPayment":"P1YL1",
-        "cycleAnchorDateOfRateReset":"2026-12-31","cycleOfRateReset":"P1YL1",
-        "marketObjectCodeOfRateReset":"IDX1Y","lifeCap":{cap}}}"#
-    ))
-    .unwrap();
-    let book = vec![t];
+    let book = vec![yearly_frn(notional, &format!(r#""lifeCap":{cap}"#))];
     let a = run(&book, &m, AutomaticOptions::Kao);
     let r = a.automatic_options.as_ref().unwrap();
-    // Directly: resets at the end of 2026…2029, each paying a year later on A365.
-    let direct = |market: &MarketSnapshot, scale: f64| -> f64 {
-        let fwd = market.curve("EUR-FWD").unwrap();
-        let disc = market.discount_curve("EUR").unwrap();
-        (2026..2030)
-            .map(|y| {
-                let (r0, r1) = (Date::ymd(y, 12, 31), Date::ymd(y + 1, 12, 31));
-                let yf = f64::from(r0.days_until(r1)) / 365.0;
-                let f = (fwd.discount_at(r0) / fwd.discount_at(r1) - 1.0) / yf;
-                let tau = f64::from(crate::irrbb::testkit::AS_OF.days_until(r0)) / 365.0;
-                let sd = sigma * scale * tau.sqrt();
-                bachelier(OptionKind::Cap, f, cap, sd) * notional * yf * disc.discount_at(r1)
-            })
-            .sum()
+    let direct = |market: &MarketSnapshot, scale: f64| {
+        yearly_strip(market, OptionKind::Cap, cap, sigma * scale, notional)
     };
     let up = shock(&m, Scenario::ParallelUp, &StandardSpec::default()).unwrap();
     let o = &r.contracts[0];
@@ -478,32 +494,12 @@ fn an_unbound_floor_is_valued_from_the_engines_periods() {
     let m = market(sigma);
     let floor = -0.02;
     let notional = 1_000_000.0;
-    let t: ContractTerms = serde_json::from_str(&format!(
-        r#"{{"contractType":"PAM","contractID":"frn","contractRole":"RPA","currency":"EUR",
-        "statusDate":"2025-12-31","initialExchangeDate":"2025-12-31","maturityDate":"2030-12-31",
-        "notionalPrincipal":{notional},"nominalInterestRate":0.02,"dayCountConvention":"A365",
-        "cycleAnchorDateOfInterestPayment":"2026-12-31","cycleOfInterestPayment":"P1YL1",
-        "cycleAnchorDateOfRateReset":"2026-12-31","cycleOfRateReset":"P1YL1",
-        "marketObjectCodeOfRateReset":"IDX1Y","lifeFloor":{floor}}}"#
-    ))
-    .unwrap();
-    let book = vec![t];
+    let book = vec![yearly_frn(notional, &format!(r#""lifeFloor":{floor}"#))];
     let a = run(&book, &m, AutomaticOptions::Kao);
     let intrinsic = run(&book, &m, AutomaticOptions::Intrinsic);
     let r = a.automatic_options.as_ref().unwrap();
-    let direct = |market: &MarketSnapshot, scale: f64| -> f64 {
-        let fwd = market.curve("EUR-FWD").unwrap();
-        let disc = market.discount_curve("EUR").unwrap();
-        (2026..2030)
-            .map(|y| {
-                let (r0, r1) = (Date::ymd(y, 12, 31), Date::ymd(y + 1, 12, 31));
-                let yf = f64::from(r0.days_until(r1)) / 365.0;
-                let f = (fwd.discount_at(r0) / fwd.discount_at(r1) - 1.0) / yf;
-                let tau = f64::from(crate::irrbb::testkit::AS_OF.days_until(r0)) / 365.0;
-                let sd = sigma * scale * tau.sqrt();
-                bachelier(OptionKind::Floor, f, floor, sd) * notional * yf * disc.discount_at(r1)
-            })
-            .sum()
+    let direct = |market: &MarketSnapshot, scale: f64| {
+        yearly_strip(market, OptionKind::Floor, floor, sigma * scale, notional)
     };
     let o = &r.contracts[0];
     assert_eq!((o.option, o.side), (OptionKind::Floor, Side::Bought));
