@@ -452,19 +452,34 @@ impl Storage for SqliteStore {
 
     fn record_run(&mut self, new: NewRun) -> Result<String, StoreError> {
         run::validate(&new)?;
+        // Hashing and compressing large results are independent: one thread each.
+        let (results_sha256, encoded) = std::thread::scope(|scope| {
+            let hash = scope.spawn(|| sha256_hex(&new.results));
+            let encoded = run::encode(&new.results);
+            (hash.join(), encoded)
+        });
+        let results_sha256 =
+            results_sha256.map_err(|_| StoreError::internal("hashing the results failed"))?;
+        let (encoding, packed) = encoded?;
+        let stored: &[u8] = packed.as_deref().unwrap_or(&new.results);
+        let results_len = i64::try_from(new.results.len())
+            .map_err(|_| StoreError::invalid("results", "larger than 2^63 bytes"))?;
         let tx = self.write_transaction(RECORDING)?;
         let seq = next_audit_seq(&tx, RECORDING)?;
         let id = run::run_id(&new, seq);
         tx.execute(
-            "INSERT INTO runs (id, kind, created_at, manifest_json, results_hash, results)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO runs (id, kind, created_at, manifest_json, results_hash, results,
+                               results_encoding, results_len)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 id,
                 new.kind,
                 new.created_at,
                 new.manifest_json,
                 new.results_hash,
-                new.results,
+                stored,
+                encoding.name(),
+                results_len,
             ],
         )
         .map_err(StoreError::backend(RECORDING))?;
@@ -472,7 +487,7 @@ impl Storage for SqliteStore {
             kind: new.kind.clone(),
             results_hash: new.results_hash.clone(),
             results_len: new.results.len() as u64,
-            results_sha256: sha256_hex(&new.results),
+            results_sha256,
             manifest_sha256: sha256_hex(new.manifest_json.as_bytes()),
         };
         append_audit(
@@ -492,7 +507,8 @@ impl Storage for SqliteStore {
         let mut statement = self
             .conn
             .prepare(
-                "SELECT id, kind, created_at, results_hash, length(results)
+                "SELECT id, kind, created_at, results_hash,
+                        coalesce(results_len, length(results))
                  FROM runs ORDER BY created_at, id",
             )
             .map_err(db(READING_RUNS))?;
@@ -513,27 +529,33 @@ impl Storage for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (mut info, len) = row.map_err(db(READING_RUNS))?;
-            info.results_len = count_from_sql(len, "length(runs.results)")? as u64;
+            info.results_len = count_from_sql(len, "runs.results_len")? as u64;
             out.push(info);
         }
         Ok(out)
     }
 
     fn run(&self, id: &str) -> Result<Run, StoreError> {
-        self.conn
+        let (mut run, encoding, len): (Run, String, Option<i64>) = self
+            .conn
             .query_row(
-                "SELECT id, kind, created_at, manifest_json, results_hash, results
+                "SELECT id, kind, created_at, manifest_json, results_hash, results,
+                        results_encoding, results_len
                  FROM runs WHERE id = ?1",
                 [id],
                 |row| {
-                    Ok(Run {
-                        id: row.get(0)?,
-                        kind: row.get(1)?,
-                        created_at: row.get(2)?,
-                        manifest_json: row.get(3)?,
-                        results_hash: row.get(4)?,
-                        results: row.get(5)?,
-                    })
+                    Ok((
+                        Run {
+                            id: row.get(0)?,
+                            kind: row.get(1)?,
+                            created_at: row.get(2)?,
+                            manifest_json: row.get(3)?,
+                            results_hash: row.get(4)?,
+                            results: row.get(5)?,
+                        },
+                        row.get(6)?,
+                        row.get(7)?,
+                    ))
                 },
             )
             .optional()
@@ -541,7 +563,13 @@ impl Storage for SqliteStore {
             .ok_or_else(|| StoreError::NotFound {
                 object: ObjectKind::Run,
                 id: id.to_owned(),
-            })
+            })?;
+        let encoding = run::Encoding::from_name(id, &encoding)?;
+        let len = len
+            .map(|n| count_from_sql(n, "runs.results_len").map(|n| n as u64))
+            .transpose()?;
+        run.results = run::decode(id, encoding, std::mem::take(&mut run.results), len)?;
+        Ok(run)
     }
 
     fn audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
@@ -929,37 +957,71 @@ fn verify_document(document: &StoredDocument, entry: &AuditEntry, problems: &mut
 
 struct StoredRun {
     id: String,
-    detail: RunDetail,
+    /// What the audit entry should say, or why the results cannot be read back.
+    detail: Result<RunDetail, String>,
 }
 
 fn stored_runs(conn: &Connection) -> Result<Vec<StoredRun>, StoreError> {
     let db = StoreError::backend;
     let mut statement = conn
-        .prepare("SELECT id, kind, results_hash, results, manifest_json FROM runs ORDER BY id")
+        .prepare(
+            "SELECT id, kind, results_hash, results, manifest_json, results_encoding,
+                    results_len
+             FROM runs ORDER BY id",
+        )
         .map_err(db(READING_RUNS))?;
-    let rows = statement
-        .query_map([], |row| {
-            let results = row.get_ref(3)?.as_blob()?;
-            Ok(StoredRun {
-                id: row.get(0)?,
-                detail: RunDetail {
-                    kind: row.get(1)?,
-                    results_hash: row.get(2)?,
-                    results_len: results.len() as u64,
-                    results_sha256: sha256_hex(results),
-                    manifest_sha256: sha256_hex(row.get_ref(4)?.as_str()?.as_bytes()),
-                },
+    let mut rows = statement.query([]).map_err(db(READING_RUNS))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db(READING_RUNS))? {
+        let read = |row: &rusqlite::Row<'_>| -> rusqlite::Result<_> {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Vec<u8>>(3)?,
+                sha256_hex(row.get_ref(4)?.as_str()?.as_bytes()),
+                row.get::<_, String>(5)?,
+                row.get::<_, Option<i64>>(6)?,
+            ))
+        };
+        let (id, kind, results_hash, stored, manifest_sha256, encoding, len) =
+            read(row).map_err(db(READING_RUNS))?;
+        // Audited as given: the hash and length are of the decoded results. Results that
+        // cannot be decoded are a finding of the audit, not a failure to run it.
+        let decoded = run::Encoding::from_name(&id, &encoding)
+            .and_then(|encoding| {
+                let len = len
+                    .map(|n| count_from_sql(n, "runs.results_len").map(|n| n as u64))
+                    .transpose()?;
+                run::decode(&id, encoding, stored, len)
             })
-        })
-        .map_err(db(READING_RUNS))?;
-    rows.collect::<Result<_, _>>().map_err(db(READING_RUNS))
+            .map_err(|e| e.to_string());
+        out.push(StoredRun {
+            detail: decoded.map(|results| RunDetail {
+                kind,
+                results_hash,
+                results_len: results.len() as u64,
+                results_sha256: sha256_hex(&results),
+                manifest_sha256,
+            }),
+            id,
+        });
+    }
+    Ok(out)
 }
 
 fn verify_run(run: &StoredRun, entry: &AuditEntry, problems: &mut Vec<String>) {
     let Some(detail) = parse_detail::<RunDetail>(entry, problems) else {
         return;
     };
-    if detail != run.detail {
+    let stored = match &run.detail {
+        Ok(d) => d,
+        Err(reason) => {
+            problems.push(format!("run {}: {reason}", run.id));
+            return;
+        }
+    };
+    if detail != *stored {
         problems.push(format!(
             "run {} differs from its audit entry {}",
             run.id, entry.seq

@@ -80,3 +80,98 @@ fn an_unknown_run_is_not_found_and_bad_input_is_refused() {
     assert!(store.runs().unwrap().is_empty());
     assert!(store.audit().unwrap().is_empty());
 }
+
+/// Results of `n` bytes that look like a JSON report (they compress as one does).
+fn report_like(n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(n + 64);
+    let mut k = 0u64;
+    while out.len() < n {
+        k = k.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let line = format!(
+            "{{\"contract_id\":\"MORT-{:07}\",\"pv\":{{\"base\":{}}}}},\n",
+            out.len() / 60,
+            (k >> 11) as f64 / 1e6
+        );
+        out.extend_from_slice(line.as_bytes());
+    }
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn large_results_are_stored_compressed_and_read_back_as_given() {
+    let dir = TempDir::new("run-compressed");
+    let mut store = dir.open();
+    let results = report_like(3 << 20);
+    let id = store.record_run(run("irrbb", "{}", &results)).unwrap();
+    let (stored, encoding, len): (i64, String, i64) = dir
+        .raw()
+        .query_row(
+            "SELECT length(results), results_encoding, results_len FROM runs WHERE id = ?1",
+            [&id],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(encoding, "zstd");
+    assert_eq!(len, results.len() as i64);
+    assert!(stored < len / 2, "{stored} bytes stored for {len}");
+    assert!(store.run(&id).unwrap().results == results, "results differ");
+    assert_eq!(store.runs().unwrap()[0].results_len, results.len() as u64);
+    let report = store.verify_audit().unwrap();
+    assert!(report.ok, "{:#?}", report.problems);
+}
+
+#[test]
+fn damaged_compressed_results_are_an_error_and_an_audit_finding() {
+    let dir = TempDir::new("run-damaged");
+    let mut store = dir.open();
+    let id = store
+        .record_run(run("irrbb", "{}", &report_like(2 << 20)))
+        .unwrap();
+    let raw = dir.raw();
+    raw.execute_batch("DROP TRIGGER runs_no_update;").unwrap();
+    raw.execute(
+        "UPDATE runs SET results = substr(results, 1, 1000) WHERE id = ?1",
+        [&id],
+    )
+    .unwrap();
+    let err = store.run(&id).unwrap_err();
+    assert!(matches!(err, StoreError::Internal { .. }), "{err:?}");
+    assert!(err.to_string().contains(&id), "{err}");
+    let report = store.verify_audit().unwrap();
+    assert!(!report.ok);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.starts_with(&format!("run {id}: ")) && p.contains("damaged")),
+        "{:#?}",
+        report.problems
+    );
+}
+
+#[test]
+fn runs_recorded_by_schema_version_1_read_back_after_the_upgrade() {
+    let dir = TempDir::new("run-v1");
+    {
+        // A file as version 1 left it, with a run recorded then.
+        let raw = dir.raw();
+        raw.execute_batch(include_str!("../../migrations/0001_initial.sql"))
+            .unwrap();
+        raw.pragma_update(None, "user_version", 1).unwrap();
+        raw.execute(
+            "INSERT INTO runs (id, kind, created_at, manifest_json, results_hash, results)
+             VALUES ('run-0000000000000001', 'eve', '2026-01-01T00:00:00Z', '{}', 'h', ?1)",
+            [b"{\"eve\":1}".as_slice()],
+        )
+        .unwrap();
+    }
+    let store = dir.open();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        i64::from(almanac_store::SqliteStore::supported_schema_version())
+    );
+    let r = store.run("run-0000000000000001").unwrap();
+    assert_eq!(r.results, b"{\"eve\":1}");
+    assert_eq!(store.runs().unwrap()[0].results_len, 9);
+}
