@@ -183,7 +183,65 @@ pub struct ContractEvent {
     pub states: States,
 }
 
+/// An event without its payoff and states: when, what, in which currency, from which
+/// contract. What an [`crate::EventSink`] gets beside the payoff and a reference to the states
+/// (copying the states into a whole event is what a sink that reads a few of them avoids).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventHead {
+    /// As [`ContractEvent::event_time`].
+    pub event_time: DateTime,
+    /// As [`ContractEvent::schedule_time`].
+    pub schedule_time: DateTime,
+    /// As [`ContractEvent::event_type`].
+    pub event_type: EventType,
+    /// As [`ContractEvent::currency_leg`].
+    pub currency_leg: u8,
+    /// As [`ContractEvent::child`].
+    pub child: u8,
+}
+
+impl EventHead {
+    /// The whole event with `payoff` and the states after it.
+    #[inline]
+    pub fn with(self, payoff: f64, states: &States) -> ContractEvent {
+        ContractEvent {
+            event_time: self.event_time,
+            schedule_time: self.schedule_time,
+            event_type: self.event_type,
+            payoff,
+            currency_leg: self.currency_leg,
+            child: self.child,
+            states: *states,
+        }
+    }
+
+    /// As [`ContractEvent::currency`].
+    #[inline]
+    pub fn currency<'a>(&self, contract: &'a ContractTerms) -> Option<&'a str> {
+        let t = match self.child {
+            0 => contract,
+            k => contract.child(usize::from(k) - 1).unwrap_or(contract),
+        };
+        match self.currency_leg {
+            1 => t.currency2.as_deref(),
+            _ => t.currency.as_deref(),
+        }
+    }
+}
+
 impl ContractEvent {
+    /// The event without its payoff and states.
+    #[inline]
+    pub fn head(&self) -> EventHead {
+        EventHead {
+            event_time: self.event_time,
+            schedule_time: self.schedule_time,
+            event_type: self.event_type,
+            currency_leg: self.currency_leg,
+            child: self.child,
+        }
+    }
+
     /// Sort key: payment time, then the ACTUS sequence of event types.
     pub fn sort_key(&self) -> (DateTime, u16) {
         (self.event_time, self.event_type.sequence())
@@ -199,11 +257,8 @@ impl ContractEvent {
     }
 
     /// The currency of the payoff, given the evaluated contract's terms.
+    #[inline]
     pub fn currency<'a>(&self, contract: &'a ContractTerms) -> Option<&'a str> {
-        let t = self.source_terms(contract);
-        match self.currency_leg {
-            1 => t.currency2.as_deref(),
-            _ => t.currency.as_deref(),
-        }
+        self.head().currency(contract)
     }
 }

@@ -37,9 +37,11 @@ mod terms;
 
 pub use almanac_time::{Date, DateTime};
 pub use codes::*;
-pub use contracts::{evaluate, evaluate_each, evaluate_into, EvalContext};
+pub use contracts::{
+    evaluate, evaluate_each, evaluate_each_into, evaluate_into, EvalContext, EventSink,
+};
 pub use error::{ContractError, TermError};
-pub use event::{ContractEvent, EventType, States};
+pub use event::{ContractEvent, EventHead, EventType, States};
 pub use observer::{MarketData, NoMarketData, ObservedEvent, RiskFactorObserver, SnapshotObserver};
 pub use terms::{
     canonical_term_name, CalendarCode, ContractReference, ContractTerms, DayCountCode, RawTerms,

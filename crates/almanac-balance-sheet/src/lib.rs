@@ -208,6 +208,42 @@ struct StoredFormIn {
     attributes: Attributes,
 }
 
+/// [`StoredForm`] as the interest-rate analytics read it back: the terms, and of the
+/// attributes only the product (everything else is skipped over, unparsed).
+#[derive(Deserialize)]
+struct StoredContractIn {
+    terms: Option<almanac_actus::TermsFromJson>,
+    non_interest: Option<serde::de::IgnoredAny>,
+    attributes: ProductOnly,
+}
+
+#[derive(Deserialize)]
+struct ProductOnly {
+    product: Option<String>,
+}
+
+/// A contract's terms and its product code (see [`contract_from_json`]).
+pub type ContractAndProduct = (Box<almanac_actus::ContractTerms>, Option<String>);
+
+/// A stored position's contract terms and product, when only those are needed (the IRRBB
+/// engine reads a million of them): `Ok(None)` for a non-interest item. The JSON is checked
+/// for syntax in full, but the other attributes are not parsed (their types were checked when
+/// the position was stored; [`Position::from_json`] reads them all).
+pub fn contract_from_json(json: &str) -> Result<Option<ContractAndProduct>, PositionError> {
+    let f: StoredContractIn =
+        serde_json::from_str(json).map_err(|e| PositionError(e.to_string()))?;
+    match (f.terms, f.non_interest) {
+        (Some(almanac_actus::TermsFromJson(terms)), None) => Ok(Some((
+            Box::new(terms.map_err(|e| PositionError(e.to_string()))?),
+            f.attributes.product,
+        ))),
+        (None, Some(_)) => Ok(None),
+        _ => Err(PositionError(
+            "neither contract terms nor a non-interest item".into(),
+        )),
+    }
+}
+
 /// A position that cannot be read back.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("position: {0}")]
@@ -405,5 +441,46 @@ mod tests {
         for p in [loan, equity] {
             assert_eq!(Position::from_json(&p.to_json()).unwrap(), p);
         }
+    }
+
+    #[test]
+    fn the_contract_reader_gives_the_terms_and_product_of_the_full_reader() {
+        let mut loan = contract(
+            r#"{"contractType":"ANN","contractID":"M1","contractRole":"RPA","currency":"EUR",
+            "statusDate":"2025-12-31","initialExchangeDate":"2025-01-01","maturityDate":"2045-01-01",
+            "notionalPrincipal":250000,"nominalInterestRate":0.031,
+            "cycleOfPrincipalRedemption":"P1ML1","cycleOfInterestPayment":"P1ML1"}"#,
+        );
+        loan.attributes.product = Some("MORT_FIX".into());
+        loan.attributes
+            .dimensions
+            .insert("region".into(), "east".into());
+        let json = loan.to_json();
+        let full = Position::from_json(&json).unwrap();
+        let Instrument::Contract(terms) = full.instrument else {
+            panic!("a contract")
+        };
+        let (lean, product) = contract_from_json(&json).unwrap().unwrap();
+        assert_eq!(lean, terms);
+        assert_eq!(product.as_deref(), Some("MORT_FIX"));
+        let equity = Position {
+            row: 2,
+            instrument: Instrument::NonInterest(NonInterestItem {
+                id: "EQ".into(),
+                side: Side::Equity,
+                amount: 1.0,
+                currency: "EUR".into(),
+            }),
+            attributes: Attributes::default(),
+        };
+        assert!(contract_from_json(&equity.to_json()).unwrap().is_none());
+        // Bad terms, a broken document and a position of neither kind are errors.
+        let bad = json.replace("\"P1ML1\"", "\"monthly\"");
+        assert!(contract_from_json(&bad).unwrap_err().0.contains("monthly"));
+        assert!(contract_from_json(&json[..json.len() - 3]).is_err());
+        assert!(contract_from_json(r#"{"row":1,"attributes":{}}"#)
+            .unwrap_err()
+            .0
+            .contains("neither"));
     }
 }

@@ -668,12 +668,9 @@ struct SnapshotContracts {
 /// listed with the reason.
 fn snapshot_contracts(store: &SqliteStore, snapshot: &str) -> Result<SnapshotContracts> {
     type Parsed = Result<Option<(Box<almanac_actus::ContractTerms>, Option<String>)>, String>;
+    // Only the terms and the product: the other attributes are skipped over unparsed.
     let parse = |sp: &almanac_store::StoredPosition| -> Parsed {
-        let p = Position::from_json(&sp.json).map_err(|e| e.to_string())?;
-        Ok(match p.instrument {
-            Instrument::Contract(t) => Some((t, p.attributes.product)),
-            Instrument::NonInterest { .. } => None,
-        })
+        almanac_balance_sheet::contract_from_json(&sp.json).map_err(|e| e.to_string())
     };
     // Reading the rows (one thread, the store's) and parsing them (all cores) overlap: the
     // store hands over batches that a second thread parses while it reads the next.
@@ -831,8 +828,9 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
             set: source.as_ref(),
         },
     )?;
-    // A million boxed terms take a while to free: not on the way to the results.
-    drop_in_background((contracts, products));
+    // A million boxed terms take a while to free: the command ends soon, and the system
+    // takes the memory back at once.
+    free_at_exit((contracts, products));
     report.doc["snapshot"] = serde_json::json!(m.snapshot);
     report.doc["non_interest_positions_excluded"] = serde_json::json!(non_interest);
     let t0 = std::time::Instant::now();
@@ -842,10 +840,12 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
     Ok((bytes, report))
 }
 
-/// Frees `x` on a thread of its own: large inputs and reports are freed while the command
-/// goes on (or exits, which frees them anyway).
-fn drop_in_background<T: Send + 'static>(x: T) {
-    std::thread::spawn(move || drop(x));
+/// Leaves `x` to the end of the process: freeing a million small allocations one by one
+/// takes the allocator half a second of CPU the command's last steps need, and the system
+/// takes a process's memory back at exit in one go. Only for what a command holds until it
+/// ends (its inputs and report), never in a loop.
+fn free_at_exit<T>(x: T) {
+    std::mem::forget(x);
 }
 
 /// Stores a scenario-set file and the TOML snapshots its historical scenarios name (relative
@@ -1017,7 +1017,7 @@ pub(crate) fn run_irrbb(
         );
     }
     let ok = report.failed == 0;
-    drop_in_background(report);
+    free_at_exit(report);
     Ok(ok)
 }
 

@@ -265,6 +265,7 @@ impl BusinessDayConvention {
     }
 
     /// The direction of the shift.
+    #[inline]
     pub fn shift(self) -> Shift {
         use BusinessDayConvention::*;
         match self {
@@ -281,6 +282,7 @@ impl BusinessDayConvention {
     }
 
     /// True for the `CS…` conventions, which calculate accruals on the unshifted date.
+    #[inline]
     pub fn calculates_on_scheduled_date(self) -> bool {
         use BusinessDayConvention::*;
         matches!(
@@ -311,6 +313,7 @@ impl BusinessDayConvention {
 }
 
 /// Moves `date` to a business day of `calendar` in the direction `shift`.
+#[inline]
 pub fn adjust(date: Date, shift: Shift, calendar: &Calendar) -> Date {
     match shift {
         Shift::Unadjusted => date,

@@ -15,8 +15,7 @@
 use almanac_time::{schedule, DateTime, EndDate, SchedulePoint};
 
 use super::{
-    cycle_anchor, drop_before_purchase, emit, fee_payoff, reset_rate, EvalContext, Model, Schedule,
-    Shifted,
+    cycle_anchor, fee_payoff, reset_rate, EvalContext, EventSink, Model, Schedule, Shifted,
 };
 use crate::codes::{ContractType, InterestCalculationBase};
 use crate::error::ContractError;
@@ -69,10 +68,10 @@ pub(super) fn evaluate(
 
 /// Evaluates the contract under each context (all with the same `to`), building its terms
 /// and schedule once: the schedule does not depend on market data, only the states do.
-pub(super) fn evaluate_each(
+pub(super) fn evaluate_each<S: EventSink>(
     m: &Model<'_>,
     ctxs: &[&EvalContext<'_>],
-    outs: &mut [Vec<ContractEvent>],
+    outs: &mut [S],
 ) -> Result<(), ContractError> {
     let Some(first) = ctxs.first() else {
         return Ok(());
@@ -156,9 +155,8 @@ pub(super) fn evaluate_each(
         &mut yfs,
     );
     for (ctx, out) in ctxs.iter().zip(outs.iter_mut()) {
-        out.clear();
+        out.begin();
         loan.apply(&sched, &yfs, ctx, out)?;
-        drop_before_purchase(out, t.purchase_date);
     }
     Ok(())
 }
@@ -509,18 +507,22 @@ impl Loan<'_, '_> {
         scale * product / (1.0 + sum)
     }
 
-    fn apply(
+    /// Runs the states through the schedule, each event to `out`, except those before a
+    /// purchase (evaluated for their effect on the states, not given: an analysis event on
+    /// the purchase day aside, as `drop_before_purchase` keeps).
+    fn apply<S: EventSink>(
         &self,
         sched: &Schedule,
         yfs: &[f64],
         ctx: &EvalContext<'_>,
-        out: &mut Vec<ContractEvent>,
+        out: &mut S,
     ) -> Result<(), ContractError> {
         let m = self.m;
         let t = m.terms;
         let r = m.role_sign;
         let mut st = self.initial_states();
         let lagged_base = self.icb == InterestCalculationBase::NotionalLagged;
+        let purchase = t.purchase_date.map(|prd| (prd, EventType::Prd.sequence()));
         out.reserve(sched.events.len());
         for (p, &y) in sched.events.iter().zip(yfs) {
             let time = p.schedule_time;
@@ -682,7 +684,9 @@ impl Loan<'_, '_> {
                 _ => payoff = 0.0,
             }
             st.status_date = time;
-            out.push(emit(p, payoff, &st));
+            if purchase.is_none_or(|k| p.event_type == EventType::Ad || p.key() >= k) {
+                out.event(p.head(), payoff, &st);
+            }
             if matches!(
                 p.event_type,
                 EventType::Ip | EventType::Ipci | EventType::Td | EventType::Md

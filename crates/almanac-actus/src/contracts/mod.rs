@@ -27,7 +27,7 @@ use almanac_time::{
 
 use crate::codes::{ContractRole, ContractType};
 use crate::error::ContractError;
-use crate::event::{ContractEvent, EventType, States};
+use crate::event::{ContractEvent, EventHead, EventType, States};
 use crate::observer::{ObservedEvent, RiskFactorObserver};
 use crate::terms::{CalendarCode, ContractTerms, DayCountCode};
 
@@ -89,17 +89,66 @@ pub fn evaluate_each(
     ctxs: &[&EvalContext<'_>],
     outs: &mut [Vec<ContractEvent>],
 ) -> Result<(), ContractError> {
+    evaluate_each_into(terms, ctxs, outs)
+}
+
+/// Receives a contract's events one at a time, in payment order, as the state machine
+/// produces them: what a caller that only reduces the events (to cash flows, to a value)
+/// needs, without a list of them in between. A `Vec<ContractEvent>` is the sink that keeps
+/// them all.
+pub trait EventSink {
+    /// A new evaluation starts: forget the events of any earlier one.
+    fn begin(&mut self);
+    /// The next event: what and when, its payoff, and the states after it.
+    fn event(&mut self, head: EventHead, payoff: f64, states: &States);
+    /// About `n` events will follow (a hint).
+    fn reserve(&mut self, n: usize) {
+        let _ = n;
+    }
+}
+
+impl EventSink for Vec<ContractEvent> {
+    #[inline]
+    fn begin(&mut self) {
+        self.clear();
+    }
+
+    #[inline]
+    fn event(&mut self, head: EventHead, payoff: f64, states: &States) {
+        self.push(head.with(payoff, states));
+    }
+
+    fn reserve(&mut self, n: usize) {
+        Vec::reserve(self, n);
+    }
+}
+
+/// As [`evaluate_each`], each context's events going to its sink in `sinks` as they are
+/// produced (every sink gets `begin` first, then exactly the events `evaluate_into` would
+/// list, in order). PAM, LAM, NAM and ANN run straight into the sinks; other types are
+/// evaluated into a list first.
+pub fn evaluate_each_into<S: EventSink>(
+    terms: &ContractTerms,
+    ctxs: &[&EvalContext<'_>],
+    sinks: &mut [S],
+) -> Result<(), ContractError> {
     let model = Model::new(terms)?;
     let same_horizon = ctxs.windows(2).all(|w| w[0].to == w[1].to);
     match model.contract_type {
         ContractType::Pam | ContractType::Lam | ContractType::Nam | ContractType::Ann
             if same_horizon =>
         {
-            amortizing::evaluate_each(&model, ctxs, outs)
+            amortizing::evaluate_each(&model, ctxs, sinks)
         }
         _ => {
-            for (ctx, out) in ctxs.iter().zip(outs.iter_mut()) {
-                evaluate_into(terms, ctx, out)?;
+            let mut events = Vec::new();
+            for (ctx, sink) in ctxs.iter().zip(sinks.iter_mut()) {
+                evaluate_into(terms, ctx, &mut events)?;
+                sink.begin();
+                sink.reserve(events.len());
+                for e in &events {
+                    sink.event(e.head(), e.payoff, &e.states);
+                }
             }
             Ok(())
         }
@@ -620,6 +669,20 @@ pub(crate) fn in_window(
     let key = (time, ty.sequence());
     let ad = EventType::Ad.sequence();
     key >= (m.status_date, ad) && ctx.to.is_none_or(|to| key <= (to, ad))
+}
+
+impl Pending {
+    /// What and when the event is, as an output event tells it.
+    #[inline]
+    pub(crate) fn head(&self) -> EventHead {
+        EventHead {
+            event_time: self.event_time,
+            schedule_time: self.schedule_time,
+            event_type: self.event_type,
+            currency_leg: 0,
+            child: 0,
+        }
+    }
 }
 
 /// Turns a pending event into an output event with its payoff and post-event state.

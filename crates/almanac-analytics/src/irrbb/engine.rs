@@ -29,11 +29,24 @@ use rayon::prelude::*;
 use super::assumptions::{Behaviour, Margins, Treatment};
 use super::flows::{self, Flows};
 use super::projection::{monthly, MonthGrid, NiiSums, Staged};
-use super::run::{evaluate_on, CurrencyEve, EveError};
+use super::run::{evaluate_on, evaluate_on_into, CurrencyEve, EveError};
 use super::sensitivity::{bumped, Sensitivities, BP};
 
 /// Days covered by the discount-factor tables (flows later are discounted directly).
 const TABLE_DAYS: usize = 60 * 366;
+
+/// Markets valued side by side in one pass over a contract's flows (base and six shocks fit).
+const LANES: usize = 8;
+
+/// The row length of the interleaved discount tables for `markets` markets: [`LANES`] when
+/// they fit (a fixed-size row the compiler vectorises), else `markets`.
+fn interleave_stride(markets: usize) -> usize {
+    if markets <= LANES {
+        LANES
+    } else {
+        markets
+    }
+}
 /// Contracts per chunk of work (sums are added chunk by chunk, in order).
 const CHUNK: usize = 1024;
 /// Chunks in flight at once (bounds the memory of partial results).
@@ -375,8 +388,12 @@ struct Scratch {
     events: Vec<ContractEvent>,
     pv: Vec<f64>,
     /// Events of a market-reading contract on the other markets (`[0]` base, `[m − 1]`
-    /// scenario `m ≥ 2`), evaluated together.
+    /// scenario `m ≥ 2`, then the bumped markets it is re-evaluated on), evaluated together,
+    /// when its events are needed (an option holder's reset periods); else its flows there
+    /// in `multi_flows`, reduced as the events are produced.
     multi: Vec<Vec<ContractEvent>>,
+    /// Flows of a market-reading contract on the other markets, indexed as `multi`.
+    multi_flows: Vec<Flows>,
     /// Which bumped markets a market-reading contract is re-evaluated on.
     sens_again: Vec<bool>,
     /// A market-reading contract's value on the base and each bumped market.
@@ -465,7 +482,8 @@ struct Setup<'a> {
     /// Bumped markets of the sensitivities (base excluded), with the curve each changed
     /// (`None`: every curve of the currency).
     sens_markets: &'a [(MarketSnapshot, Option<String>)],
-    /// Discount factors by currency, day and market interleaved: `[ccy][day · markets + m]`.
+    /// Discount factors by currency, day and market interleaved: `[ccy][day · stride + m]`,
+    /// with `stride` from [`interleave_stride`] (zeros past the last market).
     interleaved: Vec<Vec<f64>>,
     /// Discount tables of the sensitivity currency: base, then each bumped market.
     sens_tables: Vec<Option<DayTable<'a>>>,
@@ -610,27 +628,29 @@ impl Setup<'_> {
     }
 
     /// Evaluates and reduces contract `t` on market `m` into `s.contractual`, with `spread`
-    /// the margin to strip; returns whether it read market data.
+    /// the margin to strip; returns whether it read market data. With `keep_events` its
+    /// events stay in `s.events`; else they are reduced as they are produced.
     fn contractual(
         &self,
         t: &ContractTerms,
         m: usize,
         spread: f64,
+        keep_events: bool,
         s: &mut Scratch,
     ) -> Result<bool, String> {
         if t.contract_type == Some(ContractType::Ump) {
             self.on_demand(t, s)?;
             return Ok(false);
         }
-        let reads = evaluate_on(t, &self.markets[m].market, &mut s.events)?;
-        flows::reduce(
-            t,
-            &s.events,
-            self.as_of,
-            &|c| self.ccy_index(c),
-            spread,
-            &mut s.contractual,
-        )?;
+        let ccy = |c: &str| self.ccy_index(c);
+        if keep_events {
+            let reads = evaluate_on(t, &self.markets[m].market, &mut s.events)?;
+            flows::reduce(t, &s.events, self.as_of, &ccy, spread, &mut s.contractual)?;
+            return Ok(reads);
+        }
+        let mut sink = flows::Reducer::new(t, self.as_of, &ccy, spread, &mut s.contractual);
+        let reads = evaluate_on_into(t, &self.markets[m].market, &mut sink)?;
+        sink.finish()?;
         Ok(reads)
     }
 
@@ -640,20 +660,21 @@ impl Setup<'_> {
     /// side by side), in both views.
     fn all_markets(&self, s: &mut Scratch, local: &mut [f64]) {
         let (nm, nc) = (self.markets.len(), self.ccys.len());
-        for x in &s.contractual.flows {
-            let c = x.ccy as usize;
-            let d = x.day as usize;
-            let amount = x.eve_amount();
-            if d <= TABLE_DAYS {
-                let row = &self.interleaved[c][d * nm..d * nm + nm];
-                for (m, df) in row.iter().enumerate() {
-                    let v = amount * df;
-                    s.pv[m] += v;
-                    local[m * nc + c] += v;
-                }
-            } else {
+        if nm <= LANES {
+            self.all_markets_lanes(s, local);
+        } else {
+            let stride = interleave_stride(nm);
+            for x in &s.contractual.flows {
+                let c = x.ccy as usize;
+                let d = x.day as usize;
+                let amount = x.eve_amount();
                 for m in 0..nm {
-                    let v = amount * self.tables[m][c].at(x.day);
+                    let df = if d <= TABLE_DAYS {
+                        self.interleaved[c][d * stride + m]
+                    } else {
+                        self.tables[m][c].at(x.day)
+                    };
+                    let v = amount * df;
                     s.pv[m] += v;
                     local[m * nc + c] += v;
                 }
@@ -668,35 +689,70 @@ impl Setup<'_> {
         }
     }
 
+    /// [`Setup::all_markets`] for at most [`LANES`] markets: each market's sum is a lane of a
+    /// fixed-size array the compiler keeps in vector registers, one row of discount factors
+    /// per flow. The sums of a run of flows in one currency are added to the contract's and
+    /// the currency's totals when the currency changes (a single-currency contract's sums are
+    /// the same, bit for bit, as adding flow by flow).
+    fn all_markets_lanes(&self, s: &mut Scratch, local: &mut [f64]) {
+        let (nm, nc) = (self.markets.len(), self.ccys.len());
+        let mut acc = [0.0f64; LANES];
+        let mut flush = |c: usize, acc: &mut [f64; LANES]| {
+            for m in 0..nm {
+                s.pv[m] += acc[m];
+                local[m * nc + c] += acc[m];
+            }
+            *acc = [0.0; LANES];
+        };
+        let mut current = None;
+        for x in &s.contractual.flows {
+            let c = x.ccy as usize;
+            if current != Some(c) {
+                if let Some(prev) = current {
+                    flush(prev, &mut acc);
+                }
+                current = Some(c);
+            }
+            let d = x.day as usize;
+            let amount = x.eve_amount();
+            if d <= TABLE_DAYS {
+                let row: &[f64; LANES] = self.interleaved[c][d * LANES..d * LANES + LANES]
+                    .try_into()
+                    .expect("rows of LANES factors");
+                for (a, df) in acc.iter_mut().zip(row) {
+                    *a += amount * df;
+                }
+            } else {
+                for (m, a) in acc.iter_mut().enumerate().take(nm) {
+                    *a += amount * self.tables[m][c].at(x.day);
+                }
+            }
+        }
+        if let Some(prev) = current {
+            flush(prev, &mut acc);
+        }
+    }
+
     /// A market-reading contract's value in the sensitivity currency on the base and each
-    /// bumped market into `s.sens_pv`: from its events there where the bump moves a curve it
-    /// forecasts from, else its base flows re-discounted. `s.contractual` holds its base flows;
-    /// `spread` is the margin stripped.
-    fn bumped_values(&self, t: &ContractTerms, spread: f64, s: &mut Scratch) -> Result<(), String> {
+    /// bumped market into `s.sens_pv`: from its flows there (`s.multi_flows`, margins stripped)
+    /// where the bump moves a curve it forecasts from, else its base flows re-discounted.
+    /// `s.contractual` holds its base flows.
+    fn bumped_values(&self, s: &mut Scratch) {
         let Some(sc) = self.sens_ccy else {
-            return Ok(());
+            return;
         };
         s.sens_pv.clear();
         s.sens_pv.push(self.sens_value(sc, &s.contractual, 0));
         let mut j = self.markets.len() - 1;
         for k in 0..self.sens_markets.len() {
             let v = if s.sens_again[k] {
-                flows::reduce(
-                    t,
-                    &s.multi[j],
-                    self.as_of,
-                    &|c| self.ccy_index(c),
-                    spread,
-                    &mut s.bumped,
-                )?;
                 j += 1;
-                self.sens_value(sc, &s.bumped, k + 1)
+                self.sens_value(sc, &s.multi_flows[j - 1], k + 1)
             } else {
                 self.sens_value(sc, &s.contractual, k + 1)
             };
             s.sens_pv.push(v);
         }
-        Ok(())
     }
 
     /// The value of `f`'s flows in the sensitivity currency `sc` on sensitivity market `k`
@@ -763,8 +819,15 @@ impl Setup<'_> {
     }
 
     /// Evaluates a market-reading contract on the base and scenarios 2… at once (its
-    /// schedule built once) into `s.multi`.
-    fn evaluate_others(&self, t: &ContractTerms, s: &mut Scratch) -> Result<(), String> {
+    /// schedule built once): into `s.multi` with `keep_events`, else reduced into
+    /// `s.multi_flows` with `spread` the margin stripped.
+    fn evaluate_others(
+        &self,
+        t: &ContractTerms,
+        spread: f64,
+        keep_events: bool,
+        s: &mut Scratch,
+    ) -> Result<(), String> {
         let nm = self.markets.len();
         s.sens_again.clear();
         s.sens_again.extend(
@@ -782,7 +845,30 @@ impl Setup<'_> {
                     .filter(|(_, again)| **again)
                     .map(|((m, _), _)| m),
             );
-        evaluate_on_each(t, markets, &mut s.multi)
+        if keep_events {
+            return evaluate_on_each(t, markets, &mut s.multi);
+        }
+        let observers: Vec<almanac_actus::SnapshotObserver<'_>> =
+            markets.map(almanac_actus::SnapshotObserver::new).collect();
+        let ctxs: Vec<almanac_actus::EvalContext<'_>> = observers
+            .iter()
+            .map(|o| almanac_actus::EvalContext {
+                observer: o,
+                observed_events: &[],
+                to: None,
+            })
+            .collect();
+        let refs: Vec<&almanac_actus::EvalContext<'_>> = ctxs.iter().collect();
+        if s.multi_flows.len() < refs.len() {
+            s.multi_flows.resize_with(refs.len(), Flows::default);
+        }
+        let ccy = |c: &str| self.ccy_index(c);
+        let mut sinks: Vec<flows::Reducer<'_, _>> = s.multi_flows[..refs.len()]
+            .iter_mut()
+            .map(|f| flows::Reducer::new(t, self.as_of, &ccy, spread, f))
+            .collect();
+        almanac_actus::evaluate_each_into(t, &refs, &mut sinks).map_err(|e| e.to_string())?;
+        sinks.into_iter().try_for_each(flows::Reducer::finish)
     }
 
     /// A non-maturity deposit (UMP) is contractually repayable on demand: its balance at the
@@ -911,7 +997,7 @@ impl Setup<'_> {
                 let mut reads = false;
                 for (k, m) in (1..nm).chain(0..1).enumerate() {
                     if k == 0 {
-                        reads = self.contractual(t, m, spread, s)?;
+                        reads = self.contractual(t, m, spread, holder, s)?;
                         if !reads && (nv == 1 || treatment == Treatment::Contractual) {
                             // The same flows on every market: one pass values them on all.
                             self.all_markets(s, &mut local);
@@ -934,19 +1020,25 @@ impl Setup<'_> {
                             }
                             return Ok((false, true));
                         }
-                        if reads && nm > 1 {
-                            self.evaluate_others(t, s)?;
+                        if reads && (nm > 1 || !self.sens_markets.is_empty()) {
+                            self.evaluate_others(t, spread, holder, s)?;
                         }
                     } else if reads {
                         let j = if m == 0 { 0 } else { m - 1 };
-                        flows::reduce(
-                            t,
-                            &s.multi[j],
-                            self.as_of,
-                            &|c| self.ccy_index(c),
-                            spread,
-                            &mut s.contractual,
-                        )?;
+                        if holder {
+                            flows::reduce(
+                                t,
+                                &s.multi[j],
+                                self.as_of,
+                                &|c| self.ccy_index(c),
+                                spread,
+                                &mut s.contractual,
+                            )?;
+                        } else {
+                            // Its flows there, already reduced (the slot gets the previous
+                            // market's, no longer needed).
+                            std::mem::swap(&mut s.contractual, &mut s.multi_flows[j]);
+                        }
                     }
                     if holder && reads {
                         let events = if k == 0 {
@@ -990,7 +1082,7 @@ impl Setup<'_> {
                         // EVE holds its host (KAO): so do the sensitivities.
                         self.host_bumped_values(t, spread, s)?;
                     } else {
-                        self.bumped_values(t, spread, s)?;
+                        self.bumped_values(s);
                     }
                 }
                 Ok((reads, false))
@@ -1235,12 +1327,13 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
             .collect(),
         None => Vec::new(),
     };
+    let stride = interleave_stride(tables.len());
     let interleaved: Vec<Vec<f64>> = (0..ccys.len())
         .map(|c| {
-            let mut v = vec![0.0; (TABLE_DAYS + 1) * tables.len()];
+            let mut v = vec![0.0; (TABLE_DAYS + 1) * stride];
             for (m, per_ccy) in tables.iter().enumerate() {
                 for (d, df) in per_ccy[c].df.iter().enumerate() {
-                    v[d * tables.len() + m] = *df;
+                    v[d * stride + m] = *df;
                 }
             }
             v

@@ -14,7 +14,9 @@
 //! ([`Flow::eve_amount`]); NII and the repricing gap read `amount` (margins included). Without
 //! stripping `margin` is 0 and EVE is unchanged bit for bit.
 
-use almanac_actus::{ContractEvent, ContractTerms, ContractType, EventType};
+use almanac_actus::{
+    ContractEvent, ContractTerms, ContractType, EventHead, EventSink, EventType, States,
+};
 use almanac_time::DateTime;
 
 /// What a flow is, for behaviour and repricing.
@@ -144,91 +146,171 @@ pub fn reduce(
     spread: f64,
     out: &mut Flows,
 ) -> Result<(), String> {
-    out.clear();
-    let day0 = as_of.date();
-    let lookup =
-        |ccy: &str| ccy_index(ccy).ok_or_else(|| format!("no discount curve for currency {ccy:?}"));
-    let sign = t
-        .contract_role
-        .map_or(1.0, almanac_actus::ContractRole::sign);
-    if t.contract_type == Some(almanac_actus::ContractType::Csh) {
-        let ccy = lookup(t.currency.as_deref().unwrap_or(""))?;
-        let n = sign * t.notional_principal.unwrap_or(0.0);
-        out.notional_at_as_of = n;
-        out.flows.push(Flow {
-            day: 0,
-            ccy,
-            kind: Kind::Exchange,
-            amount: n,
-            margin: 0.0,
-            notional_after: n,
-        });
-        return Ok(());
-    }
-    let mut notional = None;
-    let mut before_first_future = None;
-    let mut cached: Option<(*const u8, usize, u16)> = None;
-    // Accrued interest at the as-of date: the state of the last event up to it, else the
-    // terms' (unsigned, at the status date).
-    out.accrued_at_as_of = sign * t.accrued_interest.unwrap_or(0.0);
+    let mut r = Reducer::new(t, as_of, ccy_index, spread, out);
+    r.begin();
     for e in events {
-        if e.event_time <= as_of {
-            notional = Some(e.states.notional_principal);
-            out.accrued_at_as_of = e.states.accrued_interest;
-            continue;
+        r.event(e.head(), e.payoff, &e.states);
+    }
+    r.finish()
+}
+
+/// [`reduce`] one event at a time: an [`EventSink`] the ACTUS engine runs straight into
+/// (`almanac_actus::evaluate_each_into`), so a contract's events need not be listed first.
+/// The flows are in `out` after [`Reducer::finish`], which also reports a currency without
+/// a discount curve.
+pub struct Reducer<'a, F> {
+    t: &'a ContractTerms,
+    as_of: DateTime,
+    ccy_index: &'a F,
+    spread: f64,
+    out: &'a mut Flows,
+    /// Cash: one flow of its balance, whatever its events.
+    cash: bool,
+    sign: f64,
+    notional: Option<f64>,
+    before_first_future: Option<f64>,
+    /// The last currency code looked up (its address and length) and its index.
+    cached: Option<(*const u8, usize, u16)>,
+    error: Option<String>,
+}
+
+impl<'a, F: Fn(&str) -> Option<u16>> Reducer<'a, F> {
+    /// A reducer of contract `t`'s events into `out`; arguments as [`reduce`]'s.
+    pub fn new(
+        t: &'a ContractTerms,
+        as_of: DateTime,
+        ccy_index: &'a F,
+        spread: f64,
+        out: &'a mut Flows,
+    ) -> Self {
+        Reducer {
+            t,
+            as_of,
+            ccy_index,
+            spread,
+            out,
+            cash: t.contract_type == Some(almanac_actus::ContractType::Csh),
+            sign: t
+                .contract_role
+                .map_or(1.0, almanac_actus::ContractRole::sign),
+            notional: None,
+            before_first_future: None,
+            cached: None,
+            error: None,
         }
-        let day = u32::try_from(day0.days_until(e.event_time.date())).unwrap_or(0);
-        if before_first_future.is_none() {
+    }
+
+    fn lookup(&self, ccy: &str) -> Result<u16, String> {
+        (self.ccy_index)(ccy).ok_or_else(|| format!("no discount curve for currency {ccy:?}"))
+    }
+
+    /// Ends the reduction: the outstanding at the as-of date, cash's one flow, or the error
+    /// of a currency without a discount curve.
+    pub fn finish(self) -> Result<(), String> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if self.cash {
+            let ccy = self.lookup(self.t.currency.as_deref().unwrap_or(""))?;
+            let n = self.sign * self.t.notional_principal.unwrap_or(0.0);
+            self.out.clear();
+            self.out.notional_at_as_of = n;
+            self.out.flows.push(Flow {
+                day: 0,
+                ccy,
+                kind: Kind::Exchange,
+                amount: n,
+                margin: 0.0,
+                notional_after: n,
+            });
+            return Ok(());
+        }
+        self.out.notional_at_as_of = self.before_first_future.or(self.notional).unwrap_or(0.0);
+        Ok(())
+    }
+}
+
+impl<F: Fn(&str) -> Option<u16>> EventSink for Reducer<'_, F> {
+    fn begin(&mut self) {
+        self.out.clear();
+        self.notional = None;
+        self.before_first_future = None;
+        self.error = None;
+        // Accrued interest at the as-of date: the state of the last event up to it, else the
+        // terms' (unsigned, at the status date).
+        self.out.accrued_at_as_of = self.sign * self.t.accrued_interest.unwrap_or(0.0);
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.out.flows.reserve(n);
+    }
+
+    #[inline]
+    fn event(&mut self, e: EventHead, payoff: f64, states: &States) {
+        if self.cash || self.error.is_some() {
+            return;
+        }
+        if e.event_time <= self.as_of {
+            self.notional = Some(states.notional_principal);
+            self.out.accrued_at_as_of = states.accrued_interest;
+            return;
+        }
+        let day = u32::try_from(self.as_of.date().days_until(e.event_time.date())).unwrap_or(0);
+        if self.before_first_future.is_none() {
             // The outstanding at the as-of date: the state left by the last past event, or
             // the first future event's state before its own principal change.
-            let n = notional.unwrap_or_else(|| {
+            let n = self.notional.unwrap_or_else(|| {
                 let k = kind_of(e.event_type);
-                e.states.notional_principal + if k == Kind::Interest { 0.0 } else { e.payoff }
+                states.notional_principal + if k == Kind::Interest { 0.0 } else { payoff }
             });
-            before_first_future = Some(n);
+            self.before_first_future = Some(n);
         }
-        if matches!(e.event_type, EventType::Rr | EventType::Rrf) && out.first_reset.is_none() {
-            out.first_reset = Some((day, notional.unwrap_or(e.states.notional_principal)));
+        if matches!(e.event_type, EventType::Rr | EventType::Rrf) && self.out.first_reset.is_none()
+        {
+            self.out.first_reset = Some((day, self.notional.unwrap_or(states.notional_principal)));
         }
-        notional = Some(e.states.notional_principal);
+        self.notional = Some(states.notional_principal);
         // ∂payoff/∂rate = interest scaling multiplier × accrual base (signed like the
         // notional), so taking `spread` off the rate takes this off the payment.
-        let margin = if spread != 0.0 && e.event_type == EventType::Ip {
-            spread * e.states.interest_scaling_multiplier * e.states.interest_accrual_base
+        let margin = if self.spread != 0.0 && e.event_type == EventType::Ip {
+            self.spread * states.interest_scaling_multiplier * states.interest_accrual_base
         } else {
             0.0
         };
-        if e.payoff == 0.0 && margin == 0.0 {
+        if payoff == 0.0 && margin == 0.0 {
             // Still carry the state for the day's last flow.
-            if let Some(last) = out.flows.last_mut() {
+            if let Some(last) = self.out.flows.last_mut() {
                 if last.day == day {
-                    last.notional_after = e.states.notional_principal;
+                    last.notional_after = states.notional_principal;
                 }
             }
-            continue;
+            return;
         }
         // Nearly every event is in the contract's one currency: compare the term's address
         // before comparing strings.
-        let code = e.currency(t).unwrap_or("");
-        let ccy = match cached {
+        let code = e.currency(self.t).unwrap_or("");
+        let ccy = match self.cached {
             Some((ptr, len, k)) if std::ptr::eq(ptr, code.as_ptr()) && len == code.len() => k,
-            _ => {
-                let k = lookup(code)?;
-                cached = Some((code.as_ptr(), code.len(), k));
-                k
-            }
+            _ => match self.lookup(code) {
+                Ok(k) => {
+                    self.cached = Some((code.as_ptr(), code.len(), k));
+                    k
+                }
+                Err(err) => {
+                    self.error = Some(err);
+                    return;
+                }
+            },
         };
-        out.flows.push(Flow {
+        self.out.flows.push(Flow {
             day,
             ccy,
             kind: kind_of(e.event_type),
-            amount: e.payoff,
+            amount: payoff,
             margin,
-            notional_after: e.states.notional_principal,
+            notional_after: states.notional_principal,
         });
     }
-    out.notional_at_as_of = before_first_future.or(notional).unwrap_or(0.0);
-    Ok(())
 }
 
 /// How an annual rate becomes the fraction of a period of `dt` years.

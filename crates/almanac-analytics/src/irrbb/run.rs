@@ -139,6 +139,26 @@ pub(super) fn evaluate_on(
     Ok(obs.used.load(Ordering::Relaxed))
 }
 
+/// As [`evaluate_on`], the events going to `sink` as they are produced.
+pub(super) fn evaluate_on_into<S: almanac_actus::EventSink>(
+    t: &ContractTerms,
+    m: &MarketSnapshot,
+    sink: &mut S,
+) -> Result<bool, String> {
+    let obs = Recording {
+        inner: SnapshotObserver::new(m),
+        used: AtomicBool::new(false),
+    };
+    let ctx = EvalContext {
+        observer: &obs,
+        observed_events: &[],
+        to: None,
+    };
+    almanac_actus::evaluate_each_into(t, &[&ctx], std::slice::from_mut(sink))
+        .map_err(|e| e.to_string())?;
+    Ok(obs.used.load(Ordering::Relaxed))
+}
+
 /// Value by currency of the events in `events` (contract `t`) on market `m`: every payoff
 /// after `as_of` discounted on the discount curve of its currency; cash at its balance.
 /// Amounts in each currency's units, from the bank's side (assets positive).
