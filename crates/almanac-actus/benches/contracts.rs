@@ -40,6 +40,16 @@ fn benches(c: &mut Criterion) {
         "cycleAnchorDateOfInterestPayment":"2025-02-01","cycleOfInterestPayment":"P1ML1"}"#,
     );
     bench_one(c, "annuity_30y_monthly", &annuity, &NoMarketData);
+    // The sample bank's fixed-rate mortgage: seasoned four and a half years, no anchors, the
+    // accrued interest derived at the status date.
+    let seasoned = terms(
+        r#"{"contractType":"ANN","contractID":"MORT_FIX-0000001","contractRole":"RPA",
+        "currency":"EUR","statusDate":"2025-12-31","dayCountConvention":"30E360",
+        "initialExchangeDate":"2021-05-28","maturityDate":"2051-05-28",
+        "notionalPrincipal":282499.92,"nominalInterestRate":0.0359,
+        "cycleOfInterestPayment":"P1ML1","cycleOfPrincipalRedemption":"P1ML1"}"#,
+    );
+    bench_one(c, "seasoned_mortgage_monthly", &seasoned, &NoMarketData);
     let linear = terms(
         r#"{"contractType":"LAM","contractID":"lam10y","contractRole":"RPA","currency":"EUR",
         "statusDate":"2024-12-31","initialExchangeDate":"2025-01-01","maturityDate":"2035-01-01",

@@ -254,7 +254,27 @@ impl Loan<'_, '_> {
         let t = m.terms;
         let md = self.maturity;
         s.add(m, self.ied, EventType::Ied, Shifted::No);
-        if self.kind != Kind::Pam {
+        let ip_anchor = cycle_anchor(
+            t.cycle_anchor_date_of_interest_payment,
+            t.cycle_of_interest_payment,
+            self.ied,
+        );
+        // Redemptions and interest payments on one cycle (the usual loan) are added side by
+        // side, so they need no sorting; the events are the same either way.
+        let paired = self.kind != Kind::Pam
+            && t.capitalization_end_date.is_none()
+            && ip_anchor == Some(self.pr_anchor)
+            && t.cycle_of_interest_payment == t.cycle_of_principal_redemption;
+        if paired {
+            s.add_cycle_pair(
+                m,
+                self.pr_anchor,
+                md,
+                t.cycle_of_principal_redemption,
+                (EventType::Pr, EndDate::Exclude),
+                (EventType::Ip, EndDate::Include),
+            );
+        } else if self.kind != Kind::Pam {
             s.add_cycle(
                 m,
                 self.pr_anchor,
@@ -264,6 +284,43 @@ impl Loan<'_, '_> {
                 EventType::Pr,
             );
         }
+        // Interest payments, turned into capitalisation up to the capitalisation end date.
+        match ip_anchor {
+            Some(anchor) if !paired => {
+                let first = s.events.len();
+                s.add_cycle(
+                    m,
+                    anchor,
+                    md,
+                    t.cycle_of_interest_payment,
+                    EndDate::Include,
+                    EventType::Ip,
+                );
+                if let Some(ipced) = t.capitalization_end_date {
+                    let cap_key = (m.shift(ipced), EventType::Ipci.sequence());
+                    let mut i = first;
+                    while i < s.events.len() {
+                        if s.events[i].key() == cap_key {
+                            s.events.remove(i);
+                            continue;
+                        }
+                        if s.events[i].key() < cap_key {
+                            s.events[i].event_type = EventType::Ipci;
+                        }
+                        i += 1;
+                    }
+                    s.add(m, ipced, EventType::Ipci, Shifted::Yes);
+                }
+            }
+            Some(_) => {}
+            None => {
+                if let Some(ipced) = t.capitalization_end_date {
+                    s.add(m, ipced, EventType::Ipci, Shifted::Yes);
+                }
+            }
+        }
+        // Maturity and purchase after the interest payments: they fall last (the order of
+        // adding only matters among events of one type, which sort in the order added).
         let md_shift = if matches!(self.kind, Kind::Lam | Kind::Nam) {
             Shifted::Yes
         } else {
@@ -272,40 +329,6 @@ impl Loan<'_, '_> {
         s.add(m, md, EventType::Md, md_shift);
         if let Some(prd) = t.purchase_date {
             s.add(m, prd, EventType::Prd, Shifted::No);
-        }
-        // Interest payments, turned into capitalisation up to the capitalisation end date.
-        let ip_anchor = cycle_anchor(
-            t.cycle_anchor_date_of_interest_payment,
-            t.cycle_of_interest_payment,
-            self.ied,
-        );
-        if let Some(anchor) = ip_anchor {
-            let first = s.events.len();
-            s.add_cycle(
-                m,
-                anchor,
-                md,
-                t.cycle_of_interest_payment,
-                EndDate::Include,
-                EventType::Ip,
-            );
-            if let Some(ipced) = t.capitalization_end_date {
-                let cap_key = (m.shift(ipced), EventType::Ipci.sequence());
-                let mut i = first;
-                while i < s.events.len() {
-                    if s.events[i].key() == cap_key {
-                        s.events.remove(i);
-                        continue;
-                    }
-                    if s.events[i].key() < cap_key {
-                        s.events[i].event_type = EventType::Ipci;
-                    }
-                    i += 1;
-                }
-                s.add(m, ipced, EventType::Ipci, Shifted::Yes);
-            }
-        } else if let Some(ipced) = t.capitalization_end_date {
-            s.add(m, ipced, EventType::Ipci, Shifted::Yes);
         }
         // Rate resets; the first after the status date uses nextResetRate when given.
         let first = s.add_rate_resets(m, self.ied, md);

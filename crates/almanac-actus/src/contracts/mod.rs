@@ -261,8 +261,12 @@ impl<'t> Model<'t> {
     }
 
     /// The payment time of a scheduled time (business-day shifted, time of day kept).
+    #[inline]
     pub(crate) fn shift(&self, t: DateTime) -> DateTime {
         use almanac_time::SchedulePoint;
+        if self.bdc == BusinessDayConvention::NoShift {
+            return t;
+        }
         let d = self.bdc.adjust(t.date(), &self.calendar);
         if d == t.date() {
             t
@@ -410,12 +414,18 @@ impl Pending {
 
     /// [`Pending::key`] packed into one integer with the same order, for fast sorting:
     /// days (offset to be non-negative) | second of day (17 bits) | sequence (10 bits).
+    #[inline]
     fn packed_key(&self) -> u64 {
-        let days = (i64::from(self.event_time.date().days_since_epoch()) + (1 << 31)) as u64;
-        (days << 27)
-            | (u64::from(self.event_time.second_of_day()) << 10)
-            | u64::from(self.event_type.sequence())
+        pack_key(self.event_time, self.event_type.sequence())
     }
+}
+
+/// `(time, sequence)` packed into one integer with the same order (see
+/// [`Pending::packed_key`]).
+#[inline]
+fn pack_key(time: DateTime, sequence: u16) -> u64 {
+    let days = (i64::from(time.date().days_since_epoch()) + (1 << 31)) as u64;
+    (days << 27) | (u64::from(time.second_of_day()) << 10) | u64::from(sequence)
 }
 
 /// Collects scheduled events, then filters and sorts them by the ACTUS rules.
@@ -426,8 +436,8 @@ pub(crate) struct Schedule {
     /// The last generated date sequence and what generated it: an annuity's instalment
     /// dates, its redemptions and its interest payments are usually one sequence.
     memo: Option<(GenKey, Vec<DateTime>)>,
-    /// Events sorting before this key are not kept (see [`Schedule::keep_from`]).
-    keep_from: Option<(DateTime, u16)>,
+    /// Events sorting before this packed key are not kept (see [`Schedule::keep_from`]).
+    keep_from: Option<u64>,
 }
 
 /// What a generated date sequence depends on.
@@ -453,7 +463,7 @@ impl Schedule {
     /// before the status date again (rate resets are always kept until `finish`: an
     /// instalment re-fixing follows each).
     pub(crate) fn keep_from(&mut self, status_date: DateTime) {
-        self.keep_from = Some((status_date, EventType::Ad.sequence()));
+        self.keep_from = Some(pack_key(status_date, EventType::Ad.sequence()));
     }
 
     pub(crate) fn add(&mut self, m: &Model<'_>, t: DateTime, ty: EventType, shifted: Shifted) {
@@ -462,17 +472,15 @@ impl Schedule {
         } else {
             t
         };
-        if self
-            .keep_from
-            .is_some_and(|k| (event_time, ty.sequence()) < k)
-        {
+        let key = pack_key(event_time, ty.sequence());
+        if self.keep_from.is_some_and(|k| key < k) {
             return;
         }
         self.events.push(Pending {
             schedule_time: t,
             event_time,
             event_type: ty,
-            key: 0,
+            key,
         });
     }
 
@@ -495,6 +503,36 @@ impl Schedule {
         let n = dates.len();
         self.dates = dates;
         n
+    }
+
+    /// Adds the events of two cycles with the same anchor and period (`first` and `second`:
+    /// event type and whether the end date is included), merged by date — each cycle's own
+    /// order kept, `first` before `second` on a shared date — as [`Schedule::finish`] would
+    /// sort them when `first` sorts before `second` on a day, so that it has nothing to sort.
+    pub(crate) fn add_cycle_pair(
+        &mut self,
+        m: &Model<'_>,
+        anchor: DateTime,
+        end: DateTime,
+        cycle: Option<Cycle>,
+        first: (EventType, EndDate),
+        second: (EventType, EndDate),
+    ) {
+        let mut a = std::mem::take(&mut self.dates);
+        let mut b = Vec::new();
+        self.generate(&mut a, anchor, end, cycle, m.eom, first.1);
+        self.generate(&mut b, anchor, end, cycle, m.eom, second.1);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            if j == b.len() || (i < a.len() && a[i] <= b[j]) {
+                self.add(m, a[i], first.0, Shifted::Yes);
+                i += 1;
+            } else {
+                self.add(m, b[j], second.0, Shifted::Yes);
+                j += 1;
+            }
+        }
+        self.dates = a;
     }
 
     /// [`schedule::generate_into`], reusing the last sequence generated when it is the same
@@ -625,14 +663,17 @@ impl Schedule {
     /// sorts by payment time and event sequence, keeping insertion order for ties.
     pub(crate) fn finish(&mut self, status_date: DateTime, to: Option<DateTime>) {
         let seq_ad = EventType::Ad.sequence();
-        self.events.retain(|e| e.key() >= (status_date, seq_ad));
-        if let Some(to) = to {
-            self.events.retain(|e| e.key() <= (to, seq_ad));
-        }
+        let from = pack_key(status_date, seq_ad);
+        let to = to.map_or(u64::MAX, |to| pack_key(to, seq_ad));
+        // Keys afresh: a contract type may have changed an event's type since it was added.
         for e in &mut self.events {
             e.key = e.packed_key();
         }
-        self.events.sort_by_key(|e| e.key);
+        self.events.retain(|e| e.key >= from && e.key <= to);
+        // Events are added cycle by cycle, each cycle in date order: often already sorted.
+        if !self.events.is_sorted_by_key(|e| e.key) {
+            self.events.sort_by_key(|e| e.key);
+        }
     }
 }
 
