@@ -131,12 +131,6 @@ pub(super) fn evaluate_each<S: EventSink>(
         // Instalments are only ever re-fixed on or after the status date: the periods
         // before it are not needed.
         loan.annuity_skip = loan.annuity_dates.partition_point(|d| *d < m.status_date);
-        let dates: Vec<almanac_time::Date> = loan.annuity_dates[loan.annuity_skip..]
-            .iter()
-            .map(|d| d.accrual_date())
-            .collect();
-        m.day_count
-            .year_fractions(&dates, &mut loan.annuity_periods);
     }
     sched.keep_from(m.status_date);
     loan.schedule(&mut sched)?;
@@ -154,11 +148,77 @@ pub(super) fn evaluate_each<S: EventSink>(
         sched.events.iter().map(|p| p.schedule_time),
         &mut yfs,
     );
+    if kind == Kind::Ann {
+        let dates: Vec<almanac_time::Date> = loan.annuity_dates[loan.annuity_skip..]
+            .iter()
+            .map(|d| d.accrual_date())
+            .collect();
+        // The periods between instalment dates are usually the year fractions just computed
+        // between events (the events fall on the instalment dates): taken from there when
+        // they are, bit for bit the same numbers.
+        let reused = m.calc_date_is_accrual_date()
+            && periods_from_walk(
+                m.status_date.accrual_date(),
+                sched.events.iter().map(|p| p.schedule_time.accrual_date()),
+                &yfs,
+                &dates,
+                &mut loan.annuity_periods,
+            );
+        if !reused {
+            m.day_count
+                .year_fractions(&dates, &mut loan.annuity_periods);
+        }
+    }
     for (ctx, out) in ctxs.iter().zip(outs.iter_mut()) {
         out.begin();
         loan.apply(&sched, &yfs, ctx, out)?;
     }
     Ok(())
+}
+
+/// The year fractions between consecutive `dates` (`out[j]` from `dates[j]` to `dates[j + 1]`,
+/// as [`almanac_time::DayCount::year_fractions`] gives them) read off a walk that started at
+/// `start` and went along `walked` (repeated dates allowed) computing `yfs`: possible when
+/// `dates` are the walk's distinct dates, from its start or from its first date on (a prefix
+/// is enough). Returns whether they were; `out` is then filled.
+fn periods_from_walk(
+    start: almanac_time::Date,
+    walked: impl Iterator<Item = almanac_time::Date>,
+    yfs: &[f64],
+    dates: &[almanac_time::Date],
+    out: &mut Vec<f64>,
+) -> bool {
+    out.clear();
+    let Some(&first) = dates.first() else {
+        return true;
+    };
+    let needed = dates.len() - 1;
+    // Which date of `dates` the walk must reach next, and whether the walk is already at
+    // `dates[0]`.
+    let mut next = 0;
+    let mut prev = start;
+    if first == start {
+        next = 1;
+    }
+    for (d, y) in walked.zip(yfs) {
+        if out.len() == needed {
+            return true;
+        }
+        if d == prev {
+            continue;
+        }
+        if dates.get(next) != Some(&d) {
+            return false;
+        }
+        // A step from dates[next − 1] to dates[next] is a period; the step onto dates[0]
+        // (from before it) is not.
+        if next > 0 {
+            out.push(*y);
+        }
+        next += 1;
+        prev = d;
+    }
+    out.len() == needed
 }
 
 impl Loan<'_, '_> {
@@ -719,5 +779,97 @@ impl Loan<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::periods_from_walk;
+    use almanac_time::{Date, DayCount};
+    use proptest::prelude::*;
+
+    /// The walk the state loop does: from `start` along `walked`, repeated dates at 0.
+    fn walk(dc: &DayCount, start: Date, walked: &[Date]) -> Vec<f64> {
+        let mut w = dc.walk(start);
+        walked.iter().map(|d| w.to(*d)).collect()
+    }
+
+    #[test]
+    fn periods_are_read_off_the_walk_only_where_the_dates_are_the_walks() {
+        let dc = DayCount::ThirtyE360;
+        let d = |m: u32| Date::ymd(2026, m, 15);
+        let start = Date::ymd(2026, 1, 10);
+        // Events on each date twice (redemption, interest), from after the start.
+        let walked = [d(2), d(2), d(3), d(3), d(4), d(4), d(5)];
+        let yfs = walk(&dc, start, &walked);
+        let mut expected = Vec::new();
+        let mut out = Vec::new();
+        for dates in [
+            vec![d(2), d(3), d(4), d(5)],
+            vec![d(2), d(3)],
+            vec![d(2)],
+            vec![],
+        ] {
+            dc.year_fractions(&dates, &mut expected);
+            assert!(periods_from_walk(
+                start,
+                walked.iter().copied(),
+                &yfs,
+                &dates,
+                &mut out
+            ));
+            assert_eq!(out, expected);
+        }
+        // Dates starting at the walk's start.
+        let dates = [start, d(2), d(3)];
+        dc.year_fractions(&dates, &mut expected);
+        assert!(periods_from_walk(
+            start,
+            walked.iter().copied(),
+            &yfs,
+            &dates,
+            &mut out
+        ));
+        assert_eq!(out, expected);
+        // A date the walk skips, one it does not reach, or an extra walked date: not read off.
+        for dates in [
+            vec![d(2), d(4)],
+            vec![d(2), d(3), d(4), d(5), d(6)],
+            vec![d(3), d(4)],
+        ] {
+            assert!(!periods_from_walk(
+                start,
+                walked.iter().copied(),
+                &yfs,
+                &dates,
+                &mut out
+            ));
+        }
+    }
+
+    proptest! {
+        /// On any monthly schedule (any day of month, any 30/360 or actual convention), the
+        /// periods read off the walk are those computed afresh, bit for bit.
+        #[test]
+        fn read_off_periods_equal_computed_ones(
+            day in 1u32..=31, months in 1usize..60, step in 1i32..=12, start_back in 0i32..40,
+            which in 0usize..4,
+        ) {
+            let dc = [DayCount::ThirtyE360, DayCount::Act360, DayCount::Act365Fixed,
+                DayCount::ActActIsda][which].clone();
+            let anchor = Date::ymd(2020, 1, day.min(28)).add_days(i32::try_from(day).unwrap() - 1);
+            let dates: Vec<Date> = (0..months).map(|k| anchor.add_months(step * k as i32)).collect();
+            let start = anchor.add_days(-start_back);
+            let walked: Vec<Date> = dates.iter().flat_map(|d| [*d, *d]).collect();
+            let yfs = walk(&dc, start, &walked);
+            let mut out = Vec::new();
+            prop_assert!(periods_from_walk(start, walked.iter().copied(), &yfs, &dates, &mut out));
+            let mut expected = Vec::new();
+            dc.year_fractions(&dates, &mut expected);
+            prop_assert_eq!(out.len(), expected.len());
+            for (a, b) in out.iter().zip(&expected) {
+                prop_assert_eq!(a.to_bits(), b.to_bits());
+            }
+        }
     }
 }

@@ -289,6 +289,12 @@ impl<'t> Model<'t> {
         self.bdc.calculation_date(d, &self.calendar)
     }
 
+    /// Whether [`Model::calc_date`] is the accrual date of every time (no business-day shift
+    /// moves the date accruals run to): the `NOS` and `CS…` conventions.
+    pub(crate) fn calc_date_is_accrual_date(&self) -> bool {
+        self.bdc == BusinessDayConvention::NoShift || self.bdc.calculates_on_scheduled_date()
+    }
+
     /// Year fraction between two scheduled times under the contract's conventions.
     pub(crate) fn year_fraction(&self, from: DateTime, to: DateTime) -> f64 {
         self.day_count

@@ -45,11 +45,12 @@ use almanac_actus::{
     ContractEvent, ContractRole, ContractTerms, ContractType, EventType, ReferenceObject,
     ReferenceRole,
 };
-use almanac_market::{Curve, MarketSnapshot, Volatility};
+use almanac_market::{MarketSnapshot, Volatility};
 use almanac_time::{Date, DateTime};
 use rayon::prelude::*;
 
 use super::assumptions::{Behaviour, Treatment};
+use super::engine::DayDiscount;
 use super::engine::{
     evaluate_on_each, Analysis, ExplainedFlow, HolderValues, ScenarioMarket, View,
 };
@@ -557,10 +558,12 @@ impl<'a> Plan<'a> {
     /// Values the options on every market and applies them to `out`: hosts in place of the
     /// contracts in EVE (both views, per contract), KAO in every scenario's change (both
     /// methods), the report in [`Analysis::automatic_options`], the limits in the warnings.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn apply(
         &self,
         out: &mut Analysis,
         markets: &[ScenarioMarket],
+        discount: &DayDiscount<'_>,
         as_of: DateTime,
         behaviour: Option<&Behaviour>,
         per_contract: bool,
@@ -592,7 +595,7 @@ impl<'a> Plan<'a> {
             .zip(&self.indices)
             .map(|(h, i)| {
                 (!failed.contains(h.terms.id()))
-                    .then(|| value(h, markets, as_of, own.get(i).copied()))
+                    .then(|| value(h, markets, discount, as_of, own.get(i).copied()))
             })
             .collect();
         let names: Vec<String> = out.scenario_names.to_vec();
@@ -793,6 +796,7 @@ struct Valued {
 fn value(
     h: &Holder<'_>,
     markets: &[ScenarioMarket],
+    discount: &DayDiscount<'_>,
     as_of: DateTime,
     engine: Option<&HolderValues>,
 ) -> Result<Valued, String> {
@@ -832,7 +836,6 @@ fn value(
     };
     let mut delta = Vec::with_capacity(nm);
     let mut values = vec![Vec::with_capacity(nm); h.options.len()];
-    let mut cache: HashMap<Date, f64> = HashMap::new();
     for (k, sm) in markets.iter().enumerate() {
         let market = &sm.market;
         let vol = market
@@ -848,12 +851,11 @@ fn value(
                 ps
             }
             (None, Ok(n)) => {
-                let curve = market
-                    .discount_curve(&h.currency)
-                    .map_err(|_| format!("no discount curve for currency {:?}", h.currency))?;
-                // Host, contract and option pay on the same dates: each discounted once.
-                cache.clear();
-                let mut df = |d: Date| -> f64 { discount_at(curve, &mut cache, d) };
+                // The engine's discount factors by day (the curve's, day by day).
+                let table = discount
+                    .table(k, &h.currency)
+                    .ok_or_else(|| format!("no discount curve for currency {:?}", h.currency))?;
+                let mut df = |d: Date| -> f64 { table.at_date(d) };
                 let own_pv = match own {
                     Some(v) => v[k],
                     None => present_value(&own_events[n], as_of, &mut df),
@@ -874,11 +876,6 @@ fn value(
         }
     }
     Ok(Valued { delta, values })
-}
-
-/// `curve.discount_at(d)`, remembered in `cache`.
-fn discount_at(curve: &Curve, cache: &mut HashMap<Date, f64>, d: Date) -> f64 {
-    *cache.entry(d).or_insert_with(|| curve.discount_at(d))
 }
 
 /// The value of a single-currency contract's events after `as_of` (as the engine discounts

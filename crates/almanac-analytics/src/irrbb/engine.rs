@@ -53,7 +53,7 @@ const CHUNK: usize = 1024;
 const BATCH: usize = 64;
 
 /// Discount factors of one curve by day after the valuation date.
-struct DayTable<'a> {
+pub(super) struct DayTable<'a> {
     curve: &'a Curve,
     as_of: Date,
     df: Vec<f64>,
@@ -73,6 +73,30 @@ impl<'a> DayTable<'a> {
             Some(x) => *x,
             None => self.curve.discount_at(self.as_of.add_days(day as i32)),
         }
+    }
+
+    /// The discount factor of date `d`: the curve's (`Curve::discount_at`), from the table
+    /// on and after the valuation date.
+    #[inline]
+    pub(super) fn at_date(&self, d: Date) -> f64 {
+        match u32::try_from(self.as_of.days_until(d)) {
+            Ok(day) => self.at(day),
+            Err(_) => self.curve.discount_at(d),
+        }
+    }
+}
+
+/// The run's discount tables by market and currency, for the passes after the engine's.
+pub(super) struct DayDiscount<'a> {
+    tables: &'a [Vec<DayTable<'a>>],
+    ccys: &'a [String],
+}
+
+impl DayDiscount<'_> {
+    /// Market `m`'s table of currency `ccy`, if the run discounts in it.
+    pub(super) fn table(&self, m: usize, ccy: &str) -> Option<&DayTable<'_>> {
+        let c = self.ccys.iter().position(|x| x == ccy)?;
+        self.tables.get(m)?.get(c)
     }
 }
 
@@ -1566,6 +1590,10 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
     kao.apply(
         &mut out,
         &markets,
+        &DayDiscount {
+            tables: &setup.tables,
+            ccys: &setup.ccys,
+        },
         as_of,
         options.behaviour,
         options.per_contract,
