@@ -66,12 +66,43 @@ pub(super) fn evaluate(
     evaluate_each(m, &[ctx], std::slice::from_mut(out))
 }
 
+/// The buffers of one evaluation, kept per thread between evaluations: a book of a million
+/// loans is evaluated without allocating them again for every loan.
+#[derive(Default)]
+struct Buffers {
+    sched: Schedule,
+    yfs: Vec<f64>,
+    annuity_dates: Vec<DateTime>,
+    annuity_periods: Vec<f64>,
+    accrual_dates: Vec<almanac_time::Date>,
+    /// Dates generated while the initial states are found.
+    dates: Vec<DateTime>,
+}
+
+thread_local! {
+    /// This thread's buffers while no evaluation holds them (a nested evaluation, e.g. a leg
+    /// of a swap, finds none and uses fresh ones).
+    static BUFFERS: std::cell::Cell<Option<Box<Buffers>>> = const { std::cell::Cell::new(None) };
+}
+
 /// Evaluates the contract under each context (all with the same `to`), building its terms
 /// and schedule once: the schedule does not depend on market data, only the states do.
 pub(super) fn evaluate_each<S: EventSink>(
     m: &Model<'_>,
     ctxs: &[&EvalContext<'_>],
     outs: &mut [S],
+) -> Result<(), ContractError> {
+    let mut buffers = BUFFERS.with(std::cell::Cell::take).unwrap_or_default();
+    let result = evaluate_each_with(m, ctxs, outs, &mut buffers);
+    BUFFERS.with(|b| b.set(Some(buffers)));
+    result
+}
+
+fn evaluate_each_with<S: EventSink>(
+    m: &Model<'_>,
+    ctxs: &[&EvalContext<'_>],
+    outs: &mut [S],
+    buffers: &mut Buffers,
 ) -> Result<(), ContractError> {
     let Some(first) = ctxs.first() else {
         return Ok(());
@@ -105,9 +136,9 @@ pub(super) fn evaluate_each<S: EventSink>(
         pr_anchor,
         next_reset_rate: t.next_reset_rate,
         fee_rate: t.fee_rate.unwrap_or(0.0),
-        annuity_dates: Vec::new(),
+        annuity_dates: std::mem::take(&mut buffers.annuity_dates),
         annuity_skip: 0,
-        annuity_periods: Vec::new(),
+        annuity_periods: std::mem::take(&mut buffers.annuity_periods),
     };
     loan.maturity = loan.maturity()?;
     if loan.maturity < ied {
@@ -117,7 +148,8 @@ pub(super) fn evaluate_each<S: EventSink>(
             &format!("is before the initial exchange date {ied}"),
         ));
     }
-    let mut sched = Schedule::default();
+    let sched = &mut buffers.sched;
+    sched.reset();
     if kind == Kind::Ann {
         let end = t.amortization_date.unwrap_or(loan.maturity);
         sched.generate(
@@ -133,7 +165,7 @@ pub(super) fn evaluate_each<S: EventSink>(
         loan.annuity_skip = loan.annuity_dates.partition_point(|d| *d < m.status_date);
     }
     sched.keep_from(m.status_date);
-    loan.schedule(&mut sched)?;
+    loan.schedule(sched)?;
     let to = first.to.or(if kind == Kind::Pam {
         None
     } else {
@@ -142,17 +174,20 @@ pub(super) fn evaluate_each<S: EventSink>(
     sched.finish(m.status_date, to);
     // The year fraction before each event does not depend on market data: computed once for
     // every context.
-    let mut yfs = Vec::new();
+    let yfs = &mut buffers.yfs;
     m.year_fractions_along(
         m.status_date,
         sched.events.iter().map(|p| p.schedule_time),
-        &mut yfs,
+        yfs,
     );
     if kind == Kind::Ann {
-        let dates: Vec<almanac_time::Date> = loan.annuity_dates[loan.annuity_skip..]
-            .iter()
-            .map(|d| d.accrual_date())
-            .collect();
+        let dates = &mut buffers.accrual_dates;
+        dates.clear();
+        dates.extend(
+            loan.annuity_dates[loan.annuity_skip..]
+                .iter()
+                .map(|d| d.accrual_date()),
+        );
         // The periods between instalment dates are usually the year fractions just computed
         // between events (the events fall on the instalment dates): taken from there when
         // they are, bit for bit the same numbers.
@@ -160,19 +195,22 @@ pub(super) fn evaluate_each<S: EventSink>(
             && periods_from_walk(
                 m.status_date.accrual_date(),
                 sched.events.iter().map(|p| p.schedule_time.accrual_date()),
-                &yfs,
-                &dates,
+                yfs,
+                dates,
                 &mut loan.annuity_periods,
             );
         if !reused {
-            m.day_count
-                .year_fractions(&dates, &mut loan.annuity_periods);
+            m.day_count.year_fractions(dates, &mut loan.annuity_periods);
         }
     }
+    // The states at the status date do not depend on market data either.
+    let initial = loan.initial_states(&mut buffers.dates);
     for (ctx, out) in ctxs.iter().zip(outs.iter_mut()) {
         out.begin();
-        loan.apply(&sched, &yfs, ctx, out)?;
+        loan.apply(sched, yfs, &initial, ctx, out)?;
     }
+    buffers.annuity_dates = std::mem::take(&mut loan.annuity_dates);
+    buffers.annuity_periods = std::mem::take(&mut loan.annuity_periods);
     Ok(())
 }
 
@@ -445,7 +483,7 @@ impl Loan<'_, '_> {
     /// The last date of the interest payment schedule up to the status date (ACTUS: the
     /// schedule starts at the capitalisation end date if any, else at the anchor, else one
     /// cycle after the initial exchange), if there is one.
-    fn last_interest_date_before_status(&self) -> Option<DateTime> {
+    fn last_interest_date_before_status(&self, dates: &mut Vec<DateTime>) -> Option<DateTime> {
         let m = self.m;
         let t = m.terms;
         let cycle = t.cycle_of_interest_payment;
@@ -469,7 +507,7 @@ impl Loan<'_, '_> {
             ..c
         });
         let after = m.status_date.with_date(m.status_date.date().add_days(1));
-        let dates = schedule::generate(start, after, regular, m.eom, EndDate::Exclude);
+        schedule::generate_into(dates, start, after, regular, m.eom, EndDate::Exclude);
         let first = usize::from(skip_start);
         dates
             .get(first..)?
@@ -487,7 +525,8 @@ impl Loan<'_, '_> {
         }
     }
 
-    fn initial_states(&self) -> States {
+    /// The states at the status date; `dates` is a buffer for the dates it generates.
+    fn initial_states(&self, dates: &mut Vec<DateTime>) -> States {
         let m = self.m;
         let t = m.terms;
         let r = m.role_sign;
@@ -514,7 +553,8 @@ impl Loan<'_, '_> {
         // date, none (so zero) before the first one — as the suite expects (lam18, lam21).
         st.accrued_interest = match t.accrued_interest {
             Some(a) => r * a,
-            None if self.ied <= m.status_date => match self.last_interest_date_before_status() {
+            None if self.ied <= m.status_date => match self.last_interest_date_before_status(dates)
+            {
                 Some(last) => {
                     m.year_fraction(last, m.status_date)
                         * st.notional_principal
@@ -533,16 +573,15 @@ impl Loan<'_, '_> {
                 (_, Some(p)) => p,
                 (Kind::Lam, None) => {
                     let end = t.amortization_date.unwrap_or(self.maturity);
-                    let n = schedule::generate(
+                    schedule::generate_into(
+                        dates,
                         self.pr_anchor,
                         end,
                         t.cycle_of_principal_redemption,
                         m.eom,
                         EndDate::Include,
-                    )
-                    .into_iter()
-                    .filter(|d| *d > m.status_date)
-                    .count();
+                    );
+                    let n = dates.iter().filter(|d| **d > m.status_date).count();
                     if n == 0 {
                         0.0
                     } else {
@@ -597,13 +636,14 @@ impl Loan<'_, '_> {
         &self,
         sched: &Schedule,
         yfs: &[f64],
+        initial: &States,
         ctx: &EvalContext<'_>,
         out: &mut S,
     ) -> Result<(), ContractError> {
         let m = self.m;
         let t = m.terms;
         let r = m.role_sign;
-        let mut st = self.initial_states();
+        let mut st = *initial;
         let lagged_base = self.icb == InterestCalculationBase::NotionalLagged;
         let purchase = t.purchase_date.map(|prd| (prd, EventType::Prd.sequence()));
         out.reserve(sched.events.len());

@@ -468,6 +468,13 @@ impl Schedule {
     /// before `status_date`: for contracts whose schedule building never looks at an event
     /// before the status date again (rate resets are always kept until `finish`: an
     /// instalment re-fixing follows each).
+    /// Empties the schedule for another contract, keeping its storage (and the last
+    /// generated date sequence, which depends only on what generated it).
+    pub(crate) fn reset(&mut self) {
+        self.events.clear();
+        self.keep_from = None;
+    }
+
     pub(crate) fn keep_from(&mut self, status_date: DateTime) {
         self.keep_from = Some(pack_key(status_date, EventType::Ad.sequence()));
     }
