@@ -532,13 +532,37 @@ impl Setup<'_> {
         }
     }
 
-    /// Adds the PV of `f` on market `m` into `totals` (by currency) and returns its sum.
+    /// Adds the PV of `f` on market `m` into `totals` (by currency, which start at zero for
+    /// each contract) and returns its sum.
     #[inline]
     fn discount(&self, f: &Flows, m: usize, totals: &mut [f64]) -> f64 {
-        let tables = &self.tables[m];
+        // The interleaved rows: the markets of a contract are discounted one after the other
+        // on the same days, so each row is fetched from memory once for all of them.
+        let stride = interleave_stride(self.markets.len());
+        let df = |c: usize, day: u32| -> f64 {
+            let d = day as usize;
+            if d <= TABLE_DAYS {
+                self.interleaved[c][d * stride + m]
+            } else {
+                self.tables[m][c].at(day)
+            }
+        };
+        let Some(first) = f.flows.first() else {
+            return 0.0;
+        };
+        let c0 = first.ccy;
+        if f.flows.iter().all(|x| x.ccy == c0) {
+            // One currency: its total is the sum, kept in a register.
+            let mut sum = 0.0;
+            for x in &f.flows {
+                sum += x.eve_amount() * df(c0 as usize, x.day);
+            }
+            totals[c0 as usize] += sum;
+            return sum;
+        }
         let mut sum = 0.0;
         for x in &f.flows {
-            let v = x.eve_amount() * tables[x.ccy as usize].at(x.day);
+            let v = x.eve_amount() * df(x.ccy as usize, x.day);
             totals[x.ccy as usize] += v;
             sum += v;
         }
