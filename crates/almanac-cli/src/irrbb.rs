@@ -262,35 +262,32 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
         set,
     } = *inputs;
     // NII by product: the position's product where known, else contract type and role.
-    let labels: Vec<String> = contracts
+    // Labels borrow the products (a million of them): only the distinct names are owned.
+    let labels: Vec<std::borrow::Cow<'_, str>> = contracts
         .iter()
         .enumerate()
         .map(|(i, t)| {
             let t: &ContractTerms = t.borrow();
-            match products.and_then(|p| p.get(i)).cloned().flatten() {
-                Some(p) => p,
-                None => format!(
+            match products.and_then(|p| p.get(i)).and_then(Option::as_deref) {
+                Some(p) => std::borrow::Cow::Borrowed(p),
+                None => std::borrow::Cow::Owned(format!(
                     "{}/{}",
                     t.contract_type.map_or("?", |c| c.code()),
                     t.contract_role.map_or("?", |r| r.code())
-                ),
+                )),
             }
         })
         .collect();
-    let segment_names: Vec<String> = labels
+    let distinct: std::collections::BTreeSet<&str> = labels.iter().map(|l| l.as_ref()).collect();
+    let index: std::collections::HashMap<&str, u16> = distinct
         .iter()
-        .cloned()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
+        .enumerate()
+        .map(|(k, l)| (*l, k.min(usize::from(u16::MAX)) as u16))
         .collect();
-    let segments: Vec<u16> = labels
-        .iter()
-        .map(|l| {
-            segment_names
-                .binary_search(l)
-                .map_or(0, |k| k.min(usize::from(u16::MAX)) as u16)
-        })
-        .collect();
+    let segments: Vec<u16> = labels.iter().map(|l| index[l.as_ref()]).collect();
+    let segment_names: Vec<String> = distinct.iter().map(|l| l.to_string()).collect();
+    drop(index);
+    drop(labels);
     for t in contracts.iter_mut() {
         let t: &mut ContractTerms = t.borrow_mut();
         if t.status_date.is_none() {
@@ -821,14 +818,80 @@ pub(crate) fn write_json_to(
     let body = text.trim_end().strip_suffix('}').unwrap_or(&text);
     w.write_all(body.trim_end().as_bytes())?;
     w.write_all(b",\n  \"contracts\": [\n")?;
-    for (k, c) in contracts.iter().enumerate() {
-        if k > 0 {
-            w.write_all(b",\n")?;
+    // One line per contract, rendered on all cores in blocks, written in order a group of
+    // blocks at a time (so only a group is held in memory).
+    use rayon::prelude::*;
+    const BLOCK: usize = 8_192;
+    let group = BLOCK * 4 * rayon::current_num_threads().max(1);
+    for (g, part) in contracts.chunks(group).enumerate() {
+        let blocks: Vec<Result<Vec<u8>, serde_json::Error>> = part
+            .par_chunks(BLOCK)
+            .enumerate()
+            .map(|(b, block)| {
+                let mut out = Vec::with_capacity(block.len() * 300);
+                for (k, c) in block.iter().enumerate() {
+                    if g > 0 || b > 0 || k > 0 {
+                        out.extend_from_slice(b",\n");
+                    }
+                    out.extend_from_slice(b"    ");
+                    serde_json::to_writer(&mut out, c)?;
+                }
+                Ok(out)
+            })
+            .collect();
+        for block in blocks {
+            w.write_all(&block?)?;
         }
-        w.write_all(b"    ")?;
-        serde_json::to_writer(&mut *w, c)?;
     }
     w.write_all(b"\n  ]\n}")?;
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use almanac_analytics::irrbb::ContractValues;
+
+    /// Per-contract lines are rendered in parallel blocks: across block and group boundaries
+    /// the report is still one valid JSON document with every contract once, in order, and
+    /// the same bytes as rendering line by line.
+    #[test]
+    fn per_contract_lines_render_in_order_across_blocks() {
+        let names: Arc<[String]> = vec!["base".to_string(), "parallel_up".to_string()].into();
+        let n = 70_001;
+        let contracts: Vec<ContractValues> = (0..n)
+            .map(|k| ContractValues {
+                contract_id: format!("C{k}"),
+                names: names.clone(),
+                pv: vec![k as f64 * 0.5, -(k as f64)],
+                contractual: None,
+            })
+            .collect();
+        let doc = serde_json::json!({"as_of": "2026-01-02"});
+        let mut bytes = Vec::new();
+        super::write_json_to(&mut bytes, &doc, &contracts).unwrap();
+        // Line by line, as it was rendered before.
+        let mut expected = serde_json::to_string_pretty(&doc).unwrap();
+        expected.truncate(expected.trim_end().len() - 1);
+        let mut expected = expected.trim_end().to_string();
+        expected.push_str(",\n  \"contracts\": [\n");
+        for (k, c) in contracts.iter().enumerate() {
+            if k > 0 {
+                expected.push_str(",\n");
+            }
+            expected.push_str("    ");
+            expected.push_str(&serde_json::to_string(c).unwrap());
+        }
+        expected.push_str("\n  ]\n}");
+        assert!(
+            bytes == expected.as_bytes(),
+            "the parallel rendering differs"
+        );
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let list = v["contracts"].as_array().unwrap();
+        assert_eq!(list.len(), n);
+        assert_eq!(list[40_000]["contract_id"], "C40000");
+    }
 }

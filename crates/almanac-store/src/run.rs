@@ -121,8 +121,14 @@ pub(crate) fn encode(results: &[u8]) -> Result<(Encoding, Option<Vec<u8>>), Stor
     if results.len() < COMPRESS_FROM {
         return Ok((Encoding::Identity, None));
     }
-    let packed = zstd::bulk::compress(results, ZSTD_LEVEL)
-        .map_err(|e| StoreError::internal(format!("compressing run results: {e}")))?;
+    let fail = |e: std::io::Error| StoreError::internal(format!("compressing run results: {e}"));
+    let mut compressor = zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(fail)?;
+    // The frame's blocks on worker threads, one per core (the bytes do not depend on it).
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    compressor
+        .set_parameter(zstd::stream::raw::CParameter::NbWorkers(workers as u32))
+        .map_err(fail)?;
+    let packed = compressor.compress(results).map_err(fail)?;
     Ok((Encoding::Zstd, Some(packed)))
 }
 
