@@ -593,9 +593,9 @@ impl<'a> Plan<'a> {
             .holders
             .par_iter()
             .zip(&self.indices)
-            .map(|(h, i)| {
+            .map_init(EventBuffers::default, |buffers, (h, i)| {
                 (!failed.contains(h.terms.id()))
-                    .then(|| value(h, markets, discount, as_of, own.get(i).copied()))
+                    .then(|| value(h, markets, discount, as_of, own.get(i).copied(), buffers))
             })
             .collect();
         let names: Vec<String> = out.scenario_names.to_vec();
@@ -793,12 +793,21 @@ struct Valued {
 /// One holder valued on every market. `engine`: what the engine found of it (its own values
 /// and, on the markets where no limit bound, its reset periods); the host is evaluated only on
 /// the other markets (all of them for a standalone option or without the engine's values).
+/// Event lists of a host and its contract by market, kept between holders (a 30-year monthly
+/// mortgage has some 70 KB of events per market).
+#[derive(Default)]
+struct EventBuffers {
+    host: Vec<Vec<ContractEvent>>,
+    own: Vec<Vec<ContractEvent>>,
+}
+
 fn value(
     h: &Holder<'_>,
     markets: &[ScenarioMarket],
     discount: &DayDiscount<'_>,
     as_of: DateTime,
     engine: Option<&HolderValues>,
+    buffers: &mut EventBuffers,
 ) -> Result<Valued, String> {
     let nm = markets.len();
     let engine = engine.filter(|e| e.pv.len() == nm && e.periods.len() == nm);
@@ -819,11 +828,11 @@ fn value(
     let host = &host;
     // Events by position in `need`.
     let on_need = || need.iter().map(|&k| &markets[k].market);
-    let (mut host_events, mut own_events) = (Vec::new(), Vec::new());
+    let (host_events, own_events) = (&mut buffers.host, &mut buffers.own);
     if !need.is_empty() {
-        evaluate_on_each(host, on_need(), &mut host_events)?;
+        evaluate_on_each(host, on_need(), host_events)?;
         if own.is_none() {
-            evaluate_on_each(h.terms, on_need(), &mut own_events)?;
+            evaluate_on_each(h.terms, on_need(), own_events)?;
         }
     }
     let m = host.rate_multiplier.unwrap_or(1.0);
