@@ -896,26 +896,16 @@ impl Setup<'_> {
         if keep_events {
             return evaluate_on_each(t, markets, &mut s.multi);
         }
-        let observers: Vec<almanac_actus::SnapshotObserver<'_>> =
-            markets.map(almanac_actus::SnapshotObserver::new).collect();
-        let ctxs: Vec<almanac_actus::EvalContext<'_>> = observers
-            .iter()
-            .map(|o| almanac_actus::EvalContext {
-                observer: o,
-                observed_events: &[],
-                to: None,
-            })
-            .collect();
-        let refs: Vec<&almanac_actus::EvalContext<'_>> = ctxs.iter().collect();
-        if s.multi_flows.len() < refs.len() {
-            s.multi_flows.resize_with(refs.len(), Flows::default);
+        let markets: Vec<&MarketSnapshot> = markets.collect();
+        if s.multi_flows.len() < markets.len() {
+            s.multi_flows.resize_with(markets.len(), Flows::default);
         }
         let ccy = |c: &str| self.ccy_index(c);
-        let mut sinks: Vec<flows::Reducer<'_, _>> = s.multi_flows[..refs.len()]
+        let mut sinks: Vec<flows::Reducer<'_, _>> = s.multi_flows[..markets.len()]
             .iter_mut()
             .map(|f| flows::Reducer::new(t, self.as_of, &ccy, spread, f))
             .collect();
-        almanac_actus::evaluate_each_into(t, &refs, &mut sinks).map_err(|e| e.to_string())?;
+        evaluate_on_each_into(t, markets.into_iter(), &mut sinks)?;
         sinks.into_iter().try_for_each(flows::Reducer::finish)
     }
 
@@ -1704,6 +1694,18 @@ pub(super) fn evaluate_on_each<'m>(
     markets: impl Iterator<Item = &'m MarketSnapshot>,
     out: &mut Vec<Vec<ContractEvent>>,
 ) -> Result<(), String> {
+    let markets: Vec<&MarketSnapshot> = markets.collect();
+    out.resize_with(markets.len(), Vec::new);
+    evaluate_on_each_into(t, markets.into_iter(), out)
+}
+
+/// As [`evaluate_on_each`], market `k`'s events going to `sinks[k]` as they are produced
+/// ([`almanac_actus::evaluate_each_into`]); markets beyond the sinks are not evaluated.
+pub(super) fn evaluate_on_each_into<'m, S: almanac_actus::EventSink>(
+    t: &ContractTerms,
+    markets: impl Iterator<Item = &'m MarketSnapshot>,
+    sinks: &mut [S],
+) -> Result<(), String> {
     let observers: Vec<almanac_actus::SnapshotObserver<'_>> =
         markets.map(almanac_actus::SnapshotObserver::new).collect();
     let ctxs: Vec<almanac_actus::EvalContext<'_>> = observers
@@ -1715,8 +1717,7 @@ pub(super) fn evaluate_on_each<'m>(
         })
         .collect();
     let refs: Vec<&almanac_actus::EvalContext<'_>> = ctxs.iter().collect();
-    out.resize_with(refs.len(), Vec::new);
-    almanac_actus::evaluate_each(t, &refs, out).map_err(|e| e.to_string())
+    almanac_actus::evaluate_each_into(t, &refs, sinks).map_err(|e| e.to_string())
 }
 
 /// Whether a contract's flows can change when only `curve` changes: its rate-reset index

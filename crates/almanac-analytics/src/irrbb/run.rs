@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use almanac_actus::{
-    evaluate_into, ContractEvent, ContractTerms, EvalContext, RiskFactorObserver, SnapshotObserver,
+    ContractEvent, ContractTerms, EvalContext, RiskFactorObserver, SnapshotObserver,
 };
 use almanac_market::MarketSnapshot;
 use almanac_scenario::standard::{StandardError, StandardSpec};
@@ -126,17 +126,7 @@ pub(super) fn evaluate_on(
     m: &MarketSnapshot,
     buf: &mut Vec<ContractEvent>,
 ) -> Result<bool, String> {
-    let obs = Recording {
-        inner: SnapshotObserver::new(m),
-        used: AtomicBool::new(false),
-    };
-    let ctx = EvalContext {
-        observer: &obs,
-        observed_events: &[],
-        to: None,
-    };
-    evaluate_into(t, &ctx, buf).map_err(|e| e.to_string())?;
-    Ok(obs.used.load(Ordering::Relaxed))
+    evaluate_on_into(t, m, buf)
 }
 
 /// As [`evaluate_on`], the events going to `sink` as they are produced.
