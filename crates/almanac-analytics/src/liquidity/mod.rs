@@ -8,6 +8,7 @@
 //! build on it.
 
 pub mod factors;
+pub mod ladder;
 pub mod lcr;
 pub mod nsfr;
 
