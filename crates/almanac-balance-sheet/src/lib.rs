@@ -152,6 +152,46 @@ pub struct Attributes {
     /// Free user dimensions for reporting hierarchies (e.g. `region = "north"`).
     #[serde(default)]
     pub dimensions: BTreeMap<String, String>,
+    /// HQLA level of the collateral securing this contract (repos, reverse repos, secured
+    /// loans): what the LCR's secured funding and reverse repo rates depend on. When absent
+    /// the collateral positions named in `collateral` tell, if any.
+    #[serde(default)]
+    pub collateral_hqla_level: Option<HqlaLevel>,
+    /// Standardised-approach risk weight (decimal, e.g. 0.35): the NSFR's 65 % / 85 % split of
+    /// performing loans of a year or more (NSF30.30–30.31).
+    #[serde(default)]
+    pub risk_weight: Option<f64>,
+    /// A credit or liquidity facility the bank has granted: on an off-balance non-interest item
+    /// whose amount is the undrawn part.
+    #[serde(default)]
+    pub facility: Option<Facility>,
+}
+
+/// A facility granted by the bank (LCR40.59–40.64; NSF30.33).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Facility {
+    /// Credit or liquidity facility (LCR40.61: a liquidity facility backs the customer's debt
+    /// coming due).
+    pub kind: FacilityKind,
+    /// Committed (irrevocable or conditionally revocable); an uncommitted facility is other
+    /// contingent funding.
+    #[serde(default = "committed_by_default")]
+    pub committed: bool,
+}
+
+fn committed_by_default() -> bool {
+    true
+}
+
+/// Credit or liquidity facility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacilityKind {
+    /// A credit facility.
+    Credit,
+    /// A liquidity facility.
+    Liquidity,
 }
 
 /// A balance-sheet item without contractual cash flows: fixed assets, provisions, equity.

@@ -130,7 +130,7 @@ pub(super) fn evaluate_on(
 }
 
 /// As [`evaluate_on`], the events going to `sink` as they are produced.
-pub(super) fn evaluate_on_into<S: almanac_actus::EventSink>(
+pub(crate) fn evaluate_on_into<S: almanac_actus::EventSink>(
     t: &ContractTerms,
     m: &MarketSnapshot,
     sink: &mut S,

@@ -7,10 +7,12 @@
 //! attributes —, the maturity ladder, the counterbalancing capacity and the survival horizon
 //! build on it.
 
+pub mod classify;
 pub mod factors;
 pub mod ladder;
 pub mod lcr;
 pub mod nsfr;
+pub mod run;
 
 /// A liquidity calculation that cannot be done as asked (a category the factor table does not
 /// have, a negative amount), said in words.

@@ -1,0 +1,538 @@
+//! Classifying balance-sheet positions for the LCR, the NSFR and the maturity ladder, from
+//! their contractual cash flows on the base market (ACTUS, floating rates from the market's
+//! forwards) and the data model's attributes (counterparty type, deposit, HQLA level, asset
+//! class, encumbrance, collateral, risk weight, facility).
+//!
+//! Rules (Basel factor categories; `docs/liquidity.md` lists them with their sources):
+//! * cash: Level 1 (coins or central-bank reserves), RSF 0 %;
+//! * securities with an HQLA level: their market value (PV on the base discount curve) of the
+//!   unencumbered part is HQLA; for the NSFR their carrying value by level, the encumbered part
+//!   by how long it stays encumbered;
+//! * other assets: contractual inflows due within 30 days by counterparty type (reverse repos by
+//!   collateral level); for the NSFR their principal by residual maturity (< 6 months, 6 months
+//!   to 1 year, ≥ 1 year) by counterparty type and risk weight;
+//! * deposits: retail stable (insured and an established relationship or a transactional
+//!   account) or less stable on the whole balance, whatever the term (no withdrawal-right
+//!   attribute yet: the conservative reading of LCR40.16); operational; non-operational
+//!   non-financial; financial;
+//! * other funding: what falls due within 30 days (the whole balance when repayable on demand),
+//!   secured by collateral level, else by counterparty type; for the NSFR by residual maturity;
+//! * derivatives: net contractual flows within 30 days; not yet in the NSFR (said in a note);
+//! * facilities granted: the undrawn amount, by counterparty type and kind; RSF 5 %;
+//! * equity: ASF 100 %; other non-interest items: RSF 100 % or ASF 0 %.
+//!
+//! A position that lacks an attribute its treatment needs gets the most conservative factor
+//! and a note naming it, the attribute and the treatment applied — never dropped silently.
+
+use std::collections::HashMap;
+
+use almanac_actus::{ContractTerms, ContractType};
+use almanac_balance_sheet::{
+    Attributes, CounterpartyType, FacilityKind, HqlaLevel, Instrument, NonInterestItem, Position,
+    Side as BsSide,
+};
+use almanac_market::MarketSnapshot;
+use almanac_time::{Date, DateTime};
+
+use super::lcr::Section;
+use super::nsfr::Side;
+use crate::irrbb::flows::{self, Flows, Kind};
+
+/// What classifying needs besides the position.
+pub struct Context<'a> {
+    /// The as-of date (flows are counted after it).
+    pub as_of: Date,
+    /// The base market: floating-rate projections and the discount curves of HQLA values.
+    pub market: &'a MarketSnapshot,
+    /// HQLA level of every position by contract id (for the collateral a contract names).
+    pub levels: HashMap<&'a str, HqlaLevel>,
+}
+
+impl<'a> Context<'a> {
+    /// A context for `positions`.
+    pub fn new(as_of: Date, market: &'a MarketSnapshot, positions: &'a [Position]) -> Self {
+        let levels = positions
+            .iter()
+            .filter_map(|p| p.attributes.hqla_level.map(|l| (p.id(), l)))
+            .collect();
+        Context {
+            as_of,
+            market,
+            levels,
+        }
+    }
+}
+
+/// One position, classified.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Classified {
+    /// LCR amounts: section, category, amount (units, positive).
+    pub lcr: Vec<(Section, &'static str, f64)>,
+    /// NSFR amounts: side, category, amount (units, positive).
+    pub nsfr: Vec<(Side, &'static str, f64)>,
+    /// Contractual flows for the ladder: date and amount (bank's side: positive received).
+    pub flows: Vec<(Date, f64)>,
+    /// A balance repayable on demand (bank's side), shown apart in the ladder.
+    pub open_maturity: f64,
+    /// The defaults applied for missing attributes, and what is not covered yet.
+    pub notes: Vec<String>,
+}
+
+const SIX_MONTHS: u32 = 183;
+const ONE_YEAR: u32 = 365;
+const THIRTY_DAYS: u32 = 30;
+
+/// Classifies one position.
+///
+/// # Errors
+/// A contract the ACTUS engine cannot evaluate on the base market, or a currency without a
+/// discount curve; said in words.
+pub fn classify(p: &Position, ctx: &Context<'_>) -> Result<Classified, String> {
+    let mut c = Classified::default();
+    match &p.instrument {
+        Instrument::NonInterest(n) => non_interest(p, n, &mut c),
+        Instrument::Contract(t) => contract(p, t, ctx, &mut c)?,
+    }
+    Ok(c)
+}
+
+fn note(c: &mut Classified, p: &Position, what: &str) {
+    c.notes.push(format!("{}: {what}", p.id()));
+}
+
+fn non_interest(p: &Position, n: &NonInterestItem, c: &mut Classified) {
+    let a = &p.attributes;
+    match n.side {
+        BsSide::Equity => c.nsfr.push((Side::Asf, "capital", n.amount)),
+        BsSide::Liability => c.nsfr.push((Side::Asf, "other", n.amount)),
+        BsSide::Asset => c.nsfr.push((Side::Rsf, "other", n.amount)),
+        BsSide::OffBalance => match a.facility {
+            Some(f) if f.committed => {
+                let cat = match (a.counterparty_type, f.kind) {
+                    (Some(CounterpartyType::Retail | CounterpartyType::Sme), _) => {
+                        "facility_credit_retail"
+                    }
+                    (
+                        Some(
+                            CounterpartyType::NonFinancialCorporate
+                            | CounterpartyType::SovereignCentralBankPse,
+                        ),
+                        FacilityKind::Credit,
+                    ) => "facility_credit_non_financial",
+                    (
+                        Some(
+                            CounterpartyType::NonFinancialCorporate
+                            | CounterpartyType::SovereignCentralBankPse,
+                        ),
+                        FacilityKind::Liquidity,
+                    ) => "facility_liquidity_non_financial",
+                    (Some(CounterpartyType::CreditInstitution), _) => "facility_bank",
+                    (Some(CounterpartyType::OtherFinancial), FacilityKind::Credit) => {
+                        "facility_credit_other_financial"
+                    }
+                    (Some(CounterpartyType::OtherFinancial), FacilityKind::Liquidity) => {
+                        "facility_liquidity_other_financial"
+                    }
+                    (None, _) => {
+                        note(
+                            c,
+                            p,
+                            "facility without a counterparty type: drawn at 100 % \
+                             (facility_other)",
+                        );
+                        "facility_other"
+                    }
+                };
+                c.lcr.push((Section::Outflow, cat, n.amount));
+                c.nsfr.push((Side::Rsf, "facilities_undrawn", n.amount));
+            }
+            Some(_) => note(
+                c,
+                p,
+                "uncommitted facility: other contingent funding (national discretion), \
+                 not counted",
+            ),
+            None => note(
+                c,
+                p,
+                "off-balance item that is not a facility: not counted in the LCR or NSFR",
+            ),
+        },
+    }
+}
+
+/// The contract's contractual flows on the base market.
+fn contract_flows(t: &ContractTerms, ctx: &Context<'_>) -> Result<Flows, String> {
+    let mut f = Flows::default();
+    let ccy = |_: &str| Some(0u16);
+    let as_of = DateTime::midnight(ctx.as_of);
+    let mut sink = flows::Reducer::new(t, as_of, &ccy, 0.0, &mut f);
+    crate::irrbb::run::evaluate_on_into(t, ctx.market, &mut sink)?;
+    sink.finish()?;
+    Ok(f)
+}
+
+fn is_derivative(t: Option<ContractType>) -> bool {
+    use ContractType::*;
+    matches!(
+        t,
+        Some(Swppv | Swaps | Fxout | Capfl | Optns | Futur | Ceg | Cec | Bcs)
+    )
+}
+
+fn contract(
+    p: &Position,
+    t: &ContractTerms,
+    ctx: &Context<'_>,
+    c: &mut Classified,
+) -> Result<(), String> {
+    let a = &p.attributes;
+    let sign = t
+        .contract_role
+        .map_or(1.0, almanac_actus::ContractRole::sign);
+    if t.contract_type == Some(ContractType::Csh) {
+        let amount = sign * t.notional_principal.unwrap_or(0.0);
+        let cat = if a.asset_class.as_deref() == Some("central_bank_reserves") {
+            "l1_central_bank_reserves"
+        } else {
+            "l1_cash"
+        };
+        c.lcr.push((Section::Hqla, cat, amount.max(0.0)));
+        c.nsfr
+            .push((Side::Rsf, "cash_and_reserves", amount.max(0.0)));
+        return Ok(());
+    }
+    let on_demand = matches!(t.contract_type, Some(ContractType::Ump | ContractType::Clm))
+        && t.maturity_date.is_none();
+    // A balance repayable on demand has no scheduled flows (ACTUS needs a horizon for it).
+    let f = if on_demand {
+        Flows::default()
+    } else {
+        contract_flows(t, ctx)?
+    };
+    for x in &f.flows {
+        c.flows.push((ctx.as_of.add_days(x.day as i32), x.amount));
+    }
+    // The balance: for a deposit repayable on demand the terms' notional (interest capitalised
+    // since the status date is not added yet), else the outstanding at the as-of date.
+    let balance = if on_demand {
+        t.notional_principal.unwrap_or(0.0).abs()
+    } else {
+        f.notional_at_as_of.abs()
+    };
+    if on_demand {
+        c.open_maturity += if sign > 0.0 { balance } else { -balance };
+    }
+    if is_derivative(t.contract_type) {
+        let net: f64 = f
+            .flows
+            .iter()
+            .filter(|x| x.day <= THIRTY_DAYS)
+            .map(|x| x.amount)
+            .sum();
+        if net < 0.0 {
+            c.lcr.push((Section::Outflow, "derivatives_net", -net));
+        } else if net > 0.0 {
+            c.lcr.push((Section::Inflow, "derivatives_net", net));
+        }
+        note(
+            c,
+            p,
+            "derivative: in the LCR by its net 30-day flows; not yet in the NSFR",
+        );
+        return Ok(());
+    }
+    // Principal still due by residual-maturity bucket: < 6 months, 6 months – 1 year,
+    // ≥ 1 year (a balance with no repayment scheduled counts as ≥ 1 year, or < 6 months when
+    // repayable on demand).
+    let mut principal = [0.0f64; 3];
+    let mut scheduled = 0.0;
+    for x in f.flows.iter().filter(|x| x.kind == Kind::Repayment) {
+        let k = if x.day < SIX_MONTHS {
+            0
+        } else if x.day < ONE_YEAR {
+            1
+        } else {
+            2
+        };
+        principal[k] += x.amount.abs();
+        scheduled += x.amount.abs();
+    }
+    let unscheduled = (balance - scheduled).max(0.0);
+    principal[if on_demand { 0 } else { 2 }] += unscheduled;
+    // Due within 30 days in the contract's direction (principal and interest).
+    let due_30: f64 = f
+        .flows
+        .iter()
+        .filter(|x| x.day <= THIRTY_DAYS && x.amount * sign > 0.0)
+        .map(|x| x.amount.abs())
+        .sum();
+    let collateral = a.collateral_hqla_level.or_else(|| {
+        a.collateral
+            .iter()
+            .find_map(|id| ctx.levels.get(id.as_str()).copied())
+    });
+    if sign > 0.0 {
+        asset(p, t, a, ctx, &f, balance, principal, due_30, collateral, c)
+    } else {
+        liability(p, a, balance, on_demand, principal, due_30, collateral, c);
+        Ok(())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn asset(
+    p: &Position,
+    t: &ContractTerms,
+    a: &Attributes,
+    ctx: &Context<'_>,
+    f: &Flows,
+    balance: f64,
+    principal: [f64; 3],
+    due_30: f64,
+    collateral: Option<HqlaLevel>,
+    c: &mut Classified,
+) -> Result<(), String> {
+    let class = a.asset_class.as_deref();
+    if let Some(level @ (HqlaLevel::L1 | HqlaLevel::L2a | HqlaLevel::L2b)) = a.hqla_level {
+        let encumbered = a
+            .encumbrance
+            .as_ref()
+            .map_or(0.0, |e| e.amount.abs().min(balance));
+        let free = if balance > 0.0 {
+            (balance - encumbered) / balance
+        } else {
+            1.0
+        };
+        // Market value: the PV of the future flows on the base discount curve.
+        let ccy = t.currency.as_deref().unwrap_or("");
+        let curve = ctx
+            .market
+            .discount_curve(ccy)
+            .map_err(|_| format!("no discount curve for currency {ccy:?}"))?;
+        let value: f64 = f
+            .flows
+            .iter()
+            .map(|x| x.amount * curve.discount_at(ctx.as_of.add_days(x.day as i32)))
+            .sum();
+        let (hqla, rsf) = match (level, class) {
+            (HqlaLevel::L1, Some("covered_bond")) => ("l1_ehqcb", "l1_ehqcb_unencumbered"),
+            (HqlaLevel::L1, _) => ("l1_securities", "l1_unencumbered"),
+            (HqlaLevel::L2a, _) => ("l2a", "l2a_unencumbered"),
+            (_, Some("rmbs")) => ("l2b_rmbs", "l2b_unencumbered"),
+            (_, Some("equity")) => ("l2b_equity", "l2b_unencumbered"),
+            (_, Some("sovereign")) => ("l2b_sovereign", "l2b_unencumbered"),
+            (_, Some("covered_bond")) => ("l2b_hq_covered_bond", "l2b_unencumbered"),
+            (_, Some("abs_residential")) => ("l2b_abs_residential", "l2b_unencumbered"),
+            (_, Some("abs_other")) => ("l2b_abs_other", "l2b_unencumbered"),
+            _ => ("l2b_corporate", "l2b_unencumbered"),
+        };
+        c.lcr.push((Section::Hqla, hqla, (value * free).max(0.0)));
+        c.nsfr.push((Side::Rsf, rsf, balance - encumbered));
+        if encumbered > 0.0 {
+            // NSF30.20: encumbered ≥ 1 year 100 %; 6 months – 1 year at least 50 %; less than
+            // 6 months as unencumbered. Without an end date: ≥ 1 year.
+            let days = a
+                .encumbrance
+                .as_ref()
+                .and_then(|e| e.until)
+                .map(|u| ctx.as_of.days_until(u));
+            let cat = match days {
+                Some(d) if d < SIX_MONTHS as i32 => rsf,
+                Some(d) if d < ONE_YEAR as i32 => "encumbered_6m_to_1y",
+                _ => "other",
+            };
+            c.nsfr.push((Side::Rsf, cat, encumbered));
+        }
+        return Ok(());
+    }
+    // Inflows due within 30 days.
+    let cp = a.counterparty_type;
+    let inflow = match collateral {
+        Some(HqlaLevel::L1) => Some("reverse_repo_l1"),
+        Some(HqlaLevel::L2a) => Some("reverse_repo_l2a"),
+        Some(HqlaLevel::L2b) => Some("reverse_repo_l2b_other"),
+        Some(HqlaLevel::None) => Some("reverse_repo_other"),
+        None => match (class, cp) {
+            (Some(_), _) if a.hqla_level == Some(HqlaLevel::None) => Some("securities_maturing"),
+            (_, Some(CounterpartyType::Retail | CounterpartyType::Sme)) => Some("retail"),
+            (
+                _,
+                Some(
+                    CounterpartyType::NonFinancialCorporate
+                    | CounterpartyType::SovereignCentralBankPse,
+                ),
+            ) => Some("non_financial_wholesale"),
+            (_, Some(CounterpartyType::CreditInstitution | CounterpartyType::OtherFinancial)) => {
+                Some("financial")
+            }
+            (_, None) => None,
+        },
+    };
+    match inflow {
+        Some(cat) if due_30 > 0.0 => c.lcr.push((Section::Inflow, cat, due_30)),
+        Some(_) => {}
+        None if due_30 > 0.0 => note(
+            c,
+            p,
+            "asset without a counterparty type: its 30-day inflows are not counted",
+        ),
+        None => {}
+    }
+    // NSFR by residual maturity.
+    let financial = matches!(
+        cp,
+        Some(CounterpartyType::CreditInstitution | CounterpartyType::OtherFinancial)
+    );
+    let [short, mid, long] = principal;
+    if financial {
+        let short_cat = if collateral == Some(HqlaLevel::L1) {
+            "financial_loans_l1_secured_under_6m"
+        } else {
+            "financial_loans_under_6m"
+        };
+        c.nsfr.push((Side::Rsf, short_cat, short));
+        c.nsfr.push((Side::Rsf, "financial_loans_6m_to_1y", mid));
+        c.nsfr.push((Side::Rsf, "other", long));
+    } else {
+        if cp.is_none() {
+            note(
+                c,
+                p,
+                "asset without a counterparty type: RSF 50 % under a year, 100 % beyond",
+            );
+        }
+        c.nsfr.push((Side::Rsf, "non_hqla_under_1y", short + mid));
+        let long_cat = match (cp, a.risk_weight) {
+            (None, _) => "other",
+            (_, Some(rw)) if rw <= 0.35 && class == Some("residential_mortgage") => {
+                "mortgages_1y_low_rw"
+            }
+            (_, Some(rw)) if rw <= 0.35 => "loans_1y_low_rw",
+            (_, Some(_)) => "loans_1y_high_rw",
+            (_, None) => {
+                if long > 0.0 {
+                    note(
+                        c,
+                        p,
+                        "loan of a year or more without a risk weight: RSF 85 % \
+                         (loans_1y_high_rw)",
+                    );
+                }
+                "loans_1y_high_rw"
+            }
+        };
+        c.nsfr.push((Side::Rsf, long_cat, long));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn liability(
+    p: &Position,
+    a: &Attributes,
+    balance: f64,
+    on_demand: bool,
+    principal: [f64; 3],
+    due_30: f64,
+    collateral: Option<HqlaLevel>,
+    c: &mut Classified,
+) {
+    let cp = a.counterparty_type;
+    let [short, mid, long] = principal;
+    let under_1y = short + mid;
+    // Funding falling due within 30 days: the whole balance when repayable on demand.
+    let falling_due = if on_demand { balance } else { due_30 };
+    let deposit = a.deposit;
+    let retail = matches!(cp, Some(CounterpartyType::Retail | CounterpartyType::Sme));
+    if let Some(level) = collateral.filter(|_| !retail) {
+        let cat = match level {
+            HqlaLevel::L1 => "secured_l1",
+            HqlaLevel::L2a => "secured_l2a",
+            HqlaLevel::L2b => "secured_l2b_other",
+            HqlaLevel::None => "secured_other",
+        };
+        c.lcr.push((Section::Outflow, cat, falling_due));
+    } else if retail {
+        let d = deposit.unwrap_or_default();
+        let established = d.stable_relationship || d.transactional;
+        let stable = match (d.insured, d.insured_amount, established) {
+            (true, Some(x), true) => x.abs().min(balance),
+            (true, None, true) => balance,
+            _ => 0.0,
+        };
+        if deposit.is_none() {
+            note(
+                c,
+                p,
+                "retail funding without deposit attributes: less stable",
+            );
+        }
+        if stable > 0.0 {
+            c.lcr.push((Section::Outflow, "retail_stable", stable));
+        }
+        if balance > stable {
+            c.lcr
+                .push((Section::Outflow, "retail_less_stable", balance - stable));
+        }
+        // NSFR: the parts under a year as stable or less stable, shared pro rata.
+        let share = if balance > 0.0 { stable / balance } else { 0.0 };
+        c.nsfr.push((Side::Asf, "retail_stable", under_1y * share));
+        c.nsfr
+            .push((Side::Asf, "retail_less_stable", under_1y * (1.0 - share)));
+        c.nsfr.push((Side::Asf, "funding_1y_plus", long));
+        return;
+    } else if deposit.is_some_and(|d| d.operational) {
+        let insured = deposit.filter(|d| d.insured).map_or(0.0, |d| {
+            d.insured_amount.map_or(balance, |x| x.abs().min(balance))
+        });
+        if insured > 0.0 {
+            c.lcr
+                .push((Section::Outflow, "operational_insured", insured));
+        }
+        c.lcr
+            .push((Section::Outflow, "operational", balance - insured));
+        c.nsfr.push((Side::Asf, "operational", under_1y));
+        c.nsfr.push((Side::Asf, "funding_1y_plus", long));
+        return;
+    } else {
+        let cat = match cp {
+            Some(
+                CounterpartyType::NonFinancialCorporate | CounterpartyType::SovereignCentralBankPse,
+            ) => {
+                if deposit.is_some_and(|d| d.insured && d.insured_amount.is_none()) {
+                    "non_operational_non_financial_insured"
+                } else {
+                    "non_operational_non_financial"
+                }
+            }
+            Some(CounterpartyType::CreditInstitution | CounterpartyType::OtherFinancial) => {
+                "unsecured_financial"
+            }
+            Some(CounterpartyType::Retail | CounterpartyType::Sme) => unreachable!("retail above"),
+            None => {
+                note(
+                    c,
+                    p,
+                    "funding without a counterparty type: run off at 100 % \
+                     (unsecured_financial), ASF 0 % under a year",
+                );
+                "unsecured_financial"
+            }
+        };
+        c.lcr.push((Section::Outflow, cat, falling_due));
+    }
+    match cp {
+        Some(
+            CounterpartyType::NonFinancialCorporate | CounterpartyType::SovereignCentralBankPse,
+        ) => {
+            c.nsfr.push((Side::Asf, "non_financial_under_1y", under_1y));
+        }
+        Some(CounterpartyType::CreditInstitution | CounterpartyType::OtherFinancial) => {
+            c.nsfr.push((Side::Asf, "financial_under_6m", short));
+            c.nsfr.push((Side::Asf, "funding_6m_to_1y", mid));
+        }
+        _ => c.nsfr.push((Side::Asf, "other", under_1y)),
+    }
+    c.nsfr.push((Side::Asf, "funding_1y_plus", long));
+}
