@@ -8,6 +8,7 @@ mod conformance;
 mod diff;
 mod input;
 mod irrbb;
+mod liquidity;
 
 /// With `ALMANAC_TIMINGS` set, prints how long a phase took to standard error (for
 /// benchmarks; off by default).
@@ -98,6 +99,8 @@ enum Command {
     },
     /// Interest-rate risk from files: EVE and ΔEVE under the six standardised scenarios.
     Irrbb(irrbb::IrrbbArgs),
+    /// Liquidity from files: LCR, NSFR, contractual maturity ladder and survival horizon.
+    Liquidity(liquidity::LiquidityArgs),
     /// Writes a synthetic mid-sized bank: tape (CSV), mapping, market snapshot, assumptions.
     SampleBank {
         /// Approximate number of contracts.
@@ -224,6 +227,23 @@ enum RunCommand {
         options: irrbb::IrrbbOptions,
         /// Write the report as JSON to this file.
         #[arg(long = "out", default_value = "irrbb.json")]
+        out: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Liquidity of a snapshot (LCR, NSFR, maturity ladder, survival horizon) from its
+    /// classified positions: the report is written and stored with a manifest.
+    Liquidity {
+        /// Snapshot id, or `latest`.
+        #[arg(long)]
+        snapshot: String,
+        /// Market snapshot (TOML); stored with the run.
+        #[arg(long)]
+        market: PathBuf,
+        #[command(flatten)]
+        options: liquidity::LiquidityOptions,
+        /// Write the report as JSON to this file.
+        #[arg(long = "out", default_value = "liquidity.json")]
         out: PathBuf,
         #[command(flatten)]
         common: Common,
@@ -414,6 +434,7 @@ fn main() -> ExitCode {
         Command::Cashflows(args) => cashflows::run(&args),
         Command::Scenarios(args) => scenarios::run(&args),
         Command::Irrbb(args) => irrbb::run(&args),
+        Command::Liquidity(args) => liquidity::run(&args),
         Command::Import {
             tape,
             mapping,
@@ -451,6 +472,16 @@ fn main() -> ExitCode {
                     common,
                 },
         } => store_cmds::run_irrbb(&snapshot, &market, &options, &out, &common.db, common.json),
+        Command::Run {
+            command:
+                RunCommand::Liquidity {
+                    snapshot,
+                    market,
+                    options,
+                    out,
+                    common,
+                },
+        } => store_cmds::run_liquidity(&snapshot, &market, &options, &out, &common.db, common.json),
         Command::Assumptions { command } => {
             documents(almanac_store::DocumentKind::Assumptions, command)
         }

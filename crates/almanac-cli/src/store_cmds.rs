@@ -351,12 +351,22 @@ struct Manifest {
     /// The options of an IRRBB run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     irrbb: Option<IrrbbManifest>,
+    /// The options of a liquidity run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    liquidity: Option<LiquidityManifest>,
     /// The scenario set (document id) of a run on one, with the market documents of its
     /// historical scenarios by the name the set gives them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scenario_set: Option<String>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     scenario_markets: std::collections::BTreeMap<String, String>,
+}
+
+/// What a liquidity run was asked for: the built-in factor table's regime and the ladder.
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
+struct LiquidityManifest {
+    regime: String,
+    buckets: String,
 }
 
 /// What an IRRBB run was asked for (everything else is in the documents named).
@@ -557,6 +567,7 @@ pub(crate) fn run_cashflows(
         horizon: as_of.add_months(12 * horizon_years as i32).to_string(),
         assumptions: None,
         irrbb: None,
+        liquidity: None,
         scenario_set: None,
         scenario_markets: Default::default(),
     };
@@ -969,6 +980,7 @@ pub(crate) fn run_irrbb(
             strip_margins: opts.strip_margins,
             automatic_options: opts.automatic_options.to_ascii_lowercase(),
         }),
+        liquidity: None,
     };
     let (results, report) = compute_irrbb(&store, &manifest)?;
     let manifest_json = serde_json::to_string(&manifest)?;
@@ -1080,6 +1092,7 @@ pub(crate) fn runs_replay(id: &str, db: &Path, json: bool) -> Result<bool> {
     let again = match manifest.kind.as_str() {
         "cashflows" => compute(&store, &manifest)?,
         "irrbb" => compute_irrbb(&store, &manifest)?.0,
+        "liquidity" => compute_liquidity(&store, &manifest)?.0,
         other => bail!("run {id}: replay of {other} runs is not supported"),
     };
     let hash = sha256_hex(&again);
@@ -1136,4 +1149,119 @@ pub(crate) fn audit_verify(db: &Path, json: bool) -> Result<bool> {
         }
     }
     Ok(report.ok)
+}
+
+/// Positions of a snapshot, and the ids of those that cannot be read back with the reason.
+type ReadPositions = (Vec<Position>, Vec<(String, String)>);
+
+/// A snapshot's positions, read in full (attributes included), parsed on all cores; the rows
+/// that cannot be read back with the reason.
+fn snapshot_positions(store: &SqliteStore, snapshot: &str) -> Result<ReadPositions> {
+    let mut positions = Vec::new();
+    let mut failed = Vec::new();
+    store.snapshot_positions_batched(snapshot, 16_384, &mut |batch| {
+        let parsed: Vec<_> = batch
+            .par_iter()
+            .map(|sp| Position::from_json(&sp.json).map_err(|e| e.to_string()))
+            .collect();
+        for (sp, r) in batch.into_iter().zip(parsed) {
+            match r {
+                Ok(p) => positions.push(p),
+                Err(e) => failed.push((sp.contract_id, e)),
+            }
+        }
+    })?;
+    Ok((positions, failed))
+}
+
+/// Computes a liquidity run from its manifest: the report's bytes and its JSON.
+fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serde_json::Value)> {
+    let opts = m
+        .liquidity
+        .clone()
+        .context("a liquidity run without its options in the manifest")?;
+    let options = crate::liquidity::LiquidityOptions {
+        regime: opts.regime,
+        buckets: opts.buckets,
+    };
+    let (table, buckets) = options.resolve()?;
+    let market_id = m
+        .market
+        .as_ref()
+        .context("a liquidity run without market data")?;
+    let market = read_snapshot_toml(&store.document(market_id)?.body, market_id)?;
+    let as_of: Date = m
+        .horizon
+        .parse()
+        .map_err(|e| anyhow::anyhow!("manifest as-of date: {e}"))?;
+    let t0 = std::time::Instant::now();
+    let (positions, failed) = snapshot_positions(store, &m.snapshot)?;
+    crate::timing("load snapshot positions", t0);
+    let t0 = std::time::Instant::now();
+    let mut doc = crate::liquidity::compute(&positions, &market, as_of, &table, buckets, failed)?;
+    crate::timing("liquidity (classify, LCR, NSFR, ladder)", t0);
+    doc["snapshot"] = serde_json::json!(m.snapshot);
+    free_at_exit(positions);
+    Ok((crate::liquidity::render(&doc)?, doc))
+}
+
+/// `almanac run liquidity`.
+pub(crate) fn run_liquidity(
+    snapshot: &str,
+    market: &Path,
+    opts: &crate::liquidity::LiquidityOptions,
+    out: &Path,
+    db: &Path,
+    json: bool,
+) -> Result<bool> {
+    opts.resolve()?;
+    let mut store = open(db)?;
+    let info = find_snapshot(&store, snapshot, db)?;
+    let market_id = put_market(
+        &mut store,
+        market,
+        &format!("a liquidity run on {}", info.id),
+    )?;
+    let manifest = Manifest {
+        kind: "liquidity".into(),
+        engine: format!(
+            "almanac {} ({})",
+            env!("CARGO_PKG_VERSION"),
+            env!("ALMANAC_REVISION")
+        ),
+        snapshot: info.id.clone(),
+        snapshot_hash: info.content_hash.clone(),
+        market: Some(market_id),
+        horizon: info.as_of.clone(),
+        assumptions: None,
+        irrbb: None,
+        liquidity: Some(LiquidityManifest {
+            regime: opts.regime.to_ascii_lowercase(),
+            buckets: opts.buckets.clone(),
+        }),
+        scenario_set: None,
+        scenario_markets: Default::default(),
+    };
+    let (results, doc) = compute_liquidity(&store, &manifest)?;
+    std::fs::write(out, &results).with_context(|| format!("writing {}", out.display()))?;
+    let results_hash = sha256_hex(&results);
+    let id = store.record_run(NewRun {
+        kind: "liquidity".into(),
+        manifest_json: serde_json::to_string(&manifest)?,
+        results,
+        results_hash: results_hash.clone(),
+        created_at: now(),
+    })?;
+    let ok = doc["failed"].as_array().is_none_or(Vec::is_empty);
+    if json {
+        print_json(&serde_json::json!({"run": id, "results_hash": results_hash,
+            "json": out.display().to_string(), "lcr": doc["lcr"]["ratio"], "nsfr": doc["nsfr"]["ratio"]}));
+    } else {
+        crate::liquidity::summarise(&doc);
+        println!(
+            "run {id}: liquidity of {}, results sha256 {results_hash}",
+            info.id
+        );
+    }
+    Ok(ok)
 }

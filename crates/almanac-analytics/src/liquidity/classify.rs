@@ -75,7 +75,7 @@ pub struct Classified {
     /// A balance repayable on demand (bank's side), shown apart in the ladder.
     pub open_maturity: f64,
     /// The defaults applied for missing attributes, and what is not covered yet.
-    pub notes: Vec<String>,
+    pub notes: Vec<&'static str>,
 }
 
 const SIX_MONTHS: u32 = 183;
@@ -96,8 +96,8 @@ pub fn classify(p: &Position, ctx: &Context<'_>) -> Result<Classified, String> {
     Ok(c)
 }
 
-fn note(c: &mut Classified, p: &Position, what: &str) {
-    c.notes.push(format!("{}: {what}", p.id()));
+fn note(c: &mut Classified, _p: &Position, what: &'static str) {
+    c.notes.push(what);
 }
 
 fn non_interest(p: &Position, n: &NonInterestItem, c: &mut Classified) {

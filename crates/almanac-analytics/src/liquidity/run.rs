@@ -33,6 +33,18 @@ pub struct Ladder {
     pub open_maturity_outflows: f64,
 }
 
+/// A treatment applied for a missing attribute (or a part not covered yet), with every
+/// position it was applied to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Note {
+    /// What was done, in words.
+    pub treatment: String,
+    /// How many positions.
+    pub count: usize,
+    /// Their ids, in balance-sheet order.
+    pub positions: Vec<String>,
+}
+
 /// A liquidity run's results.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Liquidity {
@@ -44,8 +56,9 @@ pub struct Liquidity {
     pub ladder: Ladder,
     /// The survival horizon, contractual flows against the HQLA stock.
     pub survival_horizon: Survival,
-    /// Treatments applied for missing attributes, and what is not covered yet, by position.
-    pub notes: Vec<String>,
+    /// Treatments applied for missing attributes, and what is not covered yet: each with the
+    /// positions it applies to.
+    pub notes: Vec<Note>,
     /// Positions that could not be classified, with the reason.
     pub failed: Vec<(String, String)>,
 }
@@ -71,7 +84,7 @@ pub fn analyse(
     let (mut open_in, mut open_out) = (0.0, 0.0);
     let mut lcr_items = Vec::new();
     let mut nsfr_items = Vec::new();
-    let mut notes = Vec::new();
+    let mut notes: std::collections::BTreeMap<&'static str, Vec<String>> = Default::default();
     let mut failed = Vec::new();
     for (p, c) in positions.iter().zip(&classified) {
         let c = match c {
@@ -109,7 +122,9 @@ pub fn analyse(
         } else {
             open_out -= c.open_maturity;
         }
-        notes.extend(c.notes.iter().cloned());
+        for n in &c.notes {
+            notes.entry(n).or_default().push(p.id().to_string());
+        }
     }
     let lcr = lcr(lcr_items, table)?;
     let nsfr = nsfr(nsfr_items, table)?;
@@ -132,7 +147,14 @@ pub fn analyse(
             open_maturity_outflows: open_out,
         },
         survival_horizon,
-        notes,
+        notes: notes
+            .into_iter()
+            .map(|(treatment, positions)| Note {
+                treatment: treatment.to_string(),
+                count: positions.len(),
+                positions,
+            })
+            .collect(),
         failed,
     })
 }
@@ -609,11 +631,12 @@ mod tests {
         .unwrap();
         for id in ["NO-CP-FUNDING", "NO-CP-LOAN", "NO-RW"] {
             assert!(
-                r.notes.iter().any(|n| n.starts_with(&format!("{id}: "))),
+                r.notes.iter().any(|n| n.positions.iter().any(|p| p == id)),
                 "{id}: {:?}",
                 r.notes
             );
         }
+        assert!(r.notes.iter().all(|n| n.count == n.positions.len()));
         let line = |cat: &str| {
             r.lcr
                 .lines
