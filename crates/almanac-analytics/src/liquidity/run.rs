@@ -63,6 +63,85 @@ pub struct Liquidity {
     pub failed: Vec<(String, String)>,
 }
 
+/// Positions classified and summed together.
+const CHUNK: usize = 4096;
+
+/// The sums of a run of positions.
+struct Partial {
+    inflows: Vec<f64>,
+    outflows: Vec<f64>,
+    open_in: f64,
+    open_out: f64,
+    lcr: std::collections::BTreeMap<(super::lcr::Section, &'static str), f64>,
+    nsfr: std::collections::BTreeMap<(super::nsfr::Side, &'static str), f64>,
+    notes: std::collections::BTreeMap<&'static str, Vec<String>>,
+    failed: Vec<(String, String)>,
+}
+
+impl Partial {
+    fn new(buckets: usize) -> Partial {
+        Partial {
+            inflows: vec![0.0; buckets],
+            outflows: vec![0.0; buckets],
+            open_in: 0.0,
+            open_out: 0.0,
+            lcr: Default::default(),
+            nsfr: Default::default(),
+            notes: Default::default(),
+            failed: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, p: &Position, c: &Classified, grid: &Grid) {
+        for &(section, category, amount) in &c.lcr {
+            *self.lcr.entry((section, category)).or_default() += amount;
+        }
+        for &(side, category, amount) in &c.nsfr {
+            *self.nsfr.entry((side, category)).or_default() += amount;
+        }
+        for &(date, amount) in &c.flows {
+            if let Some(k) = grid.bucket_of(date) {
+                if amount > 0.0 {
+                    self.inflows[k] += amount;
+                } else {
+                    self.outflows[k] -= amount;
+                }
+            }
+        }
+        if c.open_maturity > 0.0 {
+            self.open_in += c.open_maturity;
+        } else {
+            self.open_out -= c.open_maturity;
+        }
+        for n in &c.notes {
+            self.notes.entry(n).or_default().push(p.id().to_string());
+        }
+    }
+
+    fn merge(&mut self, other: Partial) {
+        self.inflows
+            .iter_mut()
+            .zip(&other.inflows)
+            .for_each(|(a, b)| *a += b);
+        self.outflows
+            .iter_mut()
+            .zip(&other.outflows)
+            .for_each(|(a, b)| *a += b);
+        self.open_in += other.open_in;
+        self.open_out += other.open_out;
+        for (k, v) in other.lcr {
+            *self.lcr.entry(k).or_default() += v;
+        }
+        for (k, v) in other.nsfr {
+            *self.nsfr.entry(k).or_default() += v;
+        }
+        for (k, mut v) in other.notes {
+            self.notes.entry(k).or_default().append(&mut v);
+        }
+        self.failed.extend(other.failed);
+    }
+}
+
 /// Runs the liquidity metrics of `positions` as of `as_of` on `market` with `table`, the
 /// ladder in `buckets`.
 ///
@@ -76,56 +155,49 @@ pub fn analyse(
     buckets: &[Bucket],
 ) -> Result<Liquidity, LiquidityError> {
     let ctx = Context::new(as_of, market, positions);
-    let classified: Vec<Result<Classified, String>> =
-        positions.par_iter().map(|p| classify(p, &ctx)).collect();
     let grid = Grid::new(as_of, buckets)?;
     let n = grid.buckets.len();
-    let (mut inflows, mut outflows) = (vec![0.0; n], vec![0.0; n]);
-    let (mut open_in, mut open_out) = (0.0, 0.0);
-    let mut lcr_items = Vec::new();
-    let mut nsfr_items = Vec::new();
-    let mut notes: std::collections::BTreeMap<&'static str, Vec<String>> = Default::default();
-    let mut failed = Vec::new();
-    for (p, c) in positions.iter().zip(&classified) {
-        let c = match c {
-            Ok(c) => c,
-            Err(e) => {
-                failed.push((p.id().to_string(), e.clone()));
-                continue;
-            }
-        };
-        for &(section, category, amount) in &c.lcr {
-            lcr_items.push(LcrItem {
-                section,
-                category,
-                amount,
-            });
-        }
-        for &(side, category, amount) in &c.nsfr {
-            nsfr_items.push(NsfrItem {
-                side,
-                category,
-                amount,
-            });
-        }
-        for &(date, amount) in &c.flows {
-            if let Some(k) = grid.bucket_of(date) {
-                if amount > 0.0 {
-                    inflows[k] += amount;
-                } else {
-                    outflows[k] -= amount;
+    // Chunks of positions classified on all cores, each summed on its own, the sums merged in
+    // balance-sheet order: the same result, to the last bit, whatever the thread count.
+    let partials: Vec<Partial> = positions
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut part = Partial::new(n);
+            for p in chunk {
+                match classify(p, &ctx) {
+                    Ok(c) => part.add(p, &c, &grid),
+                    Err(e) => part.failed.push((p.id().to_string(), e)),
                 }
             }
-        }
-        if c.open_maturity > 0.0 {
-            open_in += c.open_maturity;
-        } else {
-            open_out -= c.open_maturity;
-        }
-        for n in &c.notes {
-            notes.entry(n).or_default().push(p.id().to_string());
-        }
+            part
+        })
+        .collect();
+    let mut total = Partial::new(n);
+    for part in partials {
+        total.merge(part);
     }
+    let Partial {
+        inflows,
+        outflows,
+        open_in,
+        open_out,
+        lcr: lcr_sums,
+        nsfr: nsfr_sums,
+        notes,
+        failed,
+    } = total;
+    let lcr_items = lcr_sums
+        .iter()
+        .map(|((section, category), amount)| LcrItem {
+            section: *section,
+            category,
+            amount: *amount,
+        });
+    let nsfr_items = nsfr_sums.iter().map(|((side, category), amount)| NsfrItem {
+        side: *side,
+        category,
+        amount: *amount,
+    });
     let lcr = lcr(lcr_items, table)?;
     let nsfr = nsfr(nsfr_items, table)?;
     // Survival: open-maturity balances fall due overnight; the HQLA stock is the capacity.
@@ -592,6 +664,32 @@ mod tests {
         // Repos of 190 and 20 of bank funding fall due in the first ten days.
         let first_ten: f64 = r.ladder.outflows[..8].iter().sum();
         assert!(first_ten >= 210.0, "{:?}", r.ladder.outflows);
+    }
+
+    /// Sums are made per fixed chunk of positions and merged in order: one thread and many
+    /// give the same report, to the last bit, over several chunks.
+    #[test]
+    fn thread_count_does_not_change_the_results() {
+        let bank: Vec<Position> = (0..3 * CHUNK / 20 + 7).flat_map(|_| lcr_bank()).collect();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                analyse(
+                    &bank,
+                    &flat(0.0),
+                    AS_OF,
+                    &FactorTable::builtin(Regime::Basel),
+                    &C66_BUCKETS,
+                )
+                .unwrap()
+            })
+        };
+        let (one, many) = (run(1), run(4));
+        assert_eq!(format!("{one:?}"), format!("{many:?}"));
+        assert!(close(one.lcr.ratio.unwrap(), 1.25));
     }
 
     /// Missing classifications get the most conservative treatment and a note naming the
