@@ -52,7 +52,8 @@ const PRODUCTS: &[(&str, f64, char, f64)] = &[
 
 const HEADER: &str = "deal_id,product,side,balance,rate_pct,spread_bp,start,end,pay_freq,\
 amort_freq,reset_freq,index,segment,insured,stable,transactional,operational,hqla,asset_class,\
-business_line,region,encumbered_to,float_rate_pct,encumbered_amount,life_cap_pct,life_floor_pct";
+business_line,region,encumbered_to,float_rate_pct,encumbered_amount,life_cap_pct,life_floor_pct,\
+risk_weight,collateral_hqla";
 
 /// Writes the sample bank with about `n` contracts into `dir`.
 pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
@@ -98,6 +99,24 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
                 "MORT_RESET" if k % 3 == 0 => row.push_str(",4.5,"),
                 _ => row.push_str(",,"),
             }
+            // Liquidity: standardised risk weights (NSFR 65 % / 85 % split), mortgages as
+            // residential mortgages, repos secured by the Level 1 bonds pledged to them.
+            let rw = match code {
+                "MORT_FIX" | "MORT_RESET" => "0.35",
+                "CONSUMER" => "0.75",
+                "SME" => "0.85",
+                "CORP_FIX" | "CORP_FLOAT" | "CORP_BOND" => "1",
+                "GOV_BOND" => "0",
+                "COVERED_BOND" => "0.1",
+                _ => "",
+            };
+            let collateral = if code == "REPO" { "l1" } else { "" };
+            row.push_str(&format!(",{rw},{collateral}"));
+            if code.starts_with("MORT") {
+                let mut f: Vec<String> = row.split(',').map(str::to_string).collect();
+                f[18] = "residential_mortgage".into();
+                row = f.join(",");
+            }
             match side {
                 'A' => assets += balance,
                 'L' => liabilities += balance,
@@ -110,10 +129,10 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
     let reserves = round2(assets * 0.075);
     let fixed = round2(assets * 0.01);
     rows.push(format!(
-        "CB-RESERVES,CB_RESERVES,A,{reserves},0,,{AS_OF},,,,,,sovereign_central_bank_pse,,,,,l1,central_bank_reserves,treasury,north,,,,,"
+        "CB-RESERVES,CB_RESERVES,A,{reserves},0,,{AS_OF},,,,,,sovereign_central_bank_pse,,,,,l1,central_bank_reserves,treasury,north,,,,,,,"
     ));
     rows.push(format!(
-        "FIXED-ASSETS,FIXED_ASSETS,A,{fixed},,,,,,,,,,,,,,,,corporate_center,north,,,,,"
+        "FIXED-ASSETS,FIXED_ASSETS,A,{fixed},,,,,,,,,,,,,,,,corporate_center,north,,,,,,,"
     ));
     assets += reserves + fixed;
     // Equity balances the sheet; if the liabilities drawn exceed assets, scale deposits down.
@@ -135,7 +154,7 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
     // Rounding residue goes to equity, so assets = liabilities + equity to the cent.
     equity = round2(assets - scaled_liabilities);
     rows.push(format!(
-        "EQUITY,EQUITY,E,{equity},,,,,,,,,,,,,,,,corporate_center,north,,,,,"
+        "EQUITY,EQUITY,E,{equity},,,,,,,,,,,,,,,,corporate_center,north,,,,,,,"
     ));
     for r in rows {
         tape.push_str(&r);
@@ -315,6 +334,8 @@ business_line = "business_line"
 "dim.region" = "region"
 "encumbrance.to" = "encumbered_to"
 "encumbrance.amount" = "encumbered_amount"
+risk_weight = "risk_weight"
+collateral_hqla_level = "collateral_hqla"
 "#;
 
 const MARKET: &str = r#"# Market snapshot of the sample bank (format: docs/market-data.md).

@@ -25,8 +25,8 @@ use std::io::Read;
 
 use almanac_actus::{ContractTerms, RawTerms};
 use almanac_balance_sheet::{
-    Accounting, Attributes, Book, CounterpartyType, DepositAttributes, Encumbrance, HqlaLevel,
-    Instrument, NonInterestItem, Position, Side,
+    Accounting, Attributes, Book, CounterpartyType, DepositAttributes, Encumbrance, Facility,
+    FacilityKind, HqlaLevel, Instrument, NonInterestItem, Position, Side,
 };
 use almanac_time::Date;
 use rayon::prelude::*;
@@ -374,6 +374,7 @@ impl RowContext<'_> {
         let mut attrs = Attributes::default();
         let mut deposit = DepositAttributes::default();
         let mut has_deposit = false;
+        let (mut facility_kind, mut facility_committed) = (None, None);
         let (mut enc_amount, mut enc_to, mut enc_until) = (None, None, None);
         for (target, (v, col)) in &values {
             let mut bad = |reason: String| problems.push(self.problem(row, col, v, reason));
@@ -407,6 +408,25 @@ impl RowContext<'_> {
                 "collateral" => {
                     attrs.collateral = v.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
                 }
+                "collateral_hqla_level" => match code::<HqlaLevel>(v) {
+                    Some(h) => attrs.collateral_hqla_level = Some(h),
+                    None => bad("collateral_hqla_level must be l1, l2a, l2b or none".into()),
+                },
+                "risk_weight" => match v.parse::<f64>() {
+                    // A decimal: 0.35 is 35 %; 12.5 (1,250 %) is the largest weight there is.
+                    Ok(x) if x.is_finite() && (0.0..=12.5).contains(&x) => {
+                        attrs.risk_weight = Some(x)
+                    }
+                    _ => bad("risk_weight must be a decimal from 0 to 12.5 (0.35 for 35 %)".into()),
+                },
+                "facility.kind" => match code::<FacilityKind>(v) {
+                    Some(k) => facility_kind = Some(k),
+                    None => bad("facility.kind must be credit or liquidity".into()),
+                },
+                "facility.committed" => match flag(v) {
+                    Some(b) => facility_committed = Some(b),
+                    None => bad("facility.committed must be true/false, yes/no or 1/0".into()),
+                },
                 "deposit.insured_amount" => match v.parse::<f64>() {
                     Ok(x) if x.is_finite() && x >= 0.0 => {
                         deposit.insured_amount = Some(x);
@@ -448,6 +468,21 @@ impl RowContext<'_> {
         }
         if has_deposit {
             attrs.deposit = Some(deposit);
+        }
+        match (facility_kind, facility_committed) {
+            (Some(kind), committed) => {
+                attrs.facility = Some(Facility {
+                    kind,
+                    committed: committed.unwrap_or(true),
+                })
+            }
+            (None, None) => {}
+            (None, Some(_)) => problems.push(self.problem(
+                row,
+                "facility.committed",
+                "",
+                "facility.committed needs facility.kind",
+            )),
         }
         match (enc_amount, enc_to) {
             (Some(amount), Some(to)) => {

@@ -137,6 +137,10 @@ pub const ATTRIBUTE_TARGETS: &[&str] = &[
     "encumbrance.to",
     "encumbrance.until",
     "collateral",
+    "collateral_hqla_level",
+    "risk_weight",
+    "facility.kind",
+    "facility.committed",
 ];
 
 /// Whether `target` names something the model holds.

@@ -175,3 +175,54 @@ fn content_hash_depends_on_every_input() {
     assert_ne!(h, content_hash(b"tape", b"map", Date::ymd(2026, 1, 1)));
     assert_eq!(h, content_hash(b"tape", b"map", d));
 }
+
+/// The liquidity attributes: collateral level, risk weight and a facility, read from columns;
+/// bad values are row problems naming the column.
+#[test]
+fn liquidity_attributes_are_read_and_checked() {
+    let mapping = r#"
+[defaults]
+currency = "EUR"
+[columns]
+contractID = "deal"
+contractType = { column = "product", codes = { LOAN = "PAM", LINE = "NI_OFF_BALANCE" } }
+contractRole = { column = "side", codes = { A = "RPA", O = "RPA" } }
+notionalPrincipal = "balance"
+nominalInterestRate = "rate"
+initialExchangeDate = "start"
+maturityDate = "end"
+collateral_hqla_level = "coll"
+risk_weight = "rw"
+"facility.kind" = "facility"
+"facility.committed" = "committed"
+"#;
+    let tape = "deal,product,side,balance,rate,start,end,coll,rw,facility,committed
+R1,LOAN,A,100,0.01,2025-01-01,2026-01-05,l1,0.35,,
+R2,LOAN,A,100,0.01,2025-01-01,2026-01-05,gold,1.5,,
+R3,LOAN,A,100,0.01,2025-01-01,2026-01-05,,13,,
+R4,LOAN,A,100,0.01,2025-01-01,2026-01-05,,,credit,no
+R5,LOAN,A,100,0.01,2025-01-01,2026-01-05,,,,yes
+";
+    let m = Mapping::from_toml(mapping, "map.toml").unwrap();
+    let out = ingest_csv(tape.as_bytes(), "t.csv", Some(&m), Date::ymd(2025, 12, 31)).unwrap();
+    let by_id = |id: &str| out.positions.iter().find(|p| p.id() == id);
+    let r1 = &by_id("R1").unwrap().attributes;
+    assert_eq!(r1.collateral_hqla_level, Some(HqlaLevel::L1));
+    assert_eq!(r1.risk_weight, Some(0.35));
+    let r4 = &by_id("R4").unwrap().attributes;
+    assert_eq!(
+        r4.facility,
+        Some(Facility {
+            kind: FacilityKind::Credit,
+            committed: false
+        })
+    );
+    for (id, column) in [("R2", "coll"), ("R3", "rw"), ("R5", "facility.committed")] {
+        assert!(by_id(id).is_none(), "{id} should be rejected");
+        assert!(
+            out.problems.iter().any(|p| p.column == column),
+            "{id}: {:?}",
+            out.problems
+        );
+    }
+}
