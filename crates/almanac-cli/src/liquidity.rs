@@ -132,7 +132,7 @@ pub(crate) fn compute(
                 "interpolated_days": s.interpolated_days,
                 "beyond_last_bucket": s.beyond_last_bucket,
                 "last_surviving_bucket": s.last_surviving_bucket.map(|k| buckets[k].label),
-                "counterbalancing_capacity": "hqla",
+                "counterbalancing_capacity": s.capacity,
                 "gap": s.gap,
                 "cumulative_gap": s.cumulative_gap,
                 "position": s.position,

@@ -34,6 +34,7 @@ use almanac_balance_sheet::{
 use almanac_market::MarketSnapshot;
 use almanac_time::{Date, DateTime};
 
+use super::factors::FactorTable;
 use super::lcr::Section;
 use super::nsfr::Side;
 use crate::irrbb::flows::{self, Flows, Kind};
@@ -46,11 +47,18 @@ pub struct Context<'a> {
     pub market: &'a MarketSnapshot,
     /// HQLA level of every position by contract id (for the collateral a contract names).
     pub levels: HashMap<&'a str, HqlaLevel>,
+    /// The factor table (HQLA factors of the counterbalancing capacity's flows).
+    pub table: &'a FactorTable,
 }
 
 impl<'a> Context<'a> {
     /// A context for `positions`.
-    pub fn new(as_of: Date, market: &'a MarketSnapshot, positions: &'a [Position]) -> Self {
+    pub fn new(
+        as_of: Date,
+        market: &'a MarketSnapshot,
+        positions: &'a [Position],
+        table: &'a FactorTable,
+    ) -> Self {
         let levels = positions
             .iter()
             .filter_map(|p| p.attributes.hqla_level.map(|l| (p.id(), l)))
@@ -59,6 +67,7 @@ impl<'a> Context<'a> {
             as_of,
             market,
             levels,
+            table,
         }
     }
 }
@@ -74,6 +83,10 @@ pub struct Classified {
     pub flows: Vec<(Date, f64)>,
     /// A balance repayable on demand (bank's side), shown apart in the ladder.
     pub open_maturity: f64,
+    /// Changes of the counterbalancing capacity by date (post-haircut value): an HQLA
+    /// security's repayments leave it (the cash comes in as a flow), its encumbered part joins
+    /// it when released.
+    pub capacity_flows: Vec<(Date, f64)>,
     /// The defaults applied for missing attributes, and what is not covered yet.
     pub notes: Vec<&'static str>,
 }
@@ -329,6 +342,40 @@ fn asset(
         };
         c.lcr.push((Section::Hqla, hqla, (value * free).max(0.0)));
         c.nsfr.push((Side::Rsf, rsf, balance - encumbered));
+        // The counterbalancing capacity: each repayment takes its share of the free part's
+        // post-haircut value out of the stock (the cash is a ladder inflow); a release of the
+        // encumbered part adds that part's value when it comes.
+        let factor = ctx.table.hqla.get(hqla).map_or(0.0, |h| h.factor.factor);
+        if balance > 0.0 {
+            let per_unit = value.max(0.0) * factor / balance;
+            for x in f.flows.iter().filter(|x| x.kind == Kind::Repayment) {
+                let date = ctx.as_of.add_days(x.day as i32);
+                c.capacity_flows
+                    .push((date, -x.amount.abs() * per_unit * free));
+            }
+            if let Some(until) = a.encumbrance.as_ref().and_then(|e| e.until) {
+                if until > ctx.as_of && encumbered > 0.0 {
+                    let left: f64 = f
+                        .flows
+                        .iter()
+                        .filter(|x| {
+                            x.kind == Kind::Repayment && ctx.as_of.add_days(x.day as i32) > until
+                        })
+                        .map(|x| x.amount.abs())
+                        .sum();
+                    // What is still outstanding at the release, pro rata encumbered.
+                    c.capacity_flows
+                        .push((until, left * per_unit * (1.0 - free)));
+                    for x in f.flows.iter().filter(|x| {
+                        x.kind == Kind::Repayment && ctx.as_of.add_days(x.day as i32) > until
+                    }) {
+                        let date = ctx.as_of.add_days(x.day as i32);
+                        c.capacity_flows
+                            .push((date, -x.amount.abs() * per_unit * (1.0 - free)));
+                    }
+                }
+            }
+        }
         if encumbered > 0.0 {
             // NSF30.20: encumbered ≥ 1 year 100 %; 6 months – 1 year at least 50 %; less than
             // 6 months as unencumbered. Without an end date: ≥ 1 year.

@@ -70,6 +70,7 @@ const CHUNK: usize = 4096;
 struct Partial {
     inflows: Vec<f64>,
     outflows: Vec<f64>,
+    capacity: Vec<f64>,
     open_in: f64,
     open_out: f64,
     lcr: std::collections::BTreeMap<(super::lcr::Section, &'static str), f64>,
@@ -83,6 +84,7 @@ impl Partial {
         Partial {
             inflows: vec![0.0; buckets],
             outflows: vec![0.0; buckets],
+            capacity: vec![0.0; buckets],
             open_in: 0.0,
             open_out: 0.0,
             lcr: Default::default(),
@@ -108,6 +110,11 @@ impl Partial {
                 }
             }
         }
+        for &(date, amount) in &c.capacity_flows {
+            if let Some(k) = grid.bucket_of(date) {
+                self.capacity[k] += amount;
+            }
+        }
         if c.open_maturity > 0.0 {
             self.open_in += c.open_maturity;
         } else {
@@ -126,6 +133,10 @@ impl Partial {
         self.outflows
             .iter_mut()
             .zip(&other.outflows)
+            .for_each(|(a, b)| *a += b);
+        self.capacity
+            .iter_mut()
+            .zip(&other.capacity)
             .for_each(|(a, b)| *a += b);
         self.open_in += other.open_in;
         self.open_out += other.open_out;
@@ -154,7 +165,7 @@ pub fn analyse(
     table: &FactorTable,
     buckets: &[Bucket],
 ) -> Result<Liquidity, LiquidityError> {
-    let ctx = Context::new(as_of, market, positions);
+    let ctx = Context::new(as_of, market, positions, table);
     let grid = Grid::new(as_of, buckets)?;
     let n = grid.buckets.len();
     // Chunks of positions classified on all cores, each summed on its own, the sums merged in
@@ -179,6 +190,7 @@ pub fn analyse(
     let Partial {
         inflows,
         outflows,
+        capacity,
         open_in,
         open_out,
         lcr: lcr_sums,
@@ -200,13 +212,15 @@ pub fn analyse(
     });
     let lcr = lcr(lcr_items, table)?;
     let nsfr = nsfr(nsfr_items, table)?;
-    // Survival: open-maturity balances fall due overnight; the HQLA stock is the capacity.
+    // Survival: open-maturity balances fall due overnight; the counterbalancing capacity is
+    // the HQLA stock after haircuts (before the LCR's caps, which are the LCR's), less the
+    // securities as they are repaid, plus encumbered ones as they are released.
     let (mut sin, mut sout) = (inflows.clone(), outflows.clone());
     if n > 0 {
         sin[0] += open_in;
         sout[0] += open_out;
     }
-    let survival_horizon = survival(&grid, &sin, &sout, lcr.hqla, &[]);
+    let survival_horizon = survival(&grid, &sin, &sout, lcr.hqla_before_caps, &capacity);
     Ok(Liquidity {
         lcr,
         nsfr,
@@ -644,7 +658,8 @@ mod tests {
             &C66_BUCKETS,
         )
         .unwrap();
-        let ctx = Context::new(AS_OF, &market, &bank);
+        let table = FactorTable::builtin(Regime::Basel);
+        let ctx = Context::new(AS_OF, &market, &bank, &table);
         let (mut ins, mut outs) = (0.0, 0.0);
         for p in &bank {
             for (_, x) in classify(p, &ctx).unwrap().flows {
@@ -664,6 +679,41 @@ mod tests {
         // Repos of 190 and 20 of bank funding fall due in the first ten days.
         let first_ten: f64 = r.ladder.outflows[..8].iter().sum();
         assert!(first_ten >= 210.0, "{:?}", r.ladder.outflows);
+    }
+
+    /// A maturing Level 1 bond leaves the counterbalancing capacity as its cash comes in, and
+    /// an encumbered one joins it when released: the liquidity position counts each once.
+    #[test]
+    fn maturing_and_released_hqla_move_the_capacity_not_the_position() {
+        let mut pledged = encumbered(security(HqlaLevel::L1, "sovereign"), 50.0);
+        if let Some(e) = pledged.encumbrance.as_mut() {
+            e.until = Some(almanac_time::Date::ymd(2026, 1, 20));
+        }
+        let bank = vec![
+            bullet(
+                "BILL",
+                "RPA",
+                100.0,
+                "2026-01-10",
+                security(HqlaLevel::L1, "sovereign"),
+            ),
+            bullet("PLEDGED", "RPA", 50.0, "2026-12-31", pledged),
+        ];
+        let table = FactorTable::builtin(Regime::Basel);
+        let r = analyse(&bank, &flat(0.0), AS_OF, &table, &C66_BUCKETS).unwrap();
+        let s = &r.survival_horizon;
+        // Initially only the free bill: 100.
+        assert!(close(r.lcr.hqla_before_caps, 100.0));
+        let bill = 7; // > 7 days – 2 weeks: 10 January
+        let release = 9; // > 3 weeks – 30 days: after the release on 20 January
+        assert!(close(s.capacity[bill - 1], 100.0));
+        assert!(close(s.capacity[bill], 0.0), "{:?}", s.capacity);
+        assert!(close(r.ladder.inflows[bill], 100.0));
+        // The position does not move when the bill's cash replaces the bill.
+        assert!(close(s.position[bill], s.position[bill - 1]));
+        // The pledged bond joins the capacity when released, and leaves it at maturity.
+        assert!(close(s.capacity[release], 50.0), "{:?}", s.capacity);
+        assert!(close(*s.capacity.last().unwrap(), 0.0), "{:?}", s.capacity);
     }
 
     /// Sums are made per fixed chunk of positions and merged in order: one thread and many
