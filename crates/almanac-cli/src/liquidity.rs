@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use almanac_analytics::liquidity::factors::{FactorTable, Regime};
 use almanac_analytics::liquidity::ladder::{Bucket, BASEL_BUCKETS, C66_BUCKETS};
-use almanac_analytics::liquidity::run::{analyse, Liquidity};
+use almanac_analytics::liquidity::run::{analyse_with, Liquidity};
 use almanac_balance_sheet::{Attributes, Instrument, Position};
 use almanac_market::MarketSnapshot;
 use almanac_time::Date;
@@ -20,6 +20,11 @@ pub(crate) struct LiquidityOptions {
     /// Ladder buckets: c66 (EU C 66.01, 21 buckets) or basel (SRP50).
     #[arg(long, default_value = "c66")]
     pub(crate) buckets: String,
+    /// Assumption set (TOML, or a stored `asm-…` id with `run liquidity`): its behaviour
+    /// (prepayment, early redemption, non-maturity deposit slotting) gives the behavioural
+    /// ladder and survival horizon beside the contractual ones.
+    #[arg(long)]
+    pub(crate) assumptions: Option<PathBuf>,
 }
 
 impl LiquidityOptions {
@@ -86,7 +91,26 @@ pub(crate) fn run(args: &LiquidityArgs) -> Result<bool> {
             Err(e) => failed.push((c.origin, e)),
         }
     }
-    let doc = compute(&positions, &market, as_of, &table, buckets, failed)?;
+    let behaviour = match &args.options.assumptions {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Some(
+                almanac_analytics::irrbb::Behaviour::from_assumptions_toml(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+            )
+        }
+        None => None,
+    };
+    let doc = compute(
+        &positions,
+        &market,
+        as_of,
+        &table,
+        buckets,
+        behaviour.as_ref(),
+        failed,
+    )?;
     write_json(&args.json, &doc)?;
     summarise(&doc);
     Ok(doc["failed"].as_array().is_none_or(Vec::is_empty))
@@ -99,6 +123,7 @@ pub(crate) fn compute(
     as_of: Date,
     table: &FactorTable,
     buckets: &[Bucket],
+    behaviour: Option<&almanac_analytics::irrbb::Behaviour>,
     mut failed: Vec<(String, String)>,
 ) -> Result<serde_json::Value> {
     // One currency for now: amounts of several would be summed without conversion.
@@ -115,9 +140,25 @@ pub(crate) fn compute(
             currencies.into_iter().collect::<Vec<_>>().join(", ")
         );
     }
-    let l: Liquidity = analyse(positions, market, as_of, table, buckets)?;
+    let l: Liquidity = analyse_with(positions, market, as_of, table, buckets, behaviour)?;
     failed.extend(l.failed.iter().cloned());
-    let s = &l.survival_horizon;
+    let horizon = |s: &almanac_analytics::liquidity::ladder::Survival| {
+        serde_json::json!({
+            "days": s.days,
+            "interpolated_days": s.interpolated_days,
+            "beyond_last_bucket": s.beyond_last_bucket,
+            "last_surviving_bucket": s.last_surviving_bucket.map(|k| buckets[k].label),
+            "counterbalancing_capacity": s.capacity,
+            "gap": s.gap,
+            "cumulative_gap": s.cumulative_gap,
+            "position": s.position,
+        })
+    };
+    let mut survival = serde_json::Map::new();
+    survival.insert("contractual".into(), horizon(&l.survival_horizon));
+    if let Some(s) = &l.behavioural_survival_horizon {
+        survival.insert("behavioural".into(), horizon(s));
+    }
     Ok(serde_json::json!({
         "as_of": as_of.to_string(),
         "currency": currencies.into_iter().next().unwrap_or(""),
@@ -126,18 +167,8 @@ pub(crate) fn compute(
         "lcr": l.lcr,
         "nsfr": l.nsfr,
         "ladder": l.ladder,
-        "survival_horizon": {
-            "contractual": {
-                "days": s.days,
-                "interpolated_days": s.interpolated_days,
-                "beyond_last_bucket": s.beyond_last_bucket,
-                "last_surviving_bucket": s.last_surviving_bucket.map(|k| buckets[k].label),
-                "counterbalancing_capacity": s.capacity,
-                "gap": s.gap,
-                "cumulative_gap": s.cumulative_gap,
-                "position": s.position,
-            }
-        },
+        "behavioural_ladder": l.behavioural_ladder,
+        "survival_horizon": survival,
         "notes": l.notes,
         "failed": failed
             .iter()

@@ -1183,6 +1183,14 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
     let options = crate::liquidity::LiquidityOptions {
         regime: opts.regime,
         buckets: opts.buckets,
+        assumptions: None,
+    };
+    let behaviour = match &m.assumptions {
+        Some(id) => Some(
+            almanac_analytics::irrbb::Behaviour::from_assumptions_toml(&store.document(id)?.body)
+                .map_err(|e| anyhow::anyhow!("{id}: {e}"))?,
+        ),
+        None => None,
     };
     let (table, buckets) = options.resolve()?;
     let market_id = m
@@ -1198,7 +1206,15 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
     let (positions, failed) = snapshot_positions(store, &m.snapshot)?;
     crate::timing("load snapshot positions", t0);
     let t0 = std::time::Instant::now();
-    let mut doc = crate::liquidity::compute(&positions, &market, as_of, &table, buckets, failed)?;
+    let mut doc = crate::liquidity::compute(
+        &positions,
+        &market,
+        as_of,
+        &table,
+        buckets,
+        behaviour.as_ref(),
+        failed,
+    )?;
     crate::timing("liquidity (classify, LCR, NSFR, ladder)", t0);
     doc["snapshot"] = serde_json::json!(m.snapshot);
     free_at_exit(positions);
@@ -1222,6 +1238,28 @@ pub(crate) fn run_liquidity(
         market,
         &format!("a liquidity run on {}", info.id),
     )?;
+    // The assumption set: a stored document id, or a file stored now (checked first).
+    let assumptions = match &opts.assumptions {
+        Some(p) if !p.exists() && p.to_string_lossy().starts_with("asm-") => {
+            let id = p.to_string_lossy().into_owned();
+            store.document(&id)?;
+            Some(id)
+        }
+        Some(p) => {
+            let body =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            almanac_analytics::irrbb::Behaviour::from_assumptions_toml(&body)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            Some(put_text(
+                &mut store,
+                DocumentKind::Assumptions,
+                file_name(p, "assumptions"),
+                body,
+                format!("assumptions of a liquidity run on {}", info.id),
+            )?)
+        }
+        None => None,
+    };
     let manifest = Manifest {
         kind: "liquidity".into(),
         engine: format!(
@@ -1233,7 +1271,7 @@ pub(crate) fn run_liquidity(
         snapshot_hash: info.content_hash.clone(),
         market: Some(market_id),
         horizon: info.as_of.clone(),
-        assumptions: None,
+        assumptions,
         irrbb: None,
         liquidity: Some(LiquidityManifest {
             regime: opts.regime.to_ascii_lowercase(),

@@ -1760,6 +1760,43 @@ fn run_liquidity_records_replays_and_reports_missing_classifications() {
     let rsf = |r: &serde_json::Value| r["nsfr"]["rsf"].as_f64().unwrap();
     assert!((rsf(&report) - rsf(&eu) - 0.05 * l1).abs() < 1e-6 * rsf(&report));
     assert_eq!(eu["lcr"]["outflows"], report["lcr"]["outflows"]);
+    // With the assumption set: a behavioural ladder beside the contractual one, which its
+    // non-maturity deposit rules move out of the overnight bucket; stored and replayed.
+    let o = ok(&[
+        "run",
+        "liquidity",
+        "--snapshot",
+        "latest",
+        "--market",
+        &s(&bank.join("market.toml")),
+        "--assumptions",
+        &s(&bank.join("assumptions.toml")),
+        "--out",
+        &s(&out),
+        "--db",
+        &s(&db),
+        "--json",
+    ]);
+    let with: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let behavioural: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(behavioural["ladder"], report["ladder"]);
+    let open = |l: &serde_json::Value| l["open_maturity_outflows"].as_f64().unwrap();
+    assert!(open(&behavioural["behavioural_ladder"]) < open(&behavioural["ladder"]));
+    assert!(behavioural["survival_horizon"]["behavioural"].is_object());
+    let replay: serde_json::Value = serde_json::from_slice(
+        &ok(&[
+            "runs",
+            "replay",
+            with["run"].as_str().unwrap(),
+            "--db",
+            &s(&db),
+            "--json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(replay["identical"], true);
     // Plain ACTUS terms: no classification, every contract noted.
     let exported = dir.join("contracts.json");
     ok(&[

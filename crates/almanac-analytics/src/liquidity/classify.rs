@@ -37,7 +37,9 @@ use almanac_time::{Date, DateTime};
 use super::factors::FactorTable;
 use super::lcr::Section;
 use super::nsfr::Side;
+use crate::irrbb::assumptions::Treatment;
 use crate::irrbb::flows::{self, Flows, Kind};
+use crate::irrbb::Behaviour;
 
 /// What classifying needs besides the position.
 pub struct Context<'a> {
@@ -49,6 +51,8 @@ pub struct Context<'a> {
     pub levels: HashMap<&'a str, HqlaLevel>,
     /// The factor table (HQLA factors of the counterbalancing capacity's flows).
     pub table: &'a FactorTable,
+    /// The assumption set's behaviour, for the behavioural view (base scenario rates).
+    pub behaviour: Option<&'a Behaviour>,
 }
 
 impl<'a> Context<'a> {
@@ -68,6 +72,7 @@ impl<'a> Context<'a> {
             market,
             levels,
             table,
+            behaviour: None,
         }
     }
 }
@@ -89,6 +94,9 @@ pub struct Classified {
     pub capacity_flows: Vec<(Date, f64)>,
     /// The defaults applied for missing attributes, and what is not covered yet.
     pub notes: Vec<&'static str>,
+    /// The behavioural view's flows and balance repayable on demand, when behaviour applies
+    /// to the position (else they are the contractual ones).
+    pub behavioural: Option<(Vec<(Date, f64)>, f64)>,
 }
 
 const SIX_MONTHS: u32 = 183;
@@ -235,6 +243,9 @@ fn contract(
     };
     if on_demand {
         c.open_maturity += if sign > 0.0 { balance } else { -balance };
+    }
+    if let Some(b) = ctx.behaviour {
+        c.behavioural = behavioural(t, b, &f, sign * balance, ctx.as_of);
     }
     if is_derivative(t.contract_type) {
         let net: f64 = f
@@ -582,4 +593,50 @@ fn liability(
         _ => c.nsfr.push((Side::Asf, "other", under_1y)),
     }
     c.nsfr.push((Side::Asf, "funding_1y_plus", long));
+}
+
+/// The behavioural flows of a contract (base-scenario rates of the assumption set, as the IRRBB
+/// engine's behavioural view): prepayment, early redemption, or a non-maturity deposit's core
+/// slotted by its profile and the rest overnight; `None` when no rule applies. `balance` is the
+/// signed balance at the as-of date.
+fn behavioural(
+    t: &ContractTerms,
+    b: &Behaviour,
+    f: &Flows,
+    balance: f64,
+    as_of: Date,
+) -> Option<(Vec<(Date, f64)>, f64)> {
+    let mut out = Flows::default();
+    match b.treatment(t) {
+        Treatment::Contractual => return None,
+        Treatment::Prepay(k) => {
+            let conv = b.prepayment.values().nth(k).map(|r| r.convention)?;
+            flows::prepay(f, b.cpr_in(k, "base", None, None), conv, &mut out);
+        }
+        Treatment::Redeem(k) => flows::redeem_early(f, b.tdrr_in(k, "base", None, None), &mut out),
+        Treatment::Nmd(k) => {
+            let rule = b.nmd.values().nth(k)?;
+            let mut slots: Vec<(u32, f64)> = rule
+                .profile
+                .iter()
+                .map(|(y, w)| ((y * 365.0).round() as u32, *w))
+                .collect();
+            slots.sort_by_key(|s| s.0);
+            flows::nmd(
+                balance,
+                0,
+                t.nominal_interest_rate.unwrap_or(0.0),
+                0.0,
+                b.core_share_in(k, "base"),
+                &slots,
+                &mut out,
+            );
+        }
+    }
+    let dated = out
+        .flows
+        .iter()
+        .map(|x| (as_of.add_days(x.day as i32), x.amount))
+        .collect();
+    Some((dated, 0.0))
 }

@@ -14,6 +14,7 @@ use super::ladder::{survival, Bucket, Grid, Survival};
 use super::lcr::{lcr, Item as LcrItem, Lcr};
 use super::nsfr::{nsfr, Item as NsfrItem, Nsfr};
 use super::LiquidityError;
+use crate::irrbb::Behaviour;
 
 /// The contractual maturity ladder.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,6 +57,11 @@ pub struct Liquidity {
     pub ladder: Ladder,
     /// The survival horizon, contractual flows against the HQLA stock.
     pub survival_horizon: Survival,
+    /// The behavioural ladder (an assumption set's prepayment, early redemption and
+    /// non-maturity deposit slotting at base-scenario rates), when one is given.
+    pub behavioural_ladder: Option<Ladder>,
+    /// The survival horizon of the behavioural ladder.
+    pub behavioural_survival_horizon: Option<Survival>,
     /// Treatments applied for missing attributes, and what is not covered yet: each with the
     /// positions it applies to.
     pub notes: Vec<Note>,
@@ -71,6 +77,10 @@ struct Partial {
     inflows: Vec<f64>,
     outflows: Vec<f64>,
     capacity: Vec<f64>,
+    /// Behavioural inflows, outflows and open-maturity balances (in, out).
+    b_inflows: Vec<f64>,
+    b_outflows: Vec<f64>,
+    b_open: (f64, f64),
     open_in: f64,
     open_out: f64,
     lcr: std::collections::BTreeMap<(super::lcr::Section, &'static str), f64>,
@@ -85,6 +95,9 @@ impl Partial {
             inflows: vec![0.0; buckets],
             outflows: vec![0.0; buckets],
             capacity: vec![0.0; buckets],
+            b_inflows: vec![0.0; buckets],
+            b_outflows: vec![0.0; buckets],
+            b_open: (0.0, 0.0),
             open_in: 0.0,
             open_out: 0.0,
             lcr: Default::default(),
@@ -101,14 +114,27 @@ impl Partial {
         for &(side, category, amount) in &c.nsfr {
             *self.nsfr.entry((side, category)).or_default() += amount;
         }
-        for &(date, amount) in &c.flows {
-            if let Some(k) = grid.bucket_of(date) {
-                if amount > 0.0 {
-                    self.inflows[k] += amount;
-                } else {
-                    self.outflows[k] -= amount;
+        let bucket = |flows: &[(Date, f64)], ins: &mut [f64], outs: &mut [f64]| {
+            for &(date, amount) in flows {
+                if let Some(k) = grid.bucket_of(date) {
+                    if amount > 0.0 {
+                        ins[k] += amount;
+                    } else {
+                        outs[k] -= amount;
+                    }
                 }
             }
+        };
+        bucket(&c.flows, &mut self.inflows, &mut self.outflows);
+        let (b_flows, b_open) = match &c.behavioural {
+            Some((f, open)) => (f.as_slice(), *open),
+            None => (c.flows.as_slice(), c.open_maturity),
+        };
+        bucket(b_flows, &mut self.b_inflows, &mut self.b_outflows);
+        if b_open > 0.0 {
+            self.b_open.0 += b_open;
+        } else {
+            self.b_open.1 -= b_open;
         }
         for &(date, amount) in &c.capacity_flows {
             if let Some(k) = grid.bucket_of(date) {
@@ -134,10 +160,15 @@ impl Partial {
             .iter_mut()
             .zip(&other.outflows)
             .for_each(|(a, b)| *a += b);
-        self.capacity
-            .iter_mut()
-            .zip(&other.capacity)
-            .for_each(|(a, b)| *a += b);
+        for (mine, theirs) in [
+            (&mut self.capacity, &other.capacity),
+            (&mut self.b_inflows, &other.b_inflows),
+            (&mut self.b_outflows, &other.b_outflows),
+        ] {
+            mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
+        }
+        self.b_open.0 += other.b_open.0;
+        self.b_open.1 += other.b_open.1;
         self.open_in += other.open_in;
         self.open_out += other.open_out;
         for (k, v) in other.lcr {
@@ -165,7 +196,23 @@ pub fn analyse(
     table: &FactorTable,
     buckets: &[Bucket],
 ) -> Result<Liquidity, LiquidityError> {
-    let ctx = Context::new(as_of, market, positions, table);
+    analyse_with(positions, market, as_of, table, buckets, None)
+}
+
+/// [`analyse`] with an assumption set's behaviour for the behavioural ladder.
+///
+/// # Errors
+/// As [`analyse`].
+pub fn analyse_with(
+    positions: &[Position],
+    market: &MarketSnapshot,
+    as_of: Date,
+    table: &FactorTable,
+    buckets: &[Bucket],
+    behaviour: Option<&Behaviour>,
+) -> Result<Liquidity, LiquidityError> {
+    let mut ctx = Context::new(as_of, market, positions, table);
+    ctx.behaviour = behaviour;
     let grid = Grid::new(as_of, buckets)?;
     let n = grid.buckets.len();
     // Chunks of positions classified on all cores, each summed on its own, the sums merged in
@@ -191,6 +238,9 @@ pub fn analyse(
         inflows,
         outflows,
         capacity,
+        b_inflows,
+        b_outflows,
+        b_open,
         open_in,
         open_out,
         lcr: lcr_sums,
@@ -221,18 +271,33 @@ pub fn analyse(
         sout[0] += open_out;
     }
     let survival_horizon = survival(&grid, &sin, &sout, lcr.hqla_before_caps, &capacity);
+    let ladder = |inflows: Vec<f64>, outflows: Vec<f64>, open: (f64, f64)| Ladder {
+        buckets: grid.buckets.iter().map(|b| b.label.to_string()).collect(),
+        ends: grid.ends.iter().map(|e| e.map(|d| d.to_string())).collect(),
+        inflows,
+        outflows,
+        open_maturity_inflows: open.0,
+        open_maturity_outflows: open.1,
+    };
+    let (behavioural_ladder, behavioural_survival_horizon) = match behaviour {
+        Some(_) => {
+            let (mut bin, mut bout) = (b_inflows.clone(), b_outflows.clone());
+            if n > 0 {
+                bin[0] += b_open.0;
+                bout[0] += b_open.1;
+            }
+            let s = survival(&grid, &bin, &bout, lcr.hqla_before_caps, &capacity);
+            (Some(ladder(b_inflows, b_outflows, b_open)), Some(s))
+        }
+        None => (None, None),
+    };
     Ok(Liquidity {
         lcr,
         nsfr,
-        ladder: Ladder {
-            buckets: grid.buckets.iter().map(|b| b.label.to_string()).collect(),
-            ends: grid.ends.iter().map(|e| e.map(|d| d.to_string())).collect(),
-            inflows,
-            outflows,
-            open_maturity_inflows: open_in,
-            open_maturity_outflows: open_out,
-        },
+        ladder: ladder(inflows, outflows, (open_in, open_out)),
         survival_horizon,
+        behavioural_ladder,
+        behavioural_survival_horizon,
         notes: notes
             .into_iter()
             .map(|(treatment, positions)| Note {
@@ -714,6 +779,56 @@ mod tests {
         // The pledged bond joins the capacity when released, and leaves it at maturity.
         assert!(close(s.capacity[release], 50.0), "{:?}", s.capacity);
         assert!(close(*s.capacity.last().unwrap(), 0.0), "{:?}", s.capacity);
+    }
+
+    /// Without behavioural assumptions the behavioural ladder is the contractual one, bit for
+    /// bit (the issue's consistency check); a non-maturity deposit rule slots the deposits'
+    /// balance by its profile instead of overnight, conserving it.
+    #[test]
+    fn the_behavioural_ladder_without_assumptions_is_the_contractual_one() {
+        let bank = lcr_bank();
+        let table = FactorTable::builtin(Regime::Basel);
+        let none = crate::irrbb::Behaviour::default();
+        let r = analyse_with(&bank, &flat(0.0), AS_OF, &table, &C66_BUCKETS, Some(&none)).unwrap();
+        assert_eq!(r.behavioural_ladder.as_ref(), Some(&r.ladder));
+        assert_eq!(
+            r.behavioural_survival_horizon.as_ref(),
+            Some(&r.survival_horizon)
+        );
+        let nmd = crate::irrbb::Behaviour::from_assumptions_toml(
+            r#"
+[behaviour.nmd.stable]
+category = "retail_transactional"
+core_share = 0.8
+profile = [[1.0, 0.5], [3.0, 0.5]]
+select = { id_prefixes = ["RETAIL-STABLE"] }
+"#,
+        )
+        .unwrap();
+        let b = analyse_with(&bank, &flat(0.0), AS_OF, &table, &C66_BUCKETS, Some(&nmd)).unwrap();
+        let bl = b.behavioural_ladder.unwrap();
+        let total = |l: &Ladder| l.outflows.iter().sum::<f64>() + l.open_maturity_outflows;
+        assert!(
+            close(total(&bl), total(&b.ladder)),
+            "{} {}",
+            total(&bl),
+            total(&b.ladder)
+        );
+        assert!(close(
+            bl.open_maturity_outflows,
+            b.ladder.open_maturity_outflows - 800.0
+        ));
+        // The non-core 20 % overnight, the core 80 % half at one year (the "> 9 – 12 months"
+        // bucket ends on the anniversary) and half at three ("> 2 – 5 years").
+        let extra = |k: usize| bl.outflows[k] - b.ladder.outflows[k];
+        assert!(close(extra(0), 160.0), "{:?}", bl.outflows);
+        assert!(
+            close(extra(17), 320.0) && close(extra(19), 320.0),
+            "{:?}",
+            bl.outflows
+        );
+        // The contractual view is unchanged by the assumptions.
+        assert_eq!(b.ladder, r.ladder);
     }
 
     /// Sums are made per fixed chunk of positions and merged in order: one thread and many
