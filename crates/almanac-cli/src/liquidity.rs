@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 /// Options shared by `almanac liquidity` and `almanac run liquidity`.
 #[derive(clap::Args, Clone)]
 pub(crate) struct LiquidityOptions {
-    /// Regime of the built-in factor table: basel or eu.
+    /// Regime of the built-in factor table: basel, eu or us.
     #[arg(long, default_value = "basel")]
     pub(crate) regime: String,
     /// Ladder buckets: c66 (EU C 66.01, 21 buckets) or basel (SRP50).

@@ -18,6 +18,8 @@ pub enum Regime {
     Basel,
     /// EU: LCR Delegated Regulation 2015/61 and the CRR NSFR articles.
     Eu,
+    /// US: 12 CFR 249 (LCR and NSFR).
+    Us,
 }
 
 impl std::str::FromStr for Regime {
@@ -27,8 +29,9 @@ impl std::str::FromStr for Regime {
         match s.to_ascii_lowercase().as_str() {
             "basel" => Ok(Regime::Basel),
             "eu" => Ok(Regime::Eu),
+            "us" => Ok(Regime::Us),
             other => Err(FactorError(format!(
-                "unknown liquidity regime {other:?} (basel or eu; the US table is not built yet)"
+                "unknown liquidity regime {other:?} (basel, eu or us)"
             ))),
         }
     }
@@ -182,6 +185,7 @@ struct RawNsfr {
 
 const BASEL: &str = include_str!("basel.toml");
 const EU: &str = include_str!("eu.toml");
+const US: &str = include_str!("us.toml");
 
 impl FactorTable {
     /// The built-in table of `regime`.
@@ -189,6 +193,7 @@ impl FactorTable {
         let table = match regime {
             Regime::Basel => Self::from_toml(BASEL, None),
             Regime::Eu => Self::from_toml(EU, Some(&Self::builtin(Regime::Basel))),
+            Regime::Us => Self::from_toml(US, Some(&Self::builtin(Regime::Basel))),
         };
         // The built-in tables are tested to read (see the tests below).
         table.unwrap_or_else(|e| unreachable!("built-in liquidity table: {e}"))
@@ -304,12 +309,17 @@ mod tests {
         assert_eq!(eu.rsf["l1_unencumbered"].factor, 0.0);
         assert_eq!(eu.hqla["l1_ehqcb"].factor.factor, 0.93);
         assert!(!basel.hqla.contains_key("l1_ehqcb"));
+        let us = FactorTable::builtin(Regime::Us);
+        assert_eq!(us.outflow["retail_stable"].factor, 0.03);
+        assert_eq!(us.outflow["facility_bank"].factor, 0.50);
+        assert_eq!(us.rsf["l1_unencumbered"].factor, 0.0);
+        assert_eq!(us.inflow, basel.inflow);
         // Inherited unchanged.
         assert_eq!(eu.outflow, basel.outflow);
         assert_eq!(eu.asf, basel.asf);
         assert_eq!(eu.caps.inflows, basel.caps.inflows);
         // Every built-in factor cites its source.
-        for t in [&basel, &eu] {
+        for t in [&basel, &eu, &us] {
             for f in t
                 .outflow
                 .values()
@@ -342,7 +352,7 @@ retail_stable = { factor = 0.03, source = "LCR40.11", status = "P", label = "DGS
         );
         let e = FactorTable::from_toml("regime = \"x\"\n", None).unwrap_err();
         assert!(e.0.contains("no level2"), "{e}");
-        let e = FactorTable::from_toml("regime = \"x\"\ninherits = \"us\"\n", None).unwrap_err();
+        let e = FactorTable::from_toml("regime = \"x\"\ninherits = \"uk\"\n", None).unwrap_err();
         assert!(e.0.contains("unknown liquidity regime"), "{e}");
         let e = FactorTable::from_toml("regime = \"x\"\ncolour = 1\n", None).unwrap_err();
         assert!(e.0.contains("colour"), "{e}");
