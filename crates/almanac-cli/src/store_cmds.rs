@@ -930,28 +930,13 @@ pub(crate) fn run_irrbb(
         put_scenario_set(&mut store, Path::new(&opts.scenarios), &info.id)?
     };
     let market_id = put_market(&mut store, market, &format!("an IRRBB run on {}", info.id))?;
-    // The assumption set: a stored document id, or a file stored now.
-    let assumptions = match &opts.assumptions {
-        Some(p) if !p.exists() && p.to_string_lossy().starts_with("asm-") => {
-            let id = p.to_string_lossy().into_owned();
-            store.document(&id)?;
-            Some(id)
-        }
-        Some(p) => {
-            // Validate before storing.
-            opts.behaviour()?;
-            let body =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Some(put_text(
-                &mut store,
-                DocumentKind::Assumptions,
-                file_name(p, "assumptions"),
-                body,
-                format!("assumptions of an IRRBB run on {}", info.id),
-            )?)
-        }
-        None => None,
-    };
+    // Validated as the IRRBB command reads it, then stored.
+    opts.behaviour()?;
+    let assumptions = stored_assumptions(
+        &mut store,
+        opts.assumptions.as_deref(),
+        &format!("assumptions of an IRRBB run on {}", info.id),
+    )?;
     let manifest = Manifest {
         kind: "irrbb".into(),
         engine: format!(
@@ -1238,28 +1223,11 @@ pub(crate) fn run_liquidity(
         market,
         &format!("a liquidity run on {}", info.id),
     )?;
-    // The assumption set: a stored document id, or a file stored now (checked first).
-    let assumptions = match &opts.assumptions {
-        Some(p) if !p.exists() && p.to_string_lossy().starts_with("asm-") => {
-            let id = p.to_string_lossy().into_owned();
-            store.document(&id)?;
-            Some(id)
-        }
-        Some(p) => {
-            let body =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            almanac_analytics::irrbb::Behaviour::from_assumptions_toml(&body)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-            Some(put_text(
-                &mut store,
-                DocumentKind::Assumptions,
-                file_name(p, "assumptions"),
-                body,
-                format!("assumptions of a liquidity run on {}", info.id),
-            )?)
-        }
-        None => None,
-    };
+    let assumptions = stored_assumptions(
+        &mut store,
+        opts.assumptions.as_deref(),
+        &format!("assumptions of a liquidity run on {}", info.id),
+    )?;
     let manifest = Manifest {
         kind: "liquidity".into(),
         engine: format!(
@@ -1302,4 +1270,31 @@ pub(crate) fn run_liquidity(
         );
     }
     Ok(ok)
+}
+
+/// A run's assumption set as a stored document id: `path` names a stored `asm-…` document, or
+/// a file that is checked (its behaviour must read) and stored now with `purpose`.
+fn stored_assumptions(
+    store: &mut SqliteStore,
+    path: Option<&Path>,
+    purpose: &str,
+) -> Result<Option<String>> {
+    let Some(p) = path else {
+        return Ok(None);
+    };
+    if !p.exists() && p.to_string_lossy().starts_with("asm-") {
+        let id = p.to_string_lossy().into_owned();
+        store.document(&id)?;
+        return Ok(Some(id));
+    }
+    let body = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    almanac_analytics::irrbb::Behaviour::from_assumptions_toml(&body)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+    Ok(Some(put_text(
+        store,
+        DocumentKind::Assumptions,
+        file_name(p, "assumptions"),
+        body,
+        purpose.to_string(),
+    )?))
 }

@@ -89,16 +89,11 @@ pub fn lcr<'a>(
     items: impl IntoIterator<Item = Item<'a>>,
     table: &FactorTable,
 ) -> Result<Lcr, LiquidityError> {
-    let mut sums: BTreeMap<(Section, &str), f64> = BTreeMap::new();
-    for it in items {
-        if !(it.amount.is_finite() && it.amount >= 0.0) {
-            return Err(LiquidityError(format!(
-                "{:?} {}: amount {} is not a non-negative number",
-                it.section, it.category, it.amount
-            )));
-        }
-        *sums.entry((it.section, it.category)).or_default() += it.amount;
-    }
+    let sums = super::sum_by_category(
+        items
+            .into_iter()
+            .map(|it| (it.section, it.category, it.amount)),
+    )?;
     let mut lines = Vec::with_capacity(sums.len());
     // Post-haircut stock by level.
     let mut by_level: BTreeMap<Level, f64> = BTreeMap::new();

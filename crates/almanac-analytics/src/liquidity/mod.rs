@@ -19,3 +19,20 @@ pub mod run;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("liquidity: {0}")]
 pub struct LiquidityError(pub String);
+
+/// Amounts summed by (section or side, category), in key order; a negative or non-finite
+/// amount is an error naming it.
+pub(crate) fn sum_by_category<'a, P: Ord + Copy + std::fmt::Debug>(
+    items: impl IntoIterator<Item = (P, &'a str, f64)>,
+) -> Result<std::collections::BTreeMap<(P, &'a str), f64>, LiquidityError> {
+    let mut sums = std::collections::BTreeMap::new();
+    for (part, category, amount) in items {
+        if !(amount.is_finite() && amount >= 0.0) {
+            return Err(LiquidityError(format!(
+                "{part:?} {category}: amount {amount} is not a non-negative number"
+            )));
+        }
+        *sums.entry((part, category)).or_insert(0.0) += amount;
+    }
+    Ok(sums)
+}

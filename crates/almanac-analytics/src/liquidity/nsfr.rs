@@ -5,8 +5,6 @@
 //! `NSFR = Σ amount × ASF factor / Σ amount × RSF factor`. Amounts in one currency's units,
 //! positive.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::factors::{Factor, FactorTable, Status};
@@ -75,16 +73,11 @@ pub fn nsfr<'a>(
     items: impl IntoIterator<Item = Item<'a>>,
     table: &FactorTable,
 ) -> Result<Nsfr, LiquidityError> {
-    let mut sums: BTreeMap<(Side, &str), f64> = BTreeMap::new();
-    for it in items {
-        if !(it.amount.is_finite() && it.amount >= 0.0) {
-            return Err(LiquidityError(format!(
-                "{:?} {}: amount {} is not a non-negative number",
-                it.side, it.category, it.amount
-            )));
-        }
-        *sums.entry((it.side, it.category)).or_default() += it.amount;
-    }
+    let sums = super::sum_by_category(
+        items
+            .into_iter()
+            .map(|it| (it.side, it.category, it.amount)),
+    )?;
     let (mut asf, mut rsf) = (0.0, 0.0);
     let mut lines = Vec::with_capacity(sums.len());
     for ((side, category), amount) in sums {
