@@ -556,11 +556,7 @@ pub(crate) fn run_cashflows(
         .map_err(|e| anyhow::anyhow!("snapshot as-of: {e}"))?;
     let manifest = Manifest {
         kind: "cashflows".into(),
-        engine: format!(
-            "almanac {} ({})",
-            env!("CARGO_PKG_VERSION"),
-            env!("ALMANAC_REVISION")
-        ),
+        engine: engine_id(),
         snapshot: info.id.clone(),
         snapshot_hash: info.content_hash.clone(),
         market: market_id,
@@ -939,11 +935,7 @@ pub(crate) fn run_irrbb(
     )?;
     let manifest = Manifest {
         kind: "irrbb".into(),
-        engine: format!(
-            "almanac {} ({})",
-            env!("CARGO_PKG_VERSION"),
-            env!("ALMANAC_REVISION")
-        ),
+        engine: engine_id(),
         snapshot: info.id.clone(),
         snapshot_hash: info.content_hash.clone(),
         market: Some(market_id),
@@ -1230,11 +1222,7 @@ pub(crate) fn run_liquidity(
     )?;
     let manifest = Manifest {
         kind: "liquidity".into(),
-        engine: format!(
-            "almanac {} ({})",
-            env!("CARGO_PKG_VERSION"),
-            env!("ALMANAC_REVISION")
-        ),
+        engine: engine_id(),
         snapshot: info.id.clone(),
         snapshot_hash: info.content_hash.clone(),
         market: Some(market_id),
@@ -1297,4 +1285,13 @@ fn stored_assumptions(
         body,
         purpose.to_string(),
     )?))
+}
+
+/// The engine a run was computed by, for its manifest: version and source revision.
+fn engine_id() -> String {
+    format!(
+        "almanac {} ({})",
+        env!("CARGO_PKG_VERSION"),
+        env!("ALMANAC_REVISION")
+    )
 }
