@@ -25,6 +25,25 @@ pub(crate) struct LiquidityOptions {
     /// ladder and survival horizon beside the contractual ones.
     #[arg(long)]
     pub(crate) assumptions: Option<PathBuf>,
+    /// Also write the report as an Excel workbook (LCR, NSFR, ladders with charts, notes).
+    #[arg(long)]
+    pub(crate) xlsx: Option<PathBuf>,
+    /// Also write the report as CSV files into this folder.
+    #[arg(long)]
+    pub(crate) csv: Option<PathBuf>,
+}
+
+impl LiquidityOptions {
+    /// Writes the Excel workbook and CSV files asked for.
+    pub(crate) fn write_extras(&self, doc: &serde_json::Value) -> Result<()> {
+        if let Some(x) = &self.xlsx {
+            write_xlsx(doc, x)?;
+        }
+        if let Some(d) = &self.csv {
+            write_csv(doc, d)?;
+        }
+        Ok(())
+    }
 }
 
 impl LiquidityOptions {
@@ -112,6 +131,7 @@ pub(crate) fn run(args: &LiquidityArgs) -> Result<bool> {
         failed,
     )?;
     write_json(&args.json, &doc)?;
+    args.options.write_extras(&doc)?;
     summarise(&doc);
     Ok(doc["failed"].as_array().is_none_or(Vec::is_empty))
 }
@@ -231,4 +251,261 @@ pub(crate) fn summarise(doc: &serde_json::Value) {
             f.len()
         );
     }
+}
+
+/// The report as an Excel workbook: a summary, the LCR and NSFR lines (category, amount,
+/// factor, weighted, source, status), the ladders with a chart of inflows, outflows and the
+/// liquidity position, and the treatments applied for missing classifications.
+pub(crate) fn write_xlsx(doc: &serde_json::Value, path: &Path) -> Result<()> {
+    use rust_xlsxwriter::{Chart, ChartType, Format, Workbook};
+    let bold = Format::new().set_bold();
+    let money = Format::new().set_num_format("#,##0.00");
+    let pct = Format::new().set_num_format("0.00%");
+    let num = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0);
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    let mut wb = Workbook::new();
+    // Summary.
+    let ws = wb.add_worksheet();
+    ws.set_name("Summary")?;
+    ws.set_column_width(0, 34)?;
+    ws.set_column_width(1, 22)?;
+    let rows: [(&str, &serde_json::Value, bool); 9] = [
+        ("LCR", &doc["lcr"]["ratio"], true),
+        ("HQLA after caps", &doc["lcr"]["hqla"], false),
+        ("Outflows (weighted)", &doc["lcr"]["outflows"], false),
+        ("Inflows (weighted)", &doc["lcr"]["inflows"], false),
+        (
+            "Inflows after the cap",
+            &doc["lcr"]["inflows_capped"],
+            false,
+        ),
+        ("Net cash outflows", &doc["lcr"]["net_outflows"], false),
+        ("NSFR", &doc["nsfr"]["ratio"], true),
+        ("Available stable funding", &doc["nsfr"]["asf"], false),
+        ("Required stable funding", &doc["nsfr"]["rsf"], false),
+    ];
+    ws.write_with_format(0, 0, "Liquidity", &bold)?;
+    ws.write(
+        0,
+        1,
+        format!(
+            "{} {} ({})",
+            text(&doc["currency"]),
+            text(&doc["as_of"]),
+            text(&doc["regime"])
+        ),
+    )?;
+    for (k, (label, v, ratio)) in rows.iter().enumerate() {
+        let r = k as u32 + 2;
+        ws.write(r, 0, *label)?;
+        match v.as_f64() {
+            Some(x) => ws.write_number_with_format(r, 1, x, if *ratio { &pct } else { &money })?,
+            None => ws.write(r, 1, "n/a")?,
+        };
+    }
+    // LCR and NSFR lines.
+    for (name, lines, part) in [
+        ("LCR", &doc["lcr"]["lines"], "section"),
+        ("NSFR", &doc["nsfr"]["lines"], "side"),
+    ] {
+        let ws = wb.add_worksheet();
+        ws.set_name(name)?;
+        let head = [
+            part, "category", "label", "amount", "factor", "weighted", "source", "status",
+        ];
+        for (c, h) in head.iter().enumerate() {
+            ws.write_with_format(0, c as u16, *h, &bold)?;
+        }
+        ws.set_column_width(2, 48)?;
+        for (k, l) in lines.as_array().into_iter().flatten().enumerate() {
+            let r = k as u32 + 1;
+            ws.write(r, 0, text(&l[part]))?;
+            ws.write(r, 1, text(&l["category"]))?;
+            ws.write(r, 2, text(&l["label"]))?;
+            ws.write_number_with_format(r, 3, num(&l["amount"]), &money)?;
+            ws.write_number_with_format(r, 4, num(&l["factor"]), &pct)?;
+            ws.write_number_with_format(r, 5, num(&l["weighted"]), &money)?;
+            ws.write(r, 6, text(&l["source"]))?;
+            ws.write(r, 7, text(&l["status"]))?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+    }
+    // Ladders.
+    for (name, view) in [
+        ("Ladder", "contractual"),
+        ("Behavioural ladder", "behavioural"),
+    ] {
+        let ladder = if view == "contractual" {
+            &doc["ladder"]
+        } else {
+            &doc["behavioural_ladder"]
+        };
+        let survival = &doc["survival_horizon"][view];
+        let Some(buckets) = ladder["buckets"].as_array() else {
+            continue;
+        };
+        let ws = wb.add_worksheet();
+        ws.set_name(name)?;
+        let head = [
+            "bucket",
+            "end",
+            "inflows",
+            "outflows",
+            "gap",
+            "cumulative gap",
+            "capacity",
+            "position",
+        ];
+        for (c, h) in head.iter().enumerate() {
+            ws.write_with_format(0, c as u16, *h, &bold)?;
+        }
+        ws.set_column_width(0, 26)?;
+        for (k, b) in buckets.iter().enumerate() {
+            let r = k as u32 + 1;
+            ws.write(r, 0, text(b))?;
+            ws.write(r, 1, text(&ladder["ends"][k]))?;
+            let cols = [
+                &ladder["inflows"][k],
+                &ladder["outflows"][k],
+                &survival["gap"][k],
+                &survival["cumulative_gap"][k],
+                &survival["counterbalancing_capacity"][k],
+                &survival["position"][k],
+            ];
+            for (c, v) in cols.iter().enumerate() {
+                ws.write_number_with_format(r, c as u16 + 2, num(v), &money)?;
+            }
+        }
+        let n = buckets.len() as u32;
+        let after = n + 2;
+        ws.write(
+            after,
+            0,
+            "Open maturity: inflows, outflows (due overnight in the position)",
+        )?;
+        ws.write_number_with_format(after, 2, num(&ladder["open_maturity_inflows"]), &money)?;
+        ws.write_number_with_format(after, 3, num(&ladder["open_maturity_outflows"]), &money)?;
+        ws.write(after + 1, 0, "Survival horizon (days; interpolated)")?;
+        ws.write(after + 1, 2, survival["days"].to_string())?;
+        ws.write(after + 1, 3, survival["interpolated_days"].to_string())?;
+        let mut chart = Chart::new(ChartType::Column);
+        for (col, label) in [(2u16, "Inflows"), (3, "Outflows")] {
+            chart
+                .add_series()
+                .set_name(label)
+                .set_categories((name, 1, 0, n, 0))
+                .set_values((name, 1, col, n, col));
+        }
+        let mut line = Chart::new(ChartType::Line);
+        line.add_series()
+            .set_name("Liquidity position")
+            .set_categories((name, 1, 0, n, 0))
+            .set_values((name, 1, 7, n, 7));
+        chart.combine(&line);
+        chart
+            .title()
+            .set_name(&format!("{name} {}", text(&doc["currency"])));
+        chart.y_axis().set_num_format("#,##0");
+        chart.set_width(900).set_height(400);
+        ws.insert_chart(1, 9, &chart)?;
+        ws.set_freeze_panes(1, 0)?;
+    }
+    // Notes.
+    let ws = wb.add_worksheet();
+    ws.set_name("Notes")?;
+    ws.write_with_format(0, 0, "treatment", &bold)?;
+    ws.write_with_format(0, 1, "positions", &bold)?;
+    ws.write_with_format(0, 2, "first ids", &bold)?;
+    ws.set_column_width(0, 80)?;
+    for (k, n) in doc["notes"].as_array().into_iter().flatten().enumerate() {
+        let r = k as u32 + 1;
+        ws.write(r, 0, text(&n["treatment"]))?;
+        ws.write(r, 1, n["count"].as_u64().unwrap_or(0) as f64)?;
+        let ids: Vec<String> = n["positions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(20)
+            .map(text)
+            .collect();
+        ws.write(r, 2, ids.join(", "))?;
+    }
+    wb.save(path)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// The report as CSV files in `dir`: `lcr.csv`, `nsfr.csv` (the lines), `ladder.csv` (by
+/// bucket, both views when there is a behavioural one) and `notes.csv` (one row per position a
+/// treatment was applied to).
+pub(crate) fn write_csv(doc: &serde_json::Value, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let open = |name: &str| -> Result<csv::Writer<std::fs::File>> {
+        let p = dir.join(name);
+        csv::Writer::from_path(&p).with_context(|| format!("creating {}", p.display()))
+    };
+    for (file, lines, part) in [
+        ("lcr.csv", &doc["lcr"]["lines"], "section"),
+        ("nsfr.csv", &doc["nsfr"]["lines"], "side"),
+    ] {
+        let mut w = open(file)?;
+        let head = [
+            part, "category", "label", "amount", "factor", "weighted", "source", "status",
+        ];
+        w.write_record(head)?;
+        for l in lines.as_array().into_iter().flatten() {
+            w.write_record(head.iter().map(|h| text(&l[*h])))?;
+        }
+        w.flush()?;
+    }
+    let mut w = open("ladder.csv")?;
+    w.write_record([
+        "view",
+        "bucket",
+        "end",
+        "inflows",
+        "outflows",
+        "gap",
+        "cumulative_gap",
+        "counterbalancing_capacity",
+        "position",
+    ])?;
+    for (view, ladder) in [
+        ("contractual", &doc["ladder"]),
+        ("behavioural", &doc["behavioural_ladder"]),
+    ] {
+        let s = &doc["survival_horizon"][view];
+        for (k, b) in ladder["buckets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            w.write_record([
+                view.to_string(),
+                text(b),
+                text(&ladder["ends"][k]),
+                text(&ladder["inflows"][k]),
+                text(&ladder["outflows"][k]),
+                text(&s["gap"][k]),
+                text(&s["cumulative_gap"][k]),
+                text(&s["counterbalancing_capacity"][k]),
+                text(&s["position"][k]),
+            ])?;
+        }
+    }
+    w.flush()?;
+    let mut w = open("notes.csv")?;
+    w.write_record(["position", "treatment"])?;
+    for n in doc["notes"].as_array().into_iter().flatten() {
+        for id in n["positions"].as_array().into_iter().flatten() {
+            w.write_record([text(id), text(&n["treatment"])])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
 }

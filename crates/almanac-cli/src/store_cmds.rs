@@ -1161,6 +1161,8 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
         regime: opts.regime,
         buckets: opts.buckets,
         assumptions: None,
+        xlsx: None,
+        csv: None,
     };
     let behaviour = match &m.assumptions {
         Some(id) => Some(
@@ -1238,6 +1240,7 @@ pub(crate) fn run_liquidity(
     };
     let (results, doc) = compute_liquidity(&store, &manifest)?;
     std::fs::write(out, &results).with_context(|| format!("writing {}", out.display()))?;
+    opts.write_extras(&doc)?;
     let results_hash = sha256_hex(&results);
     let id = store.record_run(NewRun {
         kind: "liquidity".into(),

@@ -1773,11 +1773,54 @@ fn run_liquidity_records_replays_and_reports_missing_classifications() {
         &s(&bank.join("assumptions.toml")),
         "--out",
         &s(&out),
+        "--xlsx",
+        &s(&dir.join("liquidity.xlsx")),
+        "--csv",
+        &s(&dir.join("liquidity-csv")),
         "--db",
         &s(&db),
         "--json",
     ]);
     let with: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    {
+        // The workbook: a sheet per part, the lines as in the JSON.
+        use calamine::{DataType, Reader};
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook(dir.join("liquidity.xlsx")).unwrap();
+        assert_eq!(
+            wb.sheet_names(),
+            [
+                "Summary",
+                "LCR",
+                "NSFR",
+                "Ladder",
+                "Behavioural ladder",
+                "Notes"
+            ]
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let lcr = wb.worksheet_range("LCR").unwrap();
+        let lines = doc["lcr"]["lines"].as_array().unwrap();
+        assert_eq!(lcr.height(), lines.len() + 1);
+        let weighted = lcr.get((1, 5)).and_then(|c| c.get_float()).unwrap();
+        assert!((weighted - lines[0]["weighted"].as_f64().unwrap()).abs() < 1e-6);
+        let ladder = wb.worksheet_range("Ladder").unwrap();
+        assert_eq!(ladder.get((1, 0)).unwrap().to_string(), "Overnight");
+        // The CSV files: the same lines, both ladders.
+        let rows = |name: &str| {
+            csv::Reader::from_path(dir.join("liquidity-csv").join(name))
+                .unwrap()
+                .records()
+                .count()
+        };
+        assert_eq!(rows("lcr.csv"), lines.len());
+        assert_eq!(
+            rows("nsfr.csv"),
+            doc["nsfr"]["lines"].as_array().unwrap().len()
+        );
+        assert_eq!(rows("ladder.csv"), 2 * 21);
+    }
     let behavioural: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(behavioural["ladder"], report["ladder"]);
