@@ -1877,3 +1877,54 @@ fn run_liquidity_records_replays_and_reports_missing_classifications() {
         plain["lcr"]["outflows"].as_f64().unwrap() > report["lcr"]["outflows"].as_f64().unwrap()
     );
 }
+
+/// Liquidity runs one currency for now: contracts in two are refused with an error that names
+/// them (never summed without conversion), and an unknown regime or bucket set is refused
+/// before any work.
+#[test]
+fn liquidity_refuses_several_currencies_and_unknown_options() {
+    let dir = temp_dir("liquidity-refusals");
+    let (_, bank) = stored_bank(&dir, 100);
+    let contracts = dir.join("two.json");
+    std::fs::write(
+        &contracts,
+        r#"[
+{"contractType":"PAM","contractID":"E1","contractRole":"RPA","currency":"EUR","statusDate":"2025-12-31",
+ "initialExchangeDate":"2025-01-01","maturityDate":"2027-01-01","notionalPrincipal":100,"nominalInterestRate":0.01},
+{"contractType":"PAM","contractID":"U1","contractRole":"RPA","currency":"USD","statusDate":"2025-12-31",
+ "initialExchangeDate":"2025-01-01","maturityDate":"2027-01-01","notionalPrincipal":100,"nominalInterestRate":0.01}
+]"#,
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "liquidity".to_string(),
+            "--contracts".into(),
+            arg(&contracts),
+            "--market".into(),
+            arg(&bank.join("market.toml")),
+            "--as-of".into(),
+            "2025-12-31".into(),
+            "--json".into(),
+            arg(&dir.join("out.json")),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        almanac().args(&args).output().unwrap()
+    };
+    let o = run(&[]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("EUR, USD") && err.contains("one currency"),
+        "{err}"
+    );
+    for (flag, value, says) in [
+        ("--regime", "uk", "basel, eu or us"),
+        ("--buckets", "weekly", "c66 or basel"),
+    ] {
+        let o = run(&[flag, value]);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{flag} {value}: {err}");
+    }
+}
