@@ -917,21 +917,8 @@ impl Setup<'_> {
         let ccy = self
             .ccy_index(ccy)
             .ok_or_else(|| format!("no discount curve for currency {ccy:?}"))?;
-        let obs = almanac_actus::SnapshotObserver::new(&self.markets[0].market);
-        let ctx = almanac_actus::EvalContext {
-            observer: &obs,
-            observed_events: &[],
-            to: Some(self.as_of),
-        };
-        almanac_actus::evaluate_into(t, &ctx, &mut s.events).map_err(|e| e.to_string())?;
-        let balance = match s.events.iter().rev().find(|e| e.event_time <= self.as_of) {
-            Some(e) => e.states.notional_principal,
-            None => {
-                t.contract_role
-                    .map_or(1.0, almanac_actus::ContractRole::sign)
-                    * t.notional_principal.unwrap_or(0.0)
-            }
-        };
+        let balance =
+            super::run::on_demand_balance(t, &self.markets[0].market, self.as_of, &mut s.events)?;
         flows::nmd(balance, ccy, 0.0, 0.0, 0.0, &[], &mut s.contractual);
         Ok(())
     }
@@ -946,8 +933,7 @@ impl Setup<'_> {
     ) -> Option<Vec<super::automatic_options::Period>> {
         let c = self.ccy_index(t.currency.as_deref()?)? as usize;
         let table = self.tables[m].get(c)?;
-        let d0 = self.as_of.date();
-        let mut df = |d: almanac_time::Date| table.at(u32::try_from(d0.days_until(d)).unwrap_or(0));
+        let mut df = |d: almanac_time::Date| table.at_date(d);
         super::automatic_options::unbound_periods(
             t,
             events,

@@ -129,6 +129,33 @@ pub(super) fn evaluate_on(
     evaluate_on_into(t, m, buf)
 }
 
+/// The balance at `as_of` of a contract repayable on demand (UMP, or CLM without maturity),
+/// signed by role (assets positive, contract currency units): the notional of the ACTUS state
+/// after its last event up to `as_of` (so interest capitalised since the status date is in
+/// it), else the terms' notional. `events` is a buffer.
+pub(crate) fn on_demand_balance(
+    t: &ContractTerms,
+    m: &MarketSnapshot,
+    as_of: DateTime,
+    events: &mut Vec<ContractEvent>,
+) -> Result<f64, String> {
+    let obs = SnapshotObserver::new(m);
+    let ctx = EvalContext {
+        observer: &obs,
+        observed_events: &[],
+        to: Some(as_of),
+    };
+    almanac_actus::evaluate_into(t, &ctx, events).map_err(|e| e.to_string())?;
+    Ok(match events.iter().rev().find(|e| e.event_time <= as_of) {
+        Some(e) => e.states.notional_principal,
+        None => {
+            t.contract_role
+                .map_or(1.0, almanac_actus::ContractRole::sign)
+                * t.notional_principal.unwrap_or(0.0)
+        }
+    })
+}
+
 /// As [`evaluate_on`], the events going to `sink` as they are produced.
 pub(crate) fn evaluate_on_into<S: almanac_actus::EventSink>(
     t: &ContractTerms,

@@ -225,19 +225,22 @@ fn contract(
     }
     let on_demand = matches!(t.contract_type, Some(ContractType::Ump | ContractType::Clm))
         && t.maturity_date.is_none();
-    // A balance repayable on demand has no scheduled flows (ACTUS needs a horizon for it).
-    let f = if on_demand {
-        Flows::default()
+    // A balance repayable on demand has no scheduled flows (ACTUS needs a horizon for it):
+    // its balance is its state at the as-of date, as the IRRBB engine takes it.
+    let (f, on_demand_balance) = if on_demand {
+        let mut events = Vec::new();
+        let as_of = DateTime::midnight(ctx.as_of);
+        let b = crate::irrbb::run::on_demand_balance(t, ctx.market, as_of, &mut events)?;
+        (Flows::default(), b.abs())
     } else {
-        contract_flows(t, ctx)?
+        (contract_flows(t, ctx)?, 0.0)
     };
     for x in &f.flows {
         c.flows.push((ctx.as_of.add_days(x.day as i32), x.amount));
     }
-    // The balance: for a deposit repayable on demand the terms' notional (interest capitalised
-    // since the status date is not added yet), else the outstanding at the as-of date.
+    // The balance: a deposit's repayable on demand, else the outstanding at the as-of date.
     let balance = if on_demand {
-        t.notional_principal.unwrap_or(0.0).abs()
+        on_demand_balance
     } else {
         f.notional_at_as_of.abs()
     };
