@@ -165,6 +165,11 @@ pub struct Attributes {
     /// whose amount is the undrawn part.
     #[serde(default)]
     pub facility: Option<Facility>,
+    /// Collateral the bank must post if its credit rating falls by up to three notches (units
+    /// of the position's currency, positive): derivatives' and financing contracts' downgrade
+    /// triggers (LCR outflow at 100 %; called in liquidity stresses).
+    #[serde(default)]
+    pub downgrade_collateral: Option<f64>,
 }
 
 /// A facility granted by the bank (LCR40.59–40.64; NSF30.33).

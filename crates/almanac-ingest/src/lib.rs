@@ -419,6 +419,10 @@ impl RowContext<'_> {
                     }
                     _ => bad("risk_weight must be a decimal from 0 to 12.5 (0.35 for 35 %)".into()),
                 },
+                "downgrade_collateral" => match v.parse::<f64>() {
+                    Ok(x) if x.is_finite() && x >= 0.0 => attrs.downgrade_collateral = Some(x),
+                    _ => bad("downgrade_collateral must be an amount of 0 or more".into()),
+                },
                 "facility.kind" => match code::<FacilityKind>(v) {
                     Some(k) => facility_kind = Some(k),
                     None => bad("facility.kind must be credit or liquidity".into()),

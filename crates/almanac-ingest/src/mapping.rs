@@ -139,6 +139,7 @@ pub const ATTRIBUTE_TARGETS: &[&str] = &[
     "collateral",
     "collateral_hqla_level",
     "risk_weight",
+    "downgrade_collateral",
     "facility.kind",
     "facility.committed",
 ];

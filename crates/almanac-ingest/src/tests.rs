@@ -193,15 +193,17 @@ initialExchangeDate = "start"
 maturityDate = "end"
 collateral_hqla_level = "coll"
 risk_weight = "rw"
+downgrade_collateral = "dg"
 "facility.kind" = "facility"
 "facility.committed" = "committed"
 "#;
-    let tape = "deal,product,side,balance,rate,start,end,coll,rw,facility,committed
-R1,LOAN,A,100,0.01,2025-01-01,2026-01-05,l1,0.35,,
-R2,LOAN,A,100,0.01,2025-01-01,2026-01-05,gold,1.5,,
-R3,LOAN,A,100,0.01,2025-01-01,2026-01-05,,13,,
-R4,LOAN,A,100,0.01,2025-01-01,2026-01-05,,,credit,no
-R5,LOAN,A,100,0.01,2025-01-01,2026-01-05,,,,yes
+    let tape = "deal,product,side,balance,rate,start,end,coll,rw,facility,committed,dg
+R1,LOAN,A,100,0.01,2025-01-01,2026-01-05,l1,0.35,,,25
+R2,LOAN,A,100,0.01,2025-01-01,2026-01-05,gold,1.5,,,
+R3,LOAN,A,100,0.01,2025-01-01,2026-01-05,,13,,,
+R4,LOAN,A,100,0.01,2025-01-01,2026-01-05,,,credit,no,
+R5,LOAN,A,100,0.01,2025-01-01,2026-01-05,,,,yes,
+R6,LOAN,A,100,0.01,2025-01-01,2026-01-05,,,,,-3
 ";
     let m = Mapping::from_toml(mapping, "map.toml").unwrap();
     let out = ingest_csv(tape.as_bytes(), "t.csv", Some(&m), Date::ymd(2025, 12, 31)).unwrap();
@@ -209,6 +211,7 @@ R5,LOAN,A,100,0.01,2025-01-01,2026-01-05,,,,yes
     let r1 = &by_id("R1").unwrap().attributes;
     assert_eq!(r1.collateral_hqla_level, Some(HqlaLevel::L1));
     assert_eq!(r1.risk_weight, Some(0.35));
+    assert_eq!(r1.downgrade_collateral, Some(25.0));
     let r4 = &by_id("R4").unwrap().attributes;
     assert_eq!(
         r4.facility,
@@ -217,7 +220,12 @@ R5,LOAN,A,100,0.01,2025-01-01,2026-01-05,,,,yes
             committed: false
         })
     );
-    for (id, column) in [("R2", "coll"), ("R3", "rw"), ("R5", "facility.committed")] {
+    for (id, column) in [
+        ("R2", "coll"),
+        ("R3", "rw"),
+        ("R5", "facility.committed"),
+        ("R6", "dg"),
+    ] {
         assert!(by_id(id).is_none(), "{id} should be rejected");
         assert!(
             out.problems.iter().any(|p| p.column == column),

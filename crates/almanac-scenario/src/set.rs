@@ -112,6 +112,58 @@ pub struct BehaviourOverrides {
     pub drawdown_rate: Option<f64>,
 }
 
+/// What a scenario does to liquidity (`[scenario.liquidity]`, format in `docs/scenarios.md`):
+/// run-off of funding, drawdown of facilities granted, inflows received, haircut increases and
+/// downgrade collateral calls over a stress window. Rates are decimals of the amount they apply
+/// to; categories are the factor table's LCR categories (checked by the liquidity engine).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiquidityStress {
+    /// Calendar days from the as-of date over which withdrawals and drawdowns happen
+    /// (evenly, one share a day), and within which maturing funding and inflows are affected.
+    #[serde(default = "thirty")]
+    pub window_days: u32,
+    /// Run-off by funding category (LCR outflow category, e.g. `retail_stable`,
+    /// `unsecured_financial`, `secured_l2a`): the share of the balance withdrawn over the window
+    /// (deposits repayable on demand and retail deposits), or of what matures within it that
+    /// is not rolled over (other term funding).
+    #[serde(default)]
+    pub runoff: BTreeMap<String, f64>,
+    /// Drawdown by facility category (LCR outflow category, e.g. `facility_credit_retail`):
+    /// the share of the undrawn committed amount drawn over the window.
+    #[serde(default)]
+    pub drawdown: BTreeMap<String, f64>,
+    /// Inflows by category (LCR inflow category, e.g. `retail`, `financial`): the share of
+    /// what falls due within the window that is received (the rest is lent again).
+    #[serde(default)]
+    pub inflows: BTreeMap<String, f64>,
+    /// Haircut added to the counterbalancing capacity by HQLA level (`l1`, `l2a`, `l2b`), in
+    /// decimal points (0.10 takes a further 10 % of the market value).
+    #[serde(default)]
+    pub haircut_add: BTreeMap<String, f64>,
+    /// Share (0–1) of the positions' downgrade collateral (`downgrade_collateral`, the
+    /// collateral a three-notch downgrade calls) called on the first day.
+    #[serde(default)]
+    pub collateral_call: f64,
+}
+
+fn thirty() -> u32 {
+    30
+}
+
+impl Default for LiquidityStress {
+    fn default() -> Self {
+        LiquidityStress {
+            window_days: 30,
+            runoff: BTreeMap::new(),
+            drawdown: BTreeMap::new(),
+            inflows: BTreeMap::new(),
+            haircut_add: BTreeMap::new(),
+            collateral_call: 0.0,
+        }
+    }
+}
+
 /// What a scenario does to the market.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Kind {
@@ -150,6 +202,19 @@ pub struct ScenarioDef {
     pub ramp_months: u32,
     /// Behavioural overrides.
     pub behaviour: BehaviourOverrides,
+    /// The liquidity stress, if the scenario has one (left out of the hash when absent, so
+    /// sets written before it hash as they did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liquidity: Option<LiquidityStress>,
+}
+
+impl ScenarioDef {
+    /// Whether the scenario leaves the market as it is (no shift, no FX or spread shock): a
+    /// liquidity-only scenario.
+    pub fn is_market_unchanged(&self) -> bool {
+        matches!(&self.kind, Kind::User { rates, spreads, fx }
+            if rates.is_empty() && spreads.is_empty() && fx.is_empty())
+    }
 }
 
 /// A named, versioned list of scenarios with the settings of its standardised ones.
@@ -371,6 +436,7 @@ struct RawScenario {
     fx: Vec<RawFx>,
     #[serde(default)]
     behaviour: BehaviourOverrides,
+    liquidity: Option<Spanned<LiquidityStress>>,
 }
 
 #[derive(Deserialize)]
@@ -481,13 +547,19 @@ pub fn read_set(text: &str, file: &str) -> Result<ScenarioSet, SetError> {
         let kinds = usize::from(user)
             + usize::from(s.standard.is_some())
             + usize::from(s.historical.is_some());
-        if kinds != 1 {
+        // A liquidity-only scenario leaves the market as it is.
+        if kinds > 1 || (kinds == 0 && s.liquidity.is_none()) {
             return Err(cx.err(
                 &s.name,
                 &at,
-                "give exactly one of: shifts (rates/spread/fx), standard, historical",
+                "give exactly one of: shifts (rates/spread/fx), standard, historical \
+                 (or only a liquidity stress)",
             ));
         }
+        let liquidity = match &s.liquidity {
+            Some(l) => Some(read_liquidity(&cx, l, &format!("{at}.liquidity"))?),
+            None => None,
+        };
         let kind = if let Some(std) = &s.standard {
             Kind::Standard(
                 std.get_ref()
@@ -578,6 +650,7 @@ pub fn read_set(text: &str, file: &str) -> Result<ScenarioSet, SetError> {
             kind,
             ramp_months: s.ramp_months,
             behaviour: s.behaviour,
+            liquidity,
         });
     }
     Ok(ScenarioSet {
@@ -587,6 +660,53 @@ pub fn read_set(text: &str, file: &str) -> Result<ScenarioSet, SetError> {
         floor,
         scenarios,
     })
+}
+
+/// Checks a liquidity stress: shares in [0, 1], a window of 1 to 3,650 days, haircut levels
+/// `l1`, `l2a`, `l2b`. Category names are checked by the liquidity engine against its table.
+fn read_liquidity(
+    cx: &Ctx<'_>,
+    l: &Spanned<LiquidityStress>,
+    at: &str,
+) -> Result<LiquidityStress, SetError> {
+    let v = l.get_ref();
+    if !(1..=3650).contains(&v.window_days) {
+        return Err(cx.err(l, &format!("{at}.window_days"), "must be 1 to 3650 days"));
+    }
+    let share = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
+    for (what, map) in [
+        ("runoff", &v.runoff),
+        ("drawdown", &v.drawdown),
+        ("inflows", &v.inflows),
+        ("haircut_add", &v.haircut_add),
+    ] {
+        for (k, x) in map {
+            if !share(*x) {
+                return Err(cx.err(
+                    l,
+                    &format!("{at}.{what}.{k}"),
+                    format!("{x} is not a share from 0 to 1"),
+                ));
+            }
+        }
+    }
+    for k in v.haircut_add.keys() {
+        if !matches!(k.as_str(), "l1" | "l2a" | "l2b") {
+            return Err(cx.err(
+                l,
+                &format!("{at}.haircut_add.{k}"),
+                "levels are l1, l2a and l2b",
+            ));
+        }
+    }
+    if !share(v.collateral_call) {
+        return Err(cx.err(
+            l,
+            &format!("{at}.collateral_call"),
+            format!("{} is not a share from 0 to 1", v.collateral_call),
+        ));
+    }
+    Ok(v.clone())
 }
 
 fn read_shift(
@@ -862,5 +982,95 @@ historical = { from = "a", to = "b", mode = "absolute" }
             let e = read_set(&text, "s.toml").unwrap_err().to_string();
             assert!(e.contains("s.toml") && e.contains(want), "{want}: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod liquidity_tests {
+    use super::*;
+
+    const SET: &str = r#"
+name = "Liquidity"
+version = 1
+
+[[scenario]]
+name = "deposit_run"
+[scenario.liquidity]
+window_days = 60
+runoff = { retail_stable = 0.05, unsecured_financial = 1.0 }
+drawdown = { facility_credit_retail = 0.1 }
+haircut_add = { l2a = 0.1 }
+collateral_call = 1.0
+
+[[scenario]]
+name = "joint"
+standard = "parallel_up"
+behaviour = { drawdown_rate = 0.2 }
+[scenario.liquidity]
+runoff = { retail_less_stable = 0.2 }
+
+[[scenario]]
+name = "rates_only"
+standard = "parallel_down"
+"#;
+
+    #[test]
+    fn liquidity_stresses_are_read_and_hashed() {
+        let set = read_set(SET, "l.toml").unwrap();
+        let run = &set.scenarios[0];
+        assert!(run.is_market_unchanged());
+        let l = run.liquidity.as_ref().unwrap();
+        assert_eq!(l.window_days, 60);
+        assert_eq!(l.runoff["unsecured_financial"], 1.0);
+        assert_eq!(l.drawdown["facility_credit_retail"], 0.1);
+        assert_eq!(l.haircut_add["l2a"], 0.1);
+        assert_eq!(l.collateral_call, 1.0);
+        let joint = &set.scenarios[1];
+        assert!(!joint.is_market_unchanged());
+        assert_eq!(joint.liquidity.as_ref().unwrap().window_days, 30);
+        assert_eq!(joint.behaviour.drawdown_rate, Some(0.2));
+        assert!(set.scenarios[2].liquidity.is_none());
+        // The stress is part of the set's identity.
+        let changed = SET.replace("retail_stable = 0.05", "retail_stable = 0.06");
+        assert_ne!(read_set(&changed, "l.toml").unwrap().hash(), set.hash());
+    }
+
+    #[test]
+    fn a_scenario_without_a_liquidity_stress_hashes_as_before() {
+        // The serialised form of a scenario without a stress has no `liquidity` key.
+        let set = read_set(SET, "l.toml").unwrap();
+        let json = serde_json::to_string(&set.scenarios[2]).unwrap();
+        assert!(!json.contains("liquidity"), "{json}");
+    }
+
+    #[test]
+    fn bad_stresses_are_refused_naming_the_field() {
+        let cases = [
+            (
+                SET.replace("retail_stable = 0.05", "retail_stable = 1.5"),
+                "scenario[1].liquidity.runoff.retail_stable",
+            ),
+            (
+                SET.replace("window_days = 60", "window_days = 0"),
+                "scenario[1].liquidity.window_days",
+            ),
+            (
+                SET.replace("{ l2a = 0.1 }", "{ l3 = 0.1 }"),
+                "scenario[1].liquidity.haircut_add.l3",
+            ),
+            (
+                SET.replace("collateral_call = 1.0", "collateral_call = -1.0"),
+                "scenario[1].liquidity.collateral_call",
+            ),
+            (SET.replace("window_days", "window"), "l.toml, line"),
+        ];
+        for (text, want) in cases {
+            let e = read_set(&text, "l.toml").unwrap_err().to_string();
+            assert!(e.contains(want), "{want}: {e}");
+        }
+        // A scenario with neither a market change nor a stress says what it needs.
+        let empty = "name = \"x\"\nversion = 1\n[[scenario]]\nname = \"nothing\"\n";
+        let e = read_set(empty, "l.toml").unwrap_err().to_string();
+        assert!(e.contains("only a liquidity stress"), "{e}");
     }
 }
