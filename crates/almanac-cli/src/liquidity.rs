@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use almanac_analytics::liquidity::factors::{FactorTable, Regime};
 use almanac_analytics::liquidity::ladder::{Bucket, BASEL_BUCKETS, C66_BUCKETS};
-use almanac_analytics::liquidity::run::{analyse_with, Liquidity};
+use almanac_analytics::liquidity::run::{analyse_stressed, Liquidity};
+use almanac_analytics::liquidity::stress::Stress;
 use almanac_balance_sheet::{Attributes, Instrument, Position};
 use almanac_market::MarketSnapshot;
 use almanac_time::Date;
@@ -25,6 +26,10 @@ pub(crate) struct LiquidityOptions {
     /// ladder and survival horizon beside the contractual ones.
     #[arg(long)]
     pub(crate) assumptions: Option<PathBuf>,
+    /// Scenario set (TOML, `docs/scenarios.md`): each scenario's market change, behaviour and
+    /// `[scenario.liquidity]` stress give a stressed ladder and survival horizon.
+    #[arg(long)]
+    pub(crate) scenarios: Option<PathBuf>,
     /// Also write the report as an Excel workbook (LCR, NSFR, ladders with charts, notes).
     #[arg(long)]
     pub(crate) xlsx: Option<PathBuf>,
@@ -121,22 +126,77 @@ pub(crate) fn run(args: &LiquidityArgs) -> Result<bool> {
         }
         None => None,
     };
-    let doc = compute(
+    let set = match &args.options.scenarios {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let dir = file.parent().unwrap_or(Path::new("."));
+            let load = |name: &str| -> std::result::Result<MarketSnapshot, String> {
+                crate::scenarios::read_market(&dir.join(name), Some(as_of))
+                    .map_err(|e| format!("{e:#}"))
+            };
+            Some(stresses(
+                &text,
+                &file.display().to_string(),
+                &market,
+                &load,
+            )?)
+        }
+        None => None,
+    };
+    let mut doc = compute(
         &positions,
         &market,
         as_of,
         &table,
         buckets,
         behaviour.as_ref(),
+        set.as_ref().map_or(&[][..], |s| &s.0),
         failed,
     )?;
+    if let Some((_, info)) = set {
+        doc["scenario_set"] = info;
+    }
     write_json(&args.json, &doc)?;
     args.options.write_extras(&doc)?;
     summarise(&doc);
     Ok(doc["failed"].as_array().is_none_or(Vec::is_empty))
 }
 
-/// The liquidity report of `positions` as JSON; `failed` are positions that could not be read.
+/// The liquidity stresses of a scenario set on `market` (each scenario's market change, its
+/// behaviour and its liquidity section), and the set's name, version and hash for the report.
+/// `load` resolves the snapshots of historical scenarios.
+pub(crate) fn stresses(
+    text: &str,
+    label: &str,
+    market: &MarketSnapshot,
+    load: &dyn Fn(&str) -> std::result::Result<MarketSnapshot, String>,
+) -> Result<(Vec<Stress>, serde_json::Value)> {
+    let set = almanac_scenario::set::read_set(text, label)?;
+    let mut out = Vec::with_capacity(set.scenarios.len());
+    for def in &set.scenarios {
+        if matches!(def.name.as_str(), "contractual" | "behavioural" | "base") {
+            bail!(
+                "{label}: a scenario may not be called {} (a view of the report)",
+                def.name
+            );
+        }
+        let m = if def.is_market_unchanged() {
+            None
+        } else {
+            Some(set.apply(def, market, f64::INFINITY, load)?)
+        };
+        out.push(Stress::from_def(def, m));
+    }
+    Ok((
+        out,
+        serde_json::json!({"name": set.name, "version": set.version, "sha256": set.hash(), "source": label}),
+    ))
+}
+
+/// The liquidity report of `positions` as JSON, with a stressed ladder and survival horizon
+/// per stress; `failed` are positions that could not be read.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn compute(
     positions: &[Position],
     market: &MarketSnapshot,
@@ -144,6 +204,7 @@ pub(crate) fn compute(
     table: &FactorTable,
     buckets: &[Bucket],
     behaviour: Option<&almanac_analytics::irrbb::Behaviour>,
+    stresses: &[Stress],
     mut failed: Vec<(String, String)>,
 ) -> Result<serde_json::Value> {
     // One currency for now: amounts of several would be summed without conversion.
@@ -160,7 +221,9 @@ pub(crate) fn compute(
             currencies.into_iter().collect::<Vec<_>>().join(", ")
         );
     }
-    let l: Liquidity = analyse_with(positions, market, as_of, table, buckets, behaviour)?;
+    let l: Liquidity = analyse_stressed(
+        positions, market, as_of, table, buckets, behaviour, stresses,
+    )?;
     failed.extend(l.failed.iter().cloned());
     let horizon = |s: &almanac_analytics::liquidity::ladder::Survival| {
         serde_json::json!({
@@ -179,6 +242,21 @@ pub(crate) fn compute(
     if let Some(s) = &l.behavioural_survival_horizon {
         survival.insert("behavioural".into(), horizon(s));
     }
+    for s in &l.stresses {
+        survival.insert(s.name.clone(), horizon(&s.survival_horizon));
+    }
+    let stressed: Vec<serde_json::Value> = l
+        .stresses
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "name": s.name,
+                "window_days": s.window_days,
+                "effects": s.effects,
+                "ladder": s.ladder,
+            })
+        })
+        .collect();
     Ok(serde_json::json!({
         "as_of": as_of.to_string(),
         "currency": currencies.into_iter().next().unwrap_or(""),
@@ -189,6 +267,7 @@ pub(crate) fn compute(
         "ladder": l.ladder,
         "behavioural_ladder": l.behavioural_ladder,
         "survival_horizon": survival,
+        "stresses": stressed,
         "notes": l.notes,
         "failed": failed
             .iter()
@@ -226,17 +305,18 @@ pub(crate) fn summarise(doc: &serde_json::Value) {
         doc["nsfr"]["asf"].as_f64().unwrap_or(0.0),
         doc["nsfr"]["rsf"].as_f64().unwrap_or(0.0),
     );
-    let s = &doc["survival_horizon"]["contractual"];
-    if s["beyond_last_bucket"].as_bool() == Some(true) {
-        println!("  survival horizon: beyond the last bucket");
-    } else {
-        println!(
-            "  survival horizon: {} days ({} interpolated)",
-            s["days"],
-            s["interpolated_days"]
-                .as_f64()
-                .map_or_else(|| "n/a".into(), |d| format!("{d:.1}"))
-        );
+    for (view, s) in doc["survival_horizon"].as_object().into_iter().flatten() {
+        if s["beyond_last_bucket"].as_bool() == Some(true) {
+            println!("  survival horizon ({view}): beyond the last bucket");
+        } else {
+            println!(
+                "  survival horizon ({view}): {} days ({} interpolated)",
+                s["days"],
+                s["interpolated_days"]
+                    .as_f64()
+                    .map_or_else(|| "n/a".into(), |d| format!("{d:.1}"))
+            );
+        }
     }
     for n in doc["notes"].as_array().into_iter().flatten() {
         println!(
@@ -330,17 +410,28 @@ pub(crate) fn write_xlsx(doc: &serde_json::Value, path: &Path) -> Result<()> {
         }
         ws.set_freeze_panes(1, 0)?;
     }
-    // Ladders.
-    for (name, view) in [
-        ("Ladder", "contractual"),
-        ("Behavioural ladder", "behavioural"),
-    ] {
-        let ladder = if view == "contractual" {
-            &doc["ladder"]
-        } else {
-            &doc["behavioural_ladder"]
-        };
-        let survival = &doc["survival_horizon"][view];
+    // Ladders: contractual, behavioural, and one per stress.
+    let mut sheets: Vec<(String, &serde_json::Value, &serde_json::Value)> = vec![
+        (
+            "Ladder".into(),
+            &doc["ladder"],
+            &doc["survival_horizon"]["contractual"],
+        ),
+        (
+            "Behavioural ladder".into(),
+            &doc["behavioural_ladder"],
+            &doc["survival_horizon"]["behavioural"],
+        ),
+    ];
+    for (k, st) in doc["stresses"].as_array().into_iter().flatten().enumerate() {
+        sheets.push((
+            sheet_name(k, &text(&st["name"])),
+            &st["ladder"],
+            &doc["survival_horizon"][text(&st["name"])],
+        ));
+    }
+    for (name, ladder, survival) in sheets {
+        let name = name.as_str();
         let Some(buckets) = ladder["buckets"].as_array() else {
             continue;
         };
@@ -410,6 +501,34 @@ pub(crate) fn write_xlsx(doc: &serde_json::Value, path: &Path) -> Result<()> {
         ws.insert_chart(1, 9, &chart)?;
         ws.set_freeze_panes(1, 0)?;
     }
+    // What each stress did.
+    if let Some(stresses) = doc["stresses"].as_array().filter(|s| !s.is_empty()) {
+        let ws = wb.add_worksheet();
+        ws.set_name("Stresses")?;
+        ws.set_column_width(0, 40)?;
+        ws.write_with_format(0, 0, "effect", &bold)?;
+        for (c, st) in stresses.iter().enumerate() {
+            ws.set_column_width(c as u16 + 1, 18)?;
+            ws.write_with_format(0, c as u16 + 1, text(&st["name"]), &bold)?;
+            let h = &doc["survival_horizon"][text(&st["name"])];
+            let mut r = 1;
+            for (label, key) in STRESS_EFFECTS {
+                ws.write(r, 0, label)?;
+                ws.write_number_with_format(r, c as u16 + 1, num(&st["effects"][key]), &money)?;
+                r += 1;
+            }
+            ws.write(r, 0, "Window (days)")?;
+            ws.write_number(r, c as u16 + 1, num(&st["window_days"]))?;
+            ws.write(r + 1, 0, "Survival horizon (days)")?;
+            ws.write(r + 2, 0, "Survival horizon (days, interpolated)")?;
+            if h["beyond_last_bucket"].as_bool() == Some(true) {
+                ws.write(r + 1, c as u16 + 1, "beyond")?;
+            } else {
+                ws.write_number(r + 1, c as u16 + 1, num(&h["days"]))?;
+                ws.write_number(r + 2, c as u16 + 1, num(&h["interpolated_days"]))?;
+            }
+        }
+    }
     // Notes.
     let ws = wb.add_worksheet();
     ws.set_name("Notes")?;
@@ -432,6 +551,34 @@ pub(crate) fn write_xlsx(doc: &serde_json::Value, path: &Path) -> Result<()> {
     }
     wb.save(path)
         .with_context(|| format!("writing {}", path.display()))
+}
+
+/// What a stress did, as reported (label, key of `effects`).
+const STRESS_EFFECTS: [(&str, &str); 10] = [
+    ("Funding withdrawn", "runoff"),
+    ("On-demand balances retained", "retained"),
+    ("Term funding rolled over", "rolled_over"),
+    ("Facilities drawn", "drawdowns"),
+    ("Downgrade collateral called", "collateral_calls"),
+    ("Inflows not received", "inflows_not_received"),
+    ("HQLA market value", "hqla_market_value"),
+    ("HQLA value change", "hqla_value_change"),
+    ("Counterbalancing capacity", "initial_capacity"),
+    (
+        "Counterbalancing capacity change",
+        "initial_capacity_change",
+    ),
+];
+
+/// A worksheet name for stress `k` (Excel: at most 31 characters, none of `[]:*?/\`, unique).
+fn sheet_name(k: usize, name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .collect();
+    let prefix = format!("S{} ", k + 1);
+    let room = 31 - prefix.len();
+    format!("{prefix}{}", clean.chars().take(room).collect::<String>())
 }
 
 /// The report as CSV files in `dir`: `lcr.csv`, `nsfr.csv` (the lines), `ladder.csv` (by
@@ -474,11 +621,15 @@ pub(crate) fn write_csv(doc: &serde_json::Value, dir: &Path) -> Result<()> {
         "counterbalancing_capacity",
         "position",
     ])?;
-    for (view, ladder) in [
-        ("contractual", &doc["ladder"]),
-        ("behavioural", &doc["behavioural_ladder"]),
-    ] {
-        let s = &doc["survival_horizon"][view];
+    let mut views = vec![
+        ("contractual".to_string(), &doc["ladder"]),
+        ("behavioural".to_string(), &doc["behavioural_ladder"]),
+    ];
+    for st in doc["stresses"].as_array().into_iter().flatten() {
+        views.push((text(&st["name"]), &st["ladder"]));
+    }
+    for (view, ladder) in views {
+        let s = &doc["survival_horizon"][view.as_str()];
         for (k, b) in ladder["buckets"]
             .as_array()
             .into_iter()
@@ -486,7 +637,7 @@ pub(crate) fn write_csv(doc: &serde_json::Value, dir: &Path) -> Result<()> {
             .enumerate()
         {
             w.write_record([
-                view.to_string(),
+                view.clone(),
                 text(b),
                 text(&ladder["ends"][k]),
                 text(&ladder["inflows"][k]),
@@ -499,6 +650,29 @@ pub(crate) fn write_csv(doc: &serde_json::Value, dir: &Path) -> Result<()> {
         }
     }
     w.flush()?;
+    if let Some(stresses) = doc["stresses"].as_array().filter(|s| !s.is_empty()) {
+        let mut w = open("stresses.csv")?;
+        let mut head = vec!["scenario", "window_days"];
+        head.extend(STRESS_EFFECTS.iter().map(|(_, k)| *k));
+        head.extend([
+            "survival_days",
+            "survival_interpolated_days",
+            "beyond_last_bucket",
+        ]);
+        w.write_record(&head)?;
+        for st in stresses {
+            let h = &doc["survival_horizon"][text(&st["name"]).as_str()];
+            let mut row = vec![text(&st["name"]), text(&st["window_days"])];
+            row.extend(STRESS_EFFECTS.iter().map(|(_, k)| text(&st["effects"][*k])));
+            row.extend([
+                text(&h["days"]),
+                text(&h["interpolated_days"]),
+                text(&h["beyond_last_bucket"]),
+            ]);
+            w.write_record(&row)?;
+        }
+        w.flush()?;
+    }
     let mut w = open("notes.csv")?;
     w.write_record(["position", "treatment"])?;
     for n in doc["notes"].as_array().into_iter().flatten() {

@@ -53,7 +53,7 @@ const PRODUCTS: &[(&str, f64, char, f64)] = &[
 const HEADER: &str = "deal_id,product,side,balance,rate_pct,spread_bp,start,end,pay_freq,\
 amort_freq,reset_freq,index,segment,insured,stable,transactional,operational,hqla,asset_class,\
 business_line,region,encumbered_to,float_rate_pct,encumbered_amount,life_cap_pct,life_floor_pct,\
-risk_weight,collateral_hqla";
+risk_weight,collateral_hqla,downgrade_collateral";
 
 /// Writes the sample bank with about `n` contracts into `dir`.
 pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
@@ -111,7 +111,13 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
                 _ => "",
             };
             let collateral = if code == "REPO" { "l1" } else { "" };
-            row.push_str(&format!(",{rw},{collateral}"));
+            // The swaps' CSAs call 2 % of their notional on a three-notch downgrade.
+            let downgrade = if code == "IRS_PAYER" {
+                format!("{}", round2(balance * 0.02))
+            } else {
+                String::new()
+            };
+            row.push_str(&format!(",{rw},{collateral},{downgrade}"));
             if code.starts_with("MORT") {
                 let mut f: Vec<String> = row.split(',').map(str::to_string).collect();
                 f[18] = "residential_mortgage".into();
@@ -129,10 +135,10 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
     let reserves = round2(assets * 0.075);
     let fixed = round2(assets * 0.01);
     rows.push(format!(
-        "CB-RESERVES,CB_RESERVES,A,{reserves},0,,{AS_OF},,,,,,sovereign_central_bank_pse,,,,,l1,central_bank_reserves,treasury,north,,,,,,,"
+        "CB-RESERVES,CB_RESERVES,A,{reserves},0,,{AS_OF},,,,,,sovereign_central_bank_pse,,,,,l1,central_bank_reserves,treasury,north,,,,,,,,"
     ));
     rows.push(format!(
-        "FIXED-ASSETS,FIXED_ASSETS,A,{fixed},,,,,,,,,,,,,,,,corporate_center,north,,,,,,,"
+        "FIXED-ASSETS,FIXED_ASSETS,A,{fixed},,,,,,,,,,,,,,,,corporate_center,north,,,,,,,,"
     ));
     assets += reserves + fixed;
     // Equity balances the sheet; if the liabilities drawn exceed assets, scale deposits down.
@@ -154,7 +160,7 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
     // Rounding residue goes to equity, so assets = liabilities + equity to the cent.
     equity = round2(assets - scaled_liabilities);
     rows.push(format!(
-        "EQUITY,EQUITY,E,{equity},,,,,,,,,,,,,,,,corporate_center,north,,,,,,,"
+        "EQUITY,EQUITY,E,{equity},,,,,,,,,,,,,,,,corporate_center,north,,,,,,,,"
     ));
     for r in rows {
         tape.push_str(&r);
@@ -336,6 +342,7 @@ business_line = "business_line"
 "encumbrance.amount" = "encumbered_amount"
 risk_weight = "risk_weight"
 collateral_hqla_level = "collateral_hqla"
+downgrade_collateral = "downgrade_collateral"
 "#;
 
 const MARKET: &str = r#"# Market snapshot of the sample bank (format: docs/market-data.md).

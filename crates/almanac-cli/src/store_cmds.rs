@@ -861,6 +861,7 @@ fn put_scenario_set(
     store: &mut SqliteStore,
     file: &Path,
     snapshot: &str,
+    run: &str,
 ) -> Result<(Option<String>, std::collections::BTreeMap<String, String>)> {
     use almanac_scenario::set::{read_set, Kind};
     let body =
@@ -901,7 +902,7 @@ fn put_scenario_set(
         DocumentKind::ScenarioSet,
         set.name.clone(),
         body,
-        format!("scenario set of an IRRBB run on {snapshot}"),
+        format!("scenario set of {run} on {snapshot}"),
     )?;
     Ok((Some(id), markets))
 }
@@ -923,7 +924,12 @@ pub(crate) fn run_irrbb(
     let (scenario_set, scenario_markets) = if opts.scenarios == "bcbs" {
         (None, Default::default())
     } else {
-        put_scenario_set(&mut store, Path::new(&opts.scenarios), &info.id)?
+        put_scenario_set(
+            &mut store,
+            Path::new(&opts.scenarios),
+            &info.id,
+            "an IRRBB run",
+        )?
     };
     let market_id = put_market(&mut store, market, &format!("an IRRBB run on {}", info.id))?;
     // Validated as the IRRBB command reads it, then stored.
@@ -1161,6 +1167,7 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
         regime: opts.regime,
         buckets: opts.buckets,
         assumptions: None,
+        scenarios: None,
         xlsx: None,
         csv: None,
     };
@@ -1181,6 +1188,24 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
         .horizon
         .parse()
         .map_err(|e| anyhow::anyhow!("manifest as-of date: {e}"))?;
+    // A scenario set from the store, its historical snapshots from the documents named.
+    let load = |name: &str| -> std::result::Result<MarketSnapshot, String> {
+        let id = m
+            .scenario_markets
+            .get(name)
+            .ok_or_else(|| format!("the run stored no snapshot for {name:?}"))?;
+        let doc = store.document(id).map_err(|e| e.to_string())?;
+        read_snapshot_toml(&doc.body, id).map_err(|e| e.to_string())
+    };
+    let set = match &m.scenario_set {
+        Some(id) => Some(crate::liquidity::stresses(
+            &store.document(id)?.body,
+            id,
+            &market,
+            &load,
+        )?),
+        None => None,
+    };
     let t0 = std::time::Instant::now();
     let (positions, failed) = snapshot_positions(store, &m.snapshot)?;
     crate::timing("load snapshot positions", t0);
@@ -1192,8 +1217,12 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
         &table,
         buckets,
         behaviour.as_ref(),
+        set.as_ref().map_or(&[][..], |s| &s.0),
         failed,
     )?;
+    if let Some((_, info)) = set {
+        doc["scenario_set"] = info;
+    }
     crate::timing("liquidity (classify, LCR, NSFR, ladder)", t0);
     doc["snapshot"] = serde_json::json!(m.snapshot);
     free_at_exit(positions);
@@ -1222,6 +1251,10 @@ pub(crate) fn run_liquidity(
         opts.assumptions.as_deref(),
         &format!("assumptions of a liquidity run on {}", info.id),
     )?;
+    let (scenario_set, scenario_markets) = match &opts.scenarios {
+        Some(file) => put_scenario_set(&mut store, file, &info.id, "a liquidity run")?,
+        None => (None, Default::default()),
+    };
     let manifest = Manifest {
         kind: "liquidity".into(),
         engine: engine_id(),
@@ -1235,8 +1268,8 @@ pub(crate) fn run_liquidity(
             regime: opts.regime.to_ascii_lowercase(),
             buckets: opts.buckets.clone(),
         }),
-        scenario_set: None,
-        scenario_markets: Default::default(),
+        scenario_set,
+        scenario_markets,
     };
     let (results, doc) = compute_liquidity(&store, &manifest)?;
     std::fs::write(out, &results).with_context(|| format!("writing {}", out.display()))?;

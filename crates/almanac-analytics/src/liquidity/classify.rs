@@ -41,7 +41,33 @@ use crate::irrbb::assumptions::Treatment;
 use crate::irrbb::flows::{self, Flows, Kind};
 use crate::irrbb::Behaviour;
 
+/// The scenario a classification is for, as the behaviour models see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScenarioRef<'a> {
+    /// Name (`base` for the base scenario): the assumption set's switches and core shares
+    /// by scenario name.
+    pub name: &'a str,
+    /// The standardised IRRBB scenario it is, if one (its prepayment and redemption
+    /// multipliers).
+    pub standard: Option<almanac_scenario::irrbb::Scenario>,
+    /// A scenario set's prepayment multiplier.
+    pub prepayment_multiplier: Option<f64>,
+    /// A scenario set's early-redemption multiplier.
+    pub early_redemption_multiplier: Option<f64>,
+}
+
+impl ScenarioRef<'_> {
+    /// The base scenario.
+    pub const BASE: ScenarioRef<'static> = ScenarioRef {
+        name: "base",
+        standard: None,
+        prepayment_multiplier: None,
+        early_redemption_multiplier: None,
+    };
+}
+
 /// What classifying needs besides the position.
+#[derive(Clone)]
 pub struct Context<'a> {
     /// The as-of date (flows are counted after it).
     pub as_of: Date,
@@ -51,8 +77,10 @@ pub struct Context<'a> {
     pub levels: HashMap<&'a str, HqlaLevel>,
     /// The factor table (HQLA factors of the counterbalancing capacity's flows).
     pub table: &'a FactorTable,
-    /// The assumption set's behaviour, for the behavioural view (base scenario rates).
+    /// The assumption set's behaviour, for the behavioural view.
     pub behaviour: Option<&'a Behaviour>,
+    /// The scenario whose behaviour rates apply (the base unless a stress says otherwise).
+    pub scenario: ScenarioRef<'a>,
 }
 
 impl<'a> Context<'a> {
@@ -73,6 +101,7 @@ impl<'a> Context<'a> {
             levels,
             table,
             behaviour: None,
+            scenario: ScenarioRef::BASE,
         }
     }
 }
@@ -88,15 +117,68 @@ pub struct Classified {
     pub flows: Vec<(Date, f64)>,
     /// A balance repayable on demand (bank's side), shown apart in the ladder.
     pub open_maturity: f64,
-    /// Changes of the counterbalancing capacity by date (post-haircut value): an HQLA
-    /// security's repayments leave it (the cash comes in as a flow), its encumbered part joins
-    /// it when released.
-    pub capacity_flows: Vec<(Date, f64)>,
+    /// Changes of the counterbalancing capacity by date, HQLA category and market value
+    /// before haircuts: an HQLA security's repayments leave it (the cash comes in as a flow),
+    /// its encumbered part joins it when released.
+    pub capacity_flows: Vec<(Date, &'static str, f64)>,
     /// The defaults applied for missing attributes, and what is not covered yet.
     pub notes: Vec<&'static str>,
     /// The behavioural view's flows and balance repayable on demand, when behaviour applies
     /// to the position (else they are the contractual ones).
     pub behavioural: Option<(Vec<(Date, f64)>, f64)>,
+    /// What a liquidity stress acts on.
+    pub role: Role,
+    /// Collateral a downgrade of up to three notches calls (units, positive).
+    pub downgrade_collateral: f64,
+    /// The contractual flows as the behaviour models take them (days after the as-of date),
+    /// and the signed balance at the as-of date: a stress's behaviour is recomputed from them.
+    pub raw: Flows,
+    /// See `raw`.
+    pub signed_balance: f64,
+}
+
+/// What a liquidity stress acts on in a position.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Role {
+    /// Nothing: cash, HQLA securities (whose value a stress changes), derivatives, non-interest
+    /// items.
+    #[default]
+    None,
+    /// Funding by LCR outflow category, as shares of the balance (a retail deposit may be
+    /// part stable, part less stable).
+    Funding {
+        /// First category and its share.
+        first: (&'static str, f64),
+        /// Second category and its share, if any.
+        second: Option<(&'static str, f64)>,
+        /// Whether it can be withdrawn before maturity: repayable on demand, or retail.
+        withdrawable: bool,
+        /// Balance at the as-of date (positive).
+        balance: f64,
+    },
+    /// An asset whose inflows have an LCR inflow category.
+    Asset {
+        /// The category.
+        category: &'static str,
+    },
+    /// A committed facility granted, by LCR outflow category, with its undrawn amount.
+    Facility {
+        /// The category.
+        category: &'static str,
+        /// Undrawn amount (positive).
+        undrawn: f64,
+    },
+}
+
+impl Role {
+    /// Whether a scenario's market can change the position's flows or value: floating rates,
+    /// securities, derivatives.
+    pub fn market_sensitive(t: &ContractTerms, hqla: bool) -> bool {
+        hqla || is_derivative(t.contract_type)
+            || t.cycle_of_rate_reset.is_some()
+            || t.market_object_code_of_rate_reset.is_some()
+            || t.array_cycle_of_rate_reset.is_some()
+    }
 }
 
 const SIX_MONTHS: u32 = 183;
@@ -114,7 +196,26 @@ pub fn classify(p: &Position, ctx: &Context<'_>) -> Result<Classified, String> {
         Instrument::NonInterest(n) => non_interest(p, n, &mut c),
         Instrument::Contract(t) => contract(p, t, ctx, &mut c)?,
     }
+    if let Some(x) = p.attributes.downgrade_collateral.filter(|x| *x > 0.0) {
+        c.lcr.push((Section::Outflow, "downgrade_triggers", x));
+        c.downgrade_collateral = x;
+    }
     Ok(c)
+}
+
+/// The behavioural flows and balance repayable on demand of a classified contract in another
+/// scenario (the context's), from its contractual flows: `None` when no rule applies.
+pub fn behavioural_in(
+    p: &Position,
+    c: &Classified,
+    ctx: &Context<'_>,
+) -> Option<(Vec<(Date, f64)>, f64)> {
+    match (&p.instrument, ctx.behaviour) {
+        (Instrument::Contract(t), Some(b)) => {
+            behavioural(t, b, &c.raw, c.signed_balance, ctx.as_of, &ctx.scenario)
+        }
+        _ => None,
+    }
 }
 
 fn note(c: &mut Classified, _p: &Position, what: &'static str) {
@@ -166,6 +267,10 @@ fn non_interest(p: &Position, n: &NonInterestItem, c: &mut Classified) {
                 };
                 c.lcr.push((Section::Outflow, cat, n.amount));
                 c.nsfr.push((Side::Rsf, "facilities_undrawn", n.amount));
+                c.role = Role::Facility {
+                    category: cat,
+                    undrawn: n.amount.abs(),
+                };
             }
             Some(_) => note(
                 c,
@@ -248,7 +353,7 @@ fn contract(
         c.open_maturity += if sign > 0.0 { balance } else { -balance };
     }
     if let Some(b) = ctx.behaviour {
-        c.behavioural = behavioural(t, b, &f, sign * balance, ctx.as_of);
+        c.behavioural = behavioural(t, b, &f, sign * balance, ctx.as_of, &ctx.scenario);
     }
     if is_derivative(t.contract_type) {
         let net: f64 = f
@@ -267,6 +372,8 @@ fn contract(
             p,
             "derivative: in the LCR by its net 30-day flows; not yet in the NSFR",
         );
+        c.raw = f;
+        c.signed_balance = sign * balance;
         return Ok(());
     }
     // Principal still due by residual-maturity bucket: < 6 months, 6 months – 1 year,
@@ -300,11 +407,13 @@ fn contract(
             .find_map(|id| ctx.levels.get(id.as_str()).copied())
     });
     if sign > 0.0 {
-        asset(p, t, a, ctx, &f, balance, principal, due_30, collateral, c)
+        asset(p, t, a, ctx, &f, balance, principal, due_30, collateral, c)?;
     } else {
         liability(p, a, balance, on_demand, principal, due_30, collateral, c);
-        Ok(())
     }
+    c.raw = f;
+    c.signed_balance = sign * balance;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -359,13 +468,12 @@ fn asset(
         // The counterbalancing capacity: each repayment takes its share of the free part's
         // post-haircut value out of the stock (the cash is a ladder inflow); a release of the
         // encumbered part adds that part's value when it comes.
-        let factor = ctx.table.hqla.get(hqla).map_or(0.0, |h| h.factor.factor);
         if balance > 0.0 {
-            let per_unit = value.max(0.0) * factor / balance;
+            let per_unit = value.max(0.0) / balance;
             for x in f.flows.iter().filter(|x| x.kind == Kind::Repayment) {
                 let date = ctx.as_of.add_days(x.day as i32);
                 c.capacity_flows
-                    .push((date, -x.amount.abs() * per_unit * free));
+                    .push((date, hqla, -x.amount.abs() * per_unit * free));
             }
             if let Some(until) = a.encumbrance.as_ref().and_then(|e| e.until) {
                 if until > ctx.as_of && encumbered > 0.0 {
@@ -379,13 +487,16 @@ fn asset(
                         .sum();
                     // What is still outstanding at the release, pro rata encumbered.
                     c.capacity_flows
-                        .push((until, left * per_unit * (1.0 - free)));
+                        .push((until, hqla, left * per_unit * (1.0 - free)));
                     for x in f.flows.iter().filter(|x| {
                         x.kind == Kind::Repayment && ctx.as_of.add_days(x.day as i32) > until
                     }) {
                         let date = ctx.as_of.add_days(x.day as i32);
-                        c.capacity_flows
-                            .push((date, -x.amount.abs() * per_unit * (1.0 - free)));
+                        c.capacity_flows.push((
+                            date,
+                            hqla,
+                            -x.amount.abs() * per_unit * (1.0 - free),
+                        ));
                     }
                 }
             }
@@ -430,6 +541,9 @@ fn asset(
             (_, None) => None,
         },
     };
+    if let Some(cat) = inflow {
+        c.role = Role::Asset { category: cat };
+    }
     match inflow {
         Some(cat) if due_30 > 0.0 => c.lcr.push((Section::Inflow, cat, due_30)),
         Some(_) => {}
@@ -506,6 +620,12 @@ fn liability(
     let falling_due = if on_demand { balance } else { due_30 };
     let deposit = a.deposit;
     let retail = matches!(cp, Some(CounterpartyType::Retail | CounterpartyType::Sme));
+    let funding = |first: (&'static str, f64), second: Option<(&'static str, f64)>| Role::Funding {
+        first,
+        second,
+        withdrawable: on_demand || retail,
+        balance,
+    };
     if let Some(level) = collateral.filter(|_| !retail) {
         let cat = match level {
             HqlaLevel::L1 => "secured_l1",
@@ -514,6 +634,7 @@ fn liability(
             HqlaLevel::None => "secured_other",
         };
         c.lcr.push((Section::Outflow, cat, falling_due));
+        c.role = funding((cat, 1.0), None);
     } else if retail {
         let d = deposit.unwrap_or_default();
         let established = d.stable_relationship || d.transactional;
@@ -538,6 +659,16 @@ fn liability(
         }
         // NSFR: the parts under a year as stable or less stable, shared pro rata.
         let share = if balance > 0.0 { stable / balance } else { 0.0 };
+        c.role = if share >= 1.0 {
+            funding(("retail_stable", 1.0), None)
+        } else if share > 0.0 {
+            funding(
+                ("retail_stable", share),
+                Some(("retail_less_stable", 1.0 - share)),
+            )
+        } else {
+            funding(("retail_less_stable", 1.0), None)
+        };
         c.nsfr.push((Side::Asf, "retail_stable", under_1y * share));
         c.nsfr
             .push((Side::Asf, "retail_less_stable", under_1y * (1.0 - share)));
@@ -553,6 +684,19 @@ fn liability(
         }
         c.lcr
             .push((Section::Outflow, "operational", balance - insured));
+        let share = if balance > 0.0 {
+            insured / balance
+        } else {
+            0.0
+        };
+        c.role = if share > 0.0 {
+            funding(
+                ("operational_insured", share),
+                Some(("operational", 1.0 - share)),
+            )
+        } else {
+            funding(("operational", 1.0), None)
+        };
         c.nsfr.push((Side::Asf, "operational", under_1y));
         c.nsfr.push((Side::Asf, "funding_1y_plus", long));
         return;
@@ -582,6 +726,7 @@ fn liability(
             }
         };
         c.lcr.push((Section::Outflow, cat, falling_due));
+        c.role = funding((cat, 1.0), None);
     }
     match cp {
         Some(
@@ -608,15 +753,20 @@ fn behavioural(
     f: &Flows,
     balance: f64,
     as_of: Date,
+    s: &ScenarioRef<'_>,
 ) -> Option<(Vec<(Date, f64)>, f64)> {
     let mut out = Flows::default();
     match b.treatment(t) {
         Treatment::Contractual => return None,
         Treatment::Prepay(k) => {
             let conv = b.prepayment.values().nth(k).map(|r| r.convention)?;
-            flows::prepay(f, b.cpr_in(k, "base", None, None), conv, &mut out);
+            let cpr = b.cpr_in(k, s.name, s.standard, s.prepayment_multiplier);
+            flows::prepay(f, cpr, conv, &mut out);
         }
-        Treatment::Redeem(k) => flows::redeem_early(f, b.tdrr_in(k, "base", None, None), &mut out),
+        Treatment::Redeem(k) => {
+            let tdrr = b.tdrr_in(k, s.name, s.standard, s.early_redemption_multiplier);
+            flows::redeem_early(f, tdrr, &mut out);
+        }
         Treatment::Nmd(k) => {
             let rule = b.nmd.values().nth(k)?;
             let mut slots: Vec<(u32, f64)> = rule
@@ -630,7 +780,7 @@ fn behavioural(
                 0,
                 t.nominal_interest_rate.unwrap_or(0.0),
                 0.0,
-                b.core_share_in(k, "base"),
+                b.core_share_in(k, s.name),
                 &slots,
                 &mut out,
             );

@@ -314,8 +314,12 @@ mod tests {
         assert_eq!(us.outflow["facility_bank"].factor, 0.50);
         assert_eq!(us.rsf["l1_unencumbered"].factor, 0.0);
         assert_eq!(us.inflow, basel.inflow);
-        // Inherited unchanged.
-        assert_eq!(eu.outflow, basel.outflow);
+        // Inherited unchanged (the EU cites its own article for downgrade triggers).
+        assert_eq!(eu.outflow.len(), basel.outflow.len());
+        for (k, f) in &basel.outflow {
+            assert_eq!(eu.outflow[k].factor, f.factor, "{k}");
+        }
+        assert_eq!(eu.outflow["downgrade_triggers"].source, "LCRDR Art 30(2)");
         assert_eq!(eu.asf, basel.asf);
         assert_eq!(eu.caps.inflows, basel.caps.inflows);
         // Every built-in factor cites its source.

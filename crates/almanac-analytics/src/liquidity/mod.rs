@@ -13,6 +13,7 @@ pub mod ladder;
 pub mod lcr;
 pub mod nsfr;
 pub mod run;
+pub mod stress;
 
 /// A liquidity calculation that cannot be done as asked (a category the factor table does not
 /// have, a negative amount), said in words.

@@ -2,17 +2,18 @@
 //! LCR, the NSFR, the contractual maturity ladder and the survival horizon against the HQLA
 //! stock as counterbalancing capacity.
 
-use almanac_balance_sheet::Position;
+use almanac_balance_sheet::{HqlaLevel, Instrument, Position};
 use almanac_market::MarketSnapshot;
 use almanac_time::Date;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::classify::{classify, Classified, Context};
+use super::classify::{behavioural_in, classify, Classified, Context, Role, ScenarioRef};
 use super::factors::FactorTable;
 use super::ladder::{survival, Bucket, Grid, Survival};
 use super::lcr::{lcr, Item as LcrItem, Lcr};
 use super::nsfr::{nsfr, Item as NsfrItem, Nsfr};
+use super::stress::{bucket_end_days, Capacity, Part, Prepared, Stress, StressResult, View};
 use super::LiquidityError;
 use crate::irrbb::Behaviour;
 
@@ -62,6 +63,8 @@ pub struct Liquidity {
     pub behavioural_ladder: Option<Ladder>,
     /// The survival horizon of the behavioural ladder.
     pub behavioural_survival_horizon: Option<Survival>,
+    /// The stress scenarios' ladders and survival horizons, in the order given.
+    pub stresses: Vec<StressResult>,
     /// Treatments applied for missing attributes, and what is not covered yet: each with the
     /// positions it applies to.
     pub notes: Vec<Note>,
@@ -74,36 +77,27 @@ const CHUNK: usize = 4096;
 
 /// The sums of a run of positions.
 struct Partial {
-    inflows: Vec<f64>,
-    outflows: Vec<f64>,
-    capacity: Vec<f64>,
-    /// Behavioural inflows, outflows and open-maturity balances (in, out).
-    b_inflows: Vec<f64>,
-    b_outflows: Vec<f64>,
-    b_open: (f64, f64),
-    open_in: f64,
-    open_out: f64,
+    contractual: View,
+    behavioural: View,
+    capacity: Capacity,
     lcr: std::collections::BTreeMap<(super::lcr::Section, &'static str), f64>,
     nsfr: std::collections::BTreeMap<(super::nsfr::Side, &'static str), f64>,
     notes: std::collections::BTreeMap<&'static str, Vec<String>>,
     failed: Vec<(String, String)>,
+    stresses: Vec<Part>,
 }
 
 impl Partial {
-    fn new(buckets: usize) -> Partial {
+    fn new(buckets: usize, stresses: usize) -> Partial {
         Partial {
-            inflows: vec![0.0; buckets],
-            outflows: vec![0.0; buckets],
-            capacity: vec![0.0; buckets],
-            b_inflows: vec![0.0; buckets],
-            b_outflows: vec![0.0; buckets],
-            b_open: (0.0, 0.0),
-            open_in: 0.0,
-            open_out: 0.0,
+            contractual: View::new(buckets),
+            behavioural: View::new(buckets),
+            capacity: Capacity::default(),
             lcr: Default::default(),
             nsfr: Default::default(),
             notes: Default::default(),
             failed: Vec::new(),
+            stresses: (0..stresses).map(|_| Part::new(buckets)).collect(),
         }
     }
 
@@ -114,63 +108,67 @@ impl Partial {
         for &(side, category, amount) in &c.nsfr {
             *self.nsfr.entry((side, category)).or_default() += amount;
         }
-        let bucket = |flows: &[(Date, f64)], ins: &mut [f64], outs: &mut [f64]| {
-            for &(date, amount) in flows {
-                if let Some(k) = grid.bucket_of(date) {
-                    if amount > 0.0 {
-                        ins[k] += amount;
-                    } else {
-                        outs[k] -= amount;
-                    }
-                }
-            }
-        };
-        bucket(&c.flows, &mut self.inflows, &mut self.outflows);
-        let (b_flows, b_open) = match &c.behavioural {
-            Some((f, open)) => (f.as_slice(), *open),
-            None => (c.flows.as_slice(), c.open_maturity),
-        };
-        bucket(b_flows, &mut self.b_inflows, &mut self.b_outflows);
-        if b_open > 0.0 {
-            self.b_open.0 += b_open;
-        } else {
-            self.b_open.1 -= b_open;
-        }
-        for &(date, amount) in &c.capacity_flows {
-            if let Some(k) = grid.bucket_of(date) {
-                self.capacity[k] += amount;
-            }
-        }
-        if c.open_maturity > 0.0 {
-            self.open_in += c.open_maturity;
-        } else {
-            self.open_out -= c.open_maturity;
-        }
+        self.contractual.flows(&c.flows, 1.0, grid);
+        self.contractual.open(c.open_maturity);
+        let (b_flows, b_open) = view_of(c);
+        self.behavioural.flows(b_flows, 1.0, grid);
+        self.behavioural.open(b_open);
+        self.capacity.add(c, grid);
         for n in &c.notes {
             self.notes.entry(n).or_default().push(p.id().to_string());
         }
     }
 
-    fn merge(&mut self, other: Partial) {
-        self.inflows
-            .iter_mut()
-            .zip(&other.inflows)
-            .for_each(|(a, b)| *a += b);
-        self.outflows
-            .iter_mut()
-            .zip(&other.outflows)
-            .for_each(|(a, b)| *a += b);
-        for (mine, theirs) in [
-            (&mut self.capacity, &other.capacity),
-            (&mut self.b_inflows, &other.b_inflows),
-            (&mut self.b_outflows, &other.b_outflows),
-        ] {
-            mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
+    /// Adds `p` under each stress, reclassifying it in the scenario only when the scenario can
+    /// change it (its market for floating rates, securities and derivatives; its behaviour
+    /// rates for positions with a behavioural rule).
+    fn add_stressed(
+        &mut self,
+        p: &Position,
+        c: &Classified,
+        prepared: &[Prepared<'_>],
+        grid: &Grid,
+    ) {
+        for (part, s) in self.stresses.iter_mut().zip(prepared) {
+            let sensitive = match &p.instrument {
+                Instrument::Contract(t) => {
+                    s.stress.market.is_some()
+                        && Role::market_sensitive(
+                            t,
+                            p.attributes
+                                .hqla_level
+                                .is_some_and(|l| l != HqlaLevel::None),
+                        )
+                }
+                Instrument::NonInterest(_) => false,
+            };
+            if sensitive {
+                match classify(p, &s.ctx) {
+                    Ok(cs) => {
+                        let (f, open) = view_of(&cs);
+                        part.add(s, &cs, f, open, grid);
+                    }
+                    Err(e) => self.failed.push((
+                        p.id().to_string(),
+                        format!("scenario {}: {e}", s.stress.name),
+                    )),
+                }
+            } else if s.behaviour_changes && c.behavioural.is_some() {
+                match behavioural_in(p, c, &s.ctx) {
+                    Some((f, open)) => part.add(s, c, &f, open, grid),
+                    None => part.add(s, c, &c.flows, c.open_maturity, grid),
+                }
+            } else {
+                let (f, open) = view_of(c);
+                part.add(s, c, f, open, grid);
+            }
         }
-        self.b_open.0 += other.b_open.0;
-        self.b_open.1 += other.b_open.1;
-        self.open_in += other.open_in;
-        self.open_out += other.open_out;
+    }
+
+    fn merge(&mut self, other: Partial) {
+        self.contractual.merge(&other.contractual);
+        self.behavioural.merge(&other.behavioural);
+        self.capacity.merge(&other.capacity);
         for (k, v) in other.lcr {
             *self.lcr.entry(k).or_default() += v;
         }
@@ -181,6 +179,18 @@ impl Partial {
             self.notes.entry(k).or_default().append(&mut v);
         }
         self.failed.extend(other.failed);
+        for (a, b) in self.stresses.iter_mut().zip(&other.stresses) {
+            a.merge(b);
+        }
+    }
+}
+
+/// The behavioural view of a classified position: its behavioural flows and balance repayable
+/// on demand, else its contractual ones.
+fn view_of(c: &Classified) -> (&[(Date, f64)], f64) {
+    match &c.behavioural {
+        Some((f, open)) => (f.as_slice(), *open),
+        None => (c.flows.as_slice(), c.open_maturity),
     }
 }
 
@@ -211,42 +221,84 @@ pub fn analyse_with(
     buckets: &[Bucket],
     behaviour: Option<&Behaviour>,
 ) -> Result<Liquidity, LiquidityError> {
+    analyse_stressed(positions, market, as_of, table, buckets, behaviour, &[])
+}
+
+/// [`analyse_with`] and liquidity stress scenarios: each one's ladder, counterbalancing
+/// capacity and survival horizon (`stress` module).
+///
+/// # Errors
+/// As [`analyse`], and a stress naming a category the table does not have.
+pub fn analyse_stressed(
+    positions: &[Position],
+    market: &MarketSnapshot,
+    as_of: Date,
+    table: &FactorTable,
+    buckets: &[Bucket],
+    behaviour: Option<&Behaviour>,
+    stresses: &[Stress],
+) -> Result<Liquidity, LiquidityError> {
+    for s in stresses {
+        s.check(table)?;
+    }
     let mut ctx = Context::new(as_of, market, positions, table);
     ctx.behaviour = behaviour;
     let grid = Grid::new(as_of, buckets)?;
     let n = grid.buckets.len();
+    let ends = bucket_end_days(&grid);
+    let prepared: Vec<Prepared<'_>> = stresses
+        .iter()
+        .map(|s| {
+            let mut sc = ctx.clone();
+            if let Some(m) = &s.market {
+                sc.market = m;
+            }
+            sc.scenario = ScenarioRef {
+                name: &s.name,
+                standard: s.standard,
+                prepayment_multiplier: s.prepayment_multiplier,
+                early_redemption_multiplier: s.early_redemption_multiplier,
+            };
+            Prepared {
+                stress: s,
+                ctx: sc,
+                behaviour_changes: behaviour.is_some_and(|b| s.changes_behaviour(b)),
+                window: s.spec.window_days.max(1),
+                ends: ends.clone(),
+            }
+        })
+        .collect();
     // Chunks of positions classified on all cores, each summed on its own, the sums merged in
     // balance-sheet order: the same result, to the last bit, whatever the thread count.
     let partials: Vec<Partial> = positions
         .par_chunks(CHUNK)
         .map(|chunk| {
-            let mut part = Partial::new(n);
+            let mut part = Partial::new(n, stresses.len());
             for p in chunk {
                 match classify(p, &ctx) {
-                    Ok(c) => part.add(p, &c, &grid),
+                    Ok(c) => {
+                        part.add(p, &c, &grid);
+                        part.add_stressed(p, &c, &prepared, &grid);
+                    }
                     Err(e) => part.failed.push((p.id().to_string(), e)),
                 }
             }
             part
         })
         .collect();
-    let mut total = Partial::new(n);
+    let mut total = Partial::new(n, stresses.len());
     for part in partials {
         total.merge(part);
     }
     let Partial {
-        inflows,
-        outflows,
+        contractual,
+        behavioural,
         capacity,
-        b_inflows,
-        b_outflows,
-        b_open,
-        open_in,
-        open_out,
         lcr: lcr_sums,
         nsfr: nsfr_sums,
         notes,
         failed,
+        stresses: stress_parts,
     } = total;
     let lcr_items = lcr_sums
         .iter()
@@ -265,39 +317,60 @@ pub fn analyse_with(
     // Survival: open-maturity balances fall due overnight; the counterbalancing capacity is
     // the HQLA stock after haircuts (before the LCR's caps, which are the LCR's), less the
     // securities as they are repaid, plus encumbered ones as they are released.
-    let (mut sin, mut sout) = (inflows.clone(), outflows.clone());
-    if n > 0 {
-        sin[0] += open_in;
-        sout[0] += open_out;
-    }
-    let survival_horizon = survival(&grid, &sin, &sout, lcr.hqla_before_caps, &capacity);
-    let ladder = |inflows: Vec<f64>, outflows: Vec<f64>, open: (f64, f64)| Ladder {
+    let base_factor = |k: &str| table.hqla.get(k).map_or(0.0, |h| h.factor.factor);
+    let (initial, capacity_flows) = capacity.resolve(n, base_factor);
+    let horizon = |v: &View, initial: f64, flows: &[f64]| {
+        let (mut sin, mut sout) = (v.inflows.clone(), v.outflows.clone());
+        if n > 0 {
+            sin[0] += v.open.0;
+            sout[0] += v.open.1;
+        }
+        survival(&grid, &sin, &sout, initial, flows)
+    };
+    let ladder = |v: View| Ladder {
         buckets: grid.buckets.iter().map(|b| b.label.to_string()).collect(),
         ends: grid.ends.iter().map(|e| e.map(|d| d.to_string())).collect(),
-        inflows,
-        outflows,
-        open_maturity_inflows: open.0,
-        open_maturity_outflows: open.1,
+        inflows: v.inflows,
+        outflows: v.outflows,
+        open_maturity_inflows: v.open.0,
+        open_maturity_outflows: v.open.1,
     };
+    let survival_horizon = horizon(&contractual, initial, &capacity_flows);
     let (behavioural_ladder, behavioural_survival_horizon) = match behaviour {
         Some(_) => {
-            let (mut bin, mut bout) = (b_inflows.clone(), b_outflows.clone());
-            if n > 0 {
-                bin[0] += b_open.0;
-                bout[0] += b_open.1;
-            }
-            let s = survival(&grid, &bin, &bout, lcr.hqla_before_caps, &capacity);
-            (Some(ladder(b_inflows, b_outflows, b_open)), Some(s))
+            let s = horizon(&behavioural, initial, &capacity_flows);
+            (Some(ladder(behavioural)), Some(s))
         }
         None => (None, None),
     };
+    let base_value = capacity.market_value();
+    let stresses = stresses
+        .iter()
+        .zip(stress_parts)
+        .map(|(s, part)| {
+            let (init, flows) = part.capacity.resolve(n, |k| s.capacity_factor(table, k));
+            let mut effects = part.effects;
+            effects.hqla_market_value = part.capacity.market_value();
+            effects.hqla_value_change = effects.hqla_market_value - base_value;
+            effects.initial_capacity = init;
+            effects.initial_capacity_change = init - initial;
+            StressResult {
+                name: s.name.clone(),
+                window_days: s.spec.window_days,
+                survival_horizon: horizon(&part.view, init, &flows),
+                ladder: ladder(part.view),
+                effects,
+            }
+        })
+        .collect();
     Ok(Liquidity {
         lcr,
         nsfr,
-        ladder: ladder(inflows, outflows, (open_in, open_out)),
+        ladder: ladder(contractual),
         survival_horizon,
         behavioural_ladder,
         behavioural_survival_horizon,
+        stresses,
         notes: notes
             .into_iter()
             .map(|(treatment, positions)| Note {

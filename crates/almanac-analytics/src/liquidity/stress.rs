@@ -1,0 +1,886 @@
+//! Liquidity stress scenarios: what a scenario of the set does to the maturity ladder and the
+//! counterbalancing capacity, on top of its market change (format of `[scenario.liquidity]` in
+//! `docs/scenarios.md`; the rules below are in `docs/liquidity.md`).
+//!
+//! A stress starts from each position's behavioural view (its contractual view when no
+//! behaviour applies) in the scenario — floating-rate flows projected and securities valued on
+//! the scenario's market, behaviour at the scenario's rates — and then, over a window of
+//! `window_days` calendar days from the as-of date:
+//!
+//! * **funding that can be withdrawn** (repayable on demand, or retail) loses the run-off rate
+//!   `r` of its category: `r × B × w / n` leaves evenly over days `1..=w`, where `B` is the
+//!   balance, `n` the window and `w = min(n, days to the position's last flow)`, and the
+//!   position's later flows shrink by the same share (what is withdrawn earns nothing more). A
+//!   balance repayable on demand keeps `(1 − r) × B` beyond the horizon: it is *retained*, not
+//!   due overnight as in the contractual survival horizon;
+//! * **other term funding** (secured, wholesale) repays what falls due within the window at the
+//!   run-off rate; the rest is rolled over beyond the horizon (*rolled over*);
+//! * **assets** receive the inflow rate of their category of what falls due within the
+//!   window; the rest is lent again (*not received*);
+//! * **committed facilities granted** are drawn at the drawdown rate of their category (or the
+//!   scenario's `drawdown_rate`), evenly over the window;
+//! * **downgrade collateral** is called at `collateral_call` of the positions'
+//!   `downgrade_collateral` overnight;
+//! * **counterbalancing capacity**: the HQLA at its market value in the scenario, after the
+//!   table's haircut plus the scenario's `haircut_add` for its level.
+//!
+//! A category the stress does not name keeps the position's own flows. Every rate is linear in
+//! the flows it scales, so a position whose balance is shared between two categories is
+//! stressed as the two shares. Nothing is lost: what a stress takes out of the ladder is
+//! reported as retained, rolled over or not received (property-tested).
+
+use std::collections::BTreeMap;
+
+use almanac_market::MarketSnapshot;
+use almanac_scenario::irrbb::Scenario;
+use almanac_scenario::set::{LiquidityStress, ScenarioDef};
+use almanac_time::Date;
+use serde::Serialize;
+
+use super::classify::{Classified, Role};
+use super::factors::{FactorTable, Level};
+use super::ladder::{Grid, Survival};
+use super::LiquidityError;
+use crate::irrbb::Behaviour;
+
+/// A liquidity stress scenario ready to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stress {
+    /// Name, as reported.
+    pub name: String,
+    /// What it does to liquidity (an empty stress: the scenario's market and behaviour only).
+    pub spec: LiquidityStress,
+    /// The market under the scenario; `None` when it is the base market.
+    pub market: Option<MarketSnapshot>,
+    /// The standardised IRRBB scenario it is, if one (behaviour multipliers).
+    pub standard: Option<Scenario>,
+    /// Prepayment multiplier of the scenario set.
+    pub prepayment_multiplier: Option<f64>,
+    /// Early-redemption multiplier of the scenario set.
+    pub early_redemption_multiplier: Option<f64>,
+    /// Drawdown rate of the scenario set's behaviour: the default for facility categories the
+    /// stress does not name.
+    pub drawdown_rate: Option<f64>,
+    /// Multiplier of the scenario set's behaviour on the run-off rates of withdrawable funding
+    /// (the result capped at 1).
+    pub deposit_runoff_multiplier: Option<f64>,
+}
+
+impl Stress {
+    /// The stress of a scenario of a set, on its market (`None`: the scenario leaves the base
+    /// market unchanged).
+    pub fn from_def(def: &ScenarioDef, market: Option<MarketSnapshot>) -> Stress {
+        Stress {
+            name: def.name.clone(),
+            spec: def.liquidity.clone().unwrap_or_default(),
+            market,
+            standard: match &def.kind {
+                almanac_scenario::set::Kind::Standard(s) => Some(*s),
+                _ => None,
+            },
+            prepayment_multiplier: def.behaviour.prepayment_multiplier,
+            early_redemption_multiplier: def.behaviour.early_redemption_multiplier,
+            drawdown_rate: def.behaviour.drawdown_rate,
+            deposit_runoff_multiplier: def.behaviour.deposit_runoff_multiplier,
+        }
+    }
+
+    /// Checks the stress's categories against `table`: run-off categories must be funding
+    /// outflow categories, drawdown ones facility categories, inflow ones inflow categories.
+    ///
+    /// # Errors
+    /// The first unknown category, with the ones there are.
+    pub fn check(&self, table: &FactorTable) -> Result<(), LiquidityError> {
+        let funding = |c: &str| table.outflow.contains_key(c) && !c.starts_with("facility_");
+        let facility = |c: &str| table.outflow.contains_key(c) && c.starts_with("facility_");
+        let inflow = |c: &str| table.inflow.contains_key(c);
+        for (what, map, ok) in [
+            (
+                "runoff",
+                &self.spec.runoff,
+                &funding as &dyn Fn(&str) -> bool,
+            ),
+            ("drawdown", &self.spec.drawdown, &facility),
+            ("inflows", &self.spec.inflows, &inflow),
+        ] {
+            for k in map.keys() {
+                if !ok(k) {
+                    let known: Vec<&str> = match what {
+                        "inflows" => table.inflow.keys().map(String::as_str).collect(),
+                        _ => table
+                            .outflow
+                            .keys()
+                            .map(String::as_str)
+                            .filter(|c| ok(c))
+                            .collect(),
+                    };
+                    return Err(LiquidityError(format!(
+                        "scenario {}: liquidity.{what} category {k:?} is not one of the {} \
+                         table's: {}",
+                        self.name,
+                        table.regime,
+                        known.join(", ")
+                    )));
+                }
+            }
+        }
+        if let Some(x) = self.drawdown_rate.filter(|x| !(0.0..=1.0).contains(x)) {
+            return Err(LiquidityError(format!(
+                "scenario {}: behaviour.drawdown_rate {x} is not a share from 0 to 1",
+                self.name
+            )));
+        }
+        if let Some(x) = self
+            .deposit_runoff_multiplier
+            .filter(|x| !(x.is_finite() && *x >= 0.0))
+        {
+            return Err(LiquidityError(format!(
+                "scenario {}: behaviour.deposit_runoff_multiplier {x} is not a multiplier",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether the scenario changes behaviour rates (standard multipliers, set overrides, or
+    /// switches and core shares the assumption set gives by the scenario's name).
+    pub fn changes_behaviour(&self, b: &Behaviour) -> bool {
+        self.standard.is_some()
+            || self.prepayment_multiplier.is_some()
+            || self.early_redemption_multiplier.is_some()
+            || b.scenarios.contains_key(&self.name)
+            || b.nmd
+                .values()
+                .any(|r| r.core_share_by_scenario.contains_key(&self.name))
+    }
+
+    /// The counterbalancing capacity's factor of an HQLA category: the table's `1 − haircut`
+    /// less the stress's added haircut for the category's level, not below 0.
+    pub fn capacity_factor(&self, table: &FactorTable, category: &str) -> f64 {
+        let Some(h) = table.hqla.get(category) else {
+            return 0.0;
+        };
+        let level = match h.level {
+            Level::L1 | Level::L1Ehqcb => "l1",
+            Level::L2a => "l2a",
+            Level::L2b => "l2b",
+        };
+        let add = self.spec.haircut_add.get(level).copied().unwrap_or(0.0);
+        (h.factor.factor - add).max(0.0)
+    }
+}
+
+/// A stress's results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StressResult {
+    /// The scenario's name.
+    pub name: String,
+    /// The window in days.
+    pub window_days: u32,
+    /// The stressed ladder.
+    pub ladder: super::run::Ladder,
+    /// Its survival horizon against the stressed counterbalancing capacity.
+    pub survival_horizon: Survival,
+    /// What the stress did, in units.
+    pub effects: Effects,
+}
+
+/// What a stress did, in units (positive).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Effects {
+    /// Funding withdrawn over the window.
+    pub runoff: f64,
+    /// Balances repayable on demand that stay beyond the horizon.
+    pub retained: f64,
+    /// Term funding falling due within the window and rolled over.
+    pub rolled_over: f64,
+    /// Facilities drawn.
+    pub drawdowns: f64,
+    /// Downgrade collateral called.
+    pub collateral_calls: f64,
+    /// Inflows within the window not received (lent again).
+    pub inflows_not_received: f64,
+    /// HQLA at market value in the scenario, before haircuts.
+    pub hqla_market_value: f64,
+    /// Its change from the base market's value (the bond book's unrealised loss is negative).
+    pub hqla_value_change: f64,
+    /// Counterbalancing capacity at the as-of date after the stressed haircuts.
+    pub initial_capacity: f64,
+    /// Its change from the base counterbalancing capacity (value and haircuts).
+    pub initial_capacity_change: f64,
+}
+
+/// Ladder sums of one view: inflows and outflows by bucket, open-maturity balances apart.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct View {
+    pub(crate) inflows: Vec<f64>,
+    pub(crate) outflows: Vec<f64>,
+    /// Open-maturity balances (received, paid).
+    pub(crate) open: (f64, f64),
+}
+
+impl View {
+    pub(crate) fn new(n: usize) -> View {
+        View {
+            inflows: vec![0.0; n],
+            outflows: vec![0.0; n],
+            open: (0.0, 0.0),
+        }
+    }
+
+    /// Adds `scale ×` each flow to its bucket.
+    pub(crate) fn flows(&mut self, flows: &[(Date, f64)], scale: f64, grid: &Grid) {
+        for &(date, amount) in flows {
+            self.flow(date, amount * scale, grid);
+        }
+    }
+
+    pub(crate) fn flow(&mut self, date: Date, amount: f64, grid: &Grid) {
+        if let Some(k) = grid.bucket_of(date) {
+            if amount > 0.0 {
+                self.inflows[k] += amount;
+            } else {
+                self.outflows[k] -= amount;
+            }
+        }
+    }
+
+    pub(crate) fn open(&mut self, amount: f64) {
+        if amount > 0.0 {
+            self.open.0 += amount;
+        } else {
+            self.open.1 -= amount;
+        }
+    }
+
+    /// An outflow of `amount` (positive) spread evenly over days `1..=days`.
+    fn spread_out(&mut self, amount: f64, days: u32, ends: &[i64]) {
+        let w = i64::from(days.max(1));
+        let mut start = 0i64;
+        for (k, &end) in ends.iter().enumerate() {
+            let hi = end.min(w);
+            if hi > start {
+                self.outflows[k] += amount * (hi - start) as f64 / w as f64;
+            }
+            if end >= w {
+                break;
+            }
+            start = end;
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: &View) {
+        for (a, b) in self.inflows.iter_mut().zip(&other.inflows) {
+            *a += b;
+        }
+        for (a, b) in self.outflows.iter_mut().zip(&other.outflows) {
+            *a += b;
+        }
+        self.open.0 += other.open.0;
+        self.open.1 += other.open.1;
+    }
+}
+
+/// The counterbalancing capacity before haircuts by HQLA category: the stock at the as-of date
+/// and its changes by bucket.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Capacity {
+    pub(crate) initial: BTreeMap<&'static str, f64>,
+    pub(crate) flows: BTreeMap<&'static str, Vec<f64>>,
+}
+
+impl Capacity {
+    pub(crate) fn add(&mut self, c: &Classified, grid: &Grid) {
+        for &(section, category, amount) in &c.lcr {
+            if section == super::lcr::Section::Hqla {
+                *self.initial.entry(category).or_default() += amount;
+            }
+        }
+        for &(date, category, amount) in &c.capacity_flows {
+            if let Some(k) = grid.bucket_of(date) {
+                self.flows
+                    .entry(category)
+                    .or_insert_with(|| vec![0.0; grid.buckets.len()])[k] += amount;
+            }
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: &Capacity) {
+        for (k, v) in &other.initial {
+            *self.initial.entry(k).or_default() += v;
+        }
+        for (k, v) in &other.flows {
+            let mine = self.flows.entry(k).or_insert_with(|| vec![0.0; v.len()]);
+            for (a, b) in mine.iter_mut().zip(v) {
+                *a += b;
+            }
+        }
+    }
+
+    /// The market value before haircuts.
+    pub(crate) fn market_value(&self) -> f64 {
+        self.initial.values().sum()
+    }
+
+    /// The stock after haircuts and its changes by bucket, with `factor` by category.
+    pub(crate) fn resolve(&self, n: usize, factor: impl Fn(&str) -> f64) -> (f64, Vec<f64>) {
+        let initial = self.initial.iter().map(|(k, v)| v * factor(k)).sum();
+        let mut flows = vec![0.0; n];
+        for (k, v) in &self.flows {
+            let f = factor(k);
+            for (a, b) in flows.iter_mut().zip(v) {
+                *a += b * f;
+            }
+        }
+        (initial, flows)
+    }
+}
+
+/// One stress's sums over a run of positions.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Part {
+    pub(crate) view: View,
+    pub(crate) capacity: Capacity,
+    pub(crate) effects: Effects,
+}
+
+impl Part {
+    pub(crate) fn new(n: usize) -> Part {
+        Part {
+            view: View::new(n),
+            ..Part::default()
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: &Part) {
+        self.view.merge(&other.view);
+        self.capacity.merge(&other.capacity);
+        let (a, b) = (&mut self.effects, &other.effects);
+        a.runoff += b.runoff;
+        a.retained += b.retained;
+        a.rolled_over += b.rolled_over;
+        a.drawdowns += b.drawdowns;
+        a.collateral_calls += b.collateral_calls;
+        a.inflows_not_received += b.inflows_not_received;
+    }
+
+    /// Adds one position under the stress: `c` is its classification in the scenario, and
+    /// `flows`, `open` the view the stress starts from (behavioural in the scenario, else
+    /// contractual).
+    pub(crate) fn add(
+        &mut self,
+        s: &Prepared<'_>,
+        c: &Classified,
+        flows: &[(Date, f64)],
+        open: f64,
+        grid: &Grid,
+    ) {
+        self.capacity.add(c, grid);
+        let as_of = grid.as_of;
+        let n = s.window;
+        let window_end = as_of.add_days(n as i32);
+        if c.downgrade_collateral > 0.0 && s.stress.spec.collateral_call > 0.0 {
+            let call = c.downgrade_collateral * s.stress.spec.collateral_call;
+            self.view.spread_out(call, 1, &s.ends);
+            self.effects.collateral_calls += call;
+        }
+        match c.role {
+            Role::Funding {
+                first,
+                second,
+                withdrawable,
+                balance,
+            } => {
+                // The shares the stress names, with their average rate; the rest as it is.
+                let mut named = 0.0;
+                let mut rate_sum = 0.0;
+                for (cat, share) in std::iter::once(first).chain(second) {
+                    if let Some(r) = s.stress.spec.runoff.get(cat) {
+                        let r = if withdrawable {
+                            (r * s.stress.deposit_runoff_multiplier.unwrap_or(1.0)).min(1.0)
+                        } else {
+                            *r
+                        };
+                        named += share;
+                        rate_sum += share * r;
+                    }
+                }
+                let same = 1.0 - named;
+                if same > 0.0 {
+                    self.view.flows(flows, same, grid);
+                    self.view.open(open * same);
+                }
+                if named <= 0.0 {
+                    return;
+                }
+                let r = rate_sum / named;
+                if withdrawable {
+                    let last = flows
+                        .iter()
+                        .map(|(d, _)| as_of.days_until(*d))
+                        .max()
+                        .filter(|_| open == 0.0);
+                    let w = last.map_or(n, |m| n.min(m.max(1) as u32));
+                    let withdrawn = r * f64::from(w) / f64::from(n);
+                    let out = named * withdrawn * balance;
+                    self.view.spread_out(out, w, &s.ends);
+                    self.effects.runoff += out;
+                    self.view.flows(flows, named * (1.0 - withdrawn), grid);
+                    // What stays of a balance repayable on demand stays beyond the horizon.
+                    self.effects.retained += named * (1.0 - withdrawn) * open.abs();
+                } else {
+                    for &(date, amount) in flows {
+                        if date <= window_end {
+                            self.view.flow(date, amount * named * r, grid);
+                            self.effects.rolled_over += -amount * named * (1.0 - r);
+                        } else {
+                            self.view.flow(date, amount * named, grid);
+                        }
+                    }
+                    self.view.open(open * named);
+                }
+            }
+            Role::Asset { category } => match s.stress.spec.inflows.get(category) {
+                Some(&q) => {
+                    for &(date, amount) in flows {
+                        if date <= window_end && amount > 0.0 {
+                            self.view.flow(date, amount * q, grid);
+                            self.effects.inflows_not_received += amount * (1.0 - q);
+                        } else {
+                            self.view.flow(date, amount, grid);
+                        }
+                    }
+                    self.view.open(open);
+                }
+                None => {
+                    self.view.flows(flows, 1.0, grid);
+                    self.view.open(open);
+                }
+            },
+            Role::Facility { category, undrawn } => {
+                let d = s
+                    .stress
+                    .spec
+                    .drawdown
+                    .get(category)
+                    .copied()
+                    .or(s.stress.drawdown_rate)
+                    .unwrap_or(0.0);
+                if d > 0.0 {
+                    self.view.spread_out(d * undrawn, n, &s.ends);
+                    self.effects.drawdowns += d * undrawn;
+                }
+                self.view.flows(flows, 1.0, grid);
+                self.view.open(open);
+            }
+            Role::None => {
+                self.view.flows(flows, 1.0, grid);
+                self.view.open(open);
+            }
+        }
+    }
+}
+
+/// A stress prepared for a run: its classification context and window.
+pub(crate) struct Prepared<'a> {
+    pub(crate) stress: &'a Stress,
+    /// The context in the scenario: its market and behaviour rates.
+    pub(crate) ctx: super::classify::Context<'a>,
+    /// Whether the behaviour must be recomputed for positions the market does not change.
+    pub(crate) behaviour_changes: bool,
+    /// Window in days.
+    pub(crate) window: u32,
+    /// Days from the as-of date to each bucket's end (`i64::MAX` for an open end).
+    pub(crate) ends: Vec<i64>,
+}
+
+/// Days from the as-of date to each bucket's end.
+pub(crate) fn bucket_end_days(grid: &Grid) -> Vec<i64> {
+    (0..grid.buckets.len())
+        .map(|k| grid.days_to_end(k).map_or(i64::MAX, i64::from))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use almanac_actus::ContractTerms;
+    use almanac_balance_sheet::{
+        Attributes, CounterpartyType as Cp, DepositAttributes, Facility, FacilityKind, HqlaLevel,
+        Instrument, NonInterestItem, Position, Side as BsSide,
+    };
+
+    use super::*;
+    use crate::irrbb::testkit::{flat, AS_OF};
+    use crate::liquidity::factors::Regime;
+    use crate::liquidity::ladder::C66_BUCKETS;
+    use crate::liquidity::run::analyse_stressed;
+
+    fn contract(json: &str, a: Attributes) -> Position {
+        let t: ContractTerms = serde_json::from_str(json).unwrap();
+        Position {
+            row: 0,
+            instrument: Instrument::Contract(Box::new(t)),
+            attributes: a,
+        }
+    }
+
+    /// A bullet at `rate` (PAM, 30E360), `role` RPA or RPL, maturing on `md`.
+    fn bullet(id: &str, role: &str, notional: f64, md: &str, rate: f64, a: Attributes) -> Position {
+        contract(
+            &format!(
+                r#"{{"contractType":"PAM","contractID":"{id}","contractRole":"{role}",
+                "currency":"EUR","statusDate":"2025-12-31","initialExchangeDate":"2025-06-30",
+                "maturityDate":"{md}","notionalPrincipal":{notional},"nominalInterestRate":{rate},
+                "cycleOfInterestPayment":"P6ML1","cycleAnchorDateOfInterestPayment":"2025-12-30",
+                "dayCountConvention":"30E360"}}"#
+            ),
+            a,
+        )
+    }
+
+    fn on_demand(id: &str, notional: f64, a: Attributes) -> Position {
+        contract(
+            &format!(
+                r#"{{"contractType":"UMP","contractID":"{id}","contractRole":"RPL",
+                "currency":"EUR","statusDate":"2025-12-31","initialExchangeDate":"2024-01-01",
+                "notionalPrincipal":{notional},"nominalInterestRate":0.0,
+                "dayCountConvention":"30E360"}}"#
+            ),
+            a,
+        )
+    }
+
+    fn cash(amount: f64) -> Position {
+        contract(
+            &format!(
+                r#"{{"contractType":"CSH","contractID":"CASH","contractRole":"RPA",
+                "currency":"EUR","statusDate":"2025-12-31","notionalPrincipal":{amount}}}"#
+            ),
+            Attributes::default(),
+        )
+    }
+
+    fn facility(id: &str, undrawn: f64) -> Position {
+        Position {
+            row: 0,
+            instrument: Instrument::NonInterest(NonInterestItem {
+                id: id.into(),
+                side: BsSide::OffBalance,
+                amount: undrawn,
+                currency: "EUR".into(),
+            }),
+            attributes: Attributes {
+                counterparty_type: Some(Cp::NonFinancialCorporate),
+                facility: Some(Facility {
+                    kind: FacilityKind::Credit,
+                    committed: true,
+                }),
+                ..Attributes::default()
+            },
+        }
+    }
+
+    fn cp(c: Cp) -> Attributes {
+        Attributes {
+            counterparty_type: Some(c),
+            ..Attributes::default()
+        }
+    }
+
+    fn retail(stable: bool) -> Attributes {
+        Attributes {
+            counterparty_type: Some(Cp::Retail),
+            deposit: Some(DepositAttributes {
+                insured: stable,
+                transactional: stable,
+                ..DepositAttributes::default()
+            }),
+            ..Attributes::default()
+        }
+    }
+
+    fn l2a() -> Attributes {
+        Attributes {
+            hqla_level: Some(HqlaLevel::L2a),
+            asset_class: Some("corporate_bond".into()),
+            ..Attributes::default()
+        }
+    }
+
+    fn stress(name: &str, f: impl FnOnce(&mut LiquidityStress)) -> Stress {
+        let mut spec = LiquidityStress::default();
+        f(&mut spec);
+        Stress {
+            name: name.into(),
+            spec,
+            market: None,
+            standard: None,
+            prepayment_multiplier: None,
+            early_redemption_multiplier: None,
+            drawdown_rate: None,
+            deposit_runoff_multiplier: None,
+        }
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+    }
+
+    /// A small bank worked by hand (0 % rates): cash 100, a Level 2A bond 100, a retail deposit
+    /// repayable on demand 1,000 (less stable), bank funding 50 due in 10 days carrying 30 of
+    /// downgrade collateral, a facility of 200 undrawn.
+    fn small_bank() -> Vec<Position> {
+        let mut funding = bullet(
+            "BANK",
+            "RPL",
+            50.0,
+            "2026-01-10",
+            0.0,
+            cp(Cp::CreditInstitution),
+        );
+        funding.attributes.downgrade_collateral = Some(30.0);
+        vec![
+            cash(100.0),
+            bullet("BOND", "RPA", 100.0, "2027-12-31", 0.0, l2a()),
+            on_demand("RETAIL", 1000.0, retail(false)),
+            funding,
+            facility("LINE", 200.0),
+        ]
+    }
+
+    #[test]
+    fn a_stress_worked_by_hand() {
+        let table = FactorTable::builtin(Regime::Basel);
+        let s = stress("run", |l| {
+            l.runoff.insert("retail_less_stable".into(), 0.10);
+            l.runoff.insert("unsecured_financial".into(), 0.5);
+            l.drawdown
+                .insert("facility_credit_non_financial".into(), 0.3);
+            l.haircut_add.insert("l2a".into(), 0.10);
+            l.collateral_call = 1.0;
+        });
+        let out = analyse_stressed(
+            &small_bank(),
+            &flat(0.0),
+            AS_OF,
+            &table,
+            &C66_BUCKETS,
+            None,
+            std::slice::from_ref(&s),
+        )
+        .unwrap();
+        // The LCR counts the downgrade collateral at 100 %.
+        let line = out
+            .lcr
+            .lines
+            .iter()
+            .find(|l| l.category == "downgrade_triggers")
+            .unwrap();
+        assert!(close(line.weighted, 30.0));
+        let r = &out.stresses[0];
+        let e = &r.effects;
+        // 10 % of 1,000 withdrawn over 30 days, 900 stay; half the 50 due on day 10 is repaid,
+        // half rolled; 30 % of 200 drawn over 30 days; 30 called overnight.
+        assert!(close(e.runoff, 100.0), "{e:?}");
+        assert!(close(e.retained, 900.0));
+        assert!(close(e.rolled_over, 25.0));
+        assert!(close(e.drawdowns, 60.0));
+        assert!(close(e.collateral_calls, 30.0));
+        // Capacity: 100 of cash, the bond at 85 % − 10 points = 75.
+        assert!(close(e.initial_capacity, 175.0));
+        assert!(close(e.initial_capacity_change, -10.0));
+        assert!(close(e.hqla_value_change, 0.0));
+        // Overnight: 100/30 withdrawn + 60/30 drawn + 30 called.
+        let daily = 100.0 / 30.0 + 2.0;
+        assert!(close(r.ladder.outflows[0], daily + 30.0));
+        // Days 2–7, 8–14 (with the 25 repaid on day 10), 15–21, 22–30.
+        assert!(close(r.ladder.outflows[1], daily));
+        assert!(close(r.ladder.outflows[7], 7.0 * daily + 25.0));
+        assert!(close(r.ladder.outflows[9], 9.0 * daily));
+        assert!(close(r.ladder.open_maturity_outflows, 0.0));
+        // Position: 175 − 35.33 − 6 × 5.33 − (7 × 5.33 + 25) − 7 × 5.33 = 8 after 21 days, then
+        // 8 − 9 × 5.33 = −40 after 30: the bank survives 21 days, 22.5 interpolated.
+        let h = &r.survival_horizon;
+        assert!(close(h.position[8], 8.0), "{:?}", h.position);
+        assert!(close(h.position[9], -40.0));
+        assert_eq!(h.days, Some(21));
+        assert!(close(h.interpolated_days.unwrap(), 21.0 + 8.0 / 48.0 * 9.0));
+        // The contractual survival horizon: the whole deposit due overnight.
+        assert_eq!(out.survival_horizon.days, None);
+        assert!(!out.survival_horizon.beyond_last_bucket);
+    }
+
+    #[test]
+    fn an_empty_stress_is_the_behavioural_view() {
+        let table = FactorTable::builtin(Regime::Basel);
+        let s = stress("nothing", |_| {});
+        let out = analyse_stressed(
+            &small_bank(),
+            &flat(0.02),
+            AS_OF,
+            &table,
+            &C66_BUCKETS,
+            None,
+            &[s],
+        )
+        .unwrap();
+        let r = &out.stresses[0];
+        assert_eq!(r.ladder, out.ladder);
+        assert_eq!(r.survival_horizon, out.survival_horizon);
+        assert_eq!(r.effects.initial_capacity_change, 0.0);
+    }
+
+    #[test]
+    fn rates_up_revalue_the_bond_book_and_categories_are_checked() {
+        let table = FactorTable::builtin(Regime::Basel);
+        let base = flat(0.0);
+        let up = flat(0.02);
+        let mut s = stress("joint", |l| {
+            l.runoff.insert("retail_less_stable".into(), 0.2);
+        });
+        s.market = Some(up.clone());
+        let out = analyse_stressed(
+            &small_bank(),
+            &base,
+            AS_OF,
+            &table,
+            &C66_BUCKETS,
+            None,
+            &[s.clone()],
+        )
+        .unwrap();
+        let e = &out.stresses[0].effects;
+        // The zero-coupon bond's value at 2 % for its two years, from the curve itself.
+        let df = up
+            .discount_curve("EUR")
+            .unwrap()
+            .discount_at(almanac_time::Date::ymd(2027, 12, 31));
+        assert!(close(e.hqla_value_change, 100.0 * df - 100.0), "{e:?}");
+        assert!(e.hqla_value_change < -3.0);
+        assert!(close(e.initial_capacity, 100.0 + 0.85 * 100.0 * df));
+        assert!(close(e.runoff, 200.0));
+        // A category the table does not have is refused, naming the scenario.
+        let mut bad = s;
+        bad.spec.runoff.insert("retail_wobbly".into(), 0.2);
+        let err = analyse_stressed(
+            &small_bank(),
+            &base,
+            AS_OF,
+            &table,
+            &C66_BUCKETS,
+            None,
+            &[bad],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("joint") && err.contains("retail_wobbly"),
+            "{err}"
+        );
+        let mut bad = stress("x", |l| {
+            l.drawdown.insert("retail_stable".into(), 0.2);
+        });
+        bad.market = None;
+        assert!(analyse_stressed(
+            &small_bank(),
+            &base,
+            AS_OF,
+            &table,
+            &C66_BUCKETS,
+            None,
+            &[bad]
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn the_scenario_behaviour_sets_default_drawdowns_and_scales_deposit_runoff() {
+        let table = FactorTable::builtin(Regime::Basel);
+        let mut s = stress("b", |l| {
+            l.runoff.insert("retail_less_stable".into(), 0.10);
+            l.runoff.insert("unsecured_financial".into(), 0.5);
+        });
+        s.drawdown_rate = Some(0.5);
+        s.deposit_runoff_multiplier = Some(3.0);
+        let out = analyse_stressed(
+            &small_bank(),
+            &flat(0.0),
+            AS_OF,
+            &table,
+            &C66_BUCKETS,
+            None,
+            &[s],
+        )
+        .unwrap();
+        let e = &out.stresses[0].effects;
+        assert!(close(e.drawdowns, 100.0));
+        // The multiplier scales withdrawals (10 % → 30 %), not the roll-over of term funding.
+        assert!(close(e.runoff, 300.0));
+        assert!(close(e.rolled_over, 25.0));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Nothing is lost: what a stress takes out of the ladder is retained, rolled over or
+        /// not received, and what it adds is run-off, drawdowns and calls.
+        #[test]
+        fn stresses_conserve_every_flow(
+            seed in 0u64..1_000_000,
+            rates in proptest::collection::vec(0.0f64..=1.0, 8),
+            window in 1u32..400,
+        ) {
+            let table = FactorTable::builtin(Regime::Basel);
+            let mut state = seed;
+            let mut next = move || {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (state >> 33) as f64 / f64::from(1u32 << 31)
+            };
+            let mut book = vec![cash(50.0)];
+            for i in 0..24 {
+                let notional = (100.0 * next()).round() + 1.0;
+                let days = 1 + (next() * 900.0) as i32;
+                let md = AS_OF.add_days(days).to_string();
+                let rate = 0.05 * next();
+                let id = format!("P{i}");
+                let kind = (next() * 7.0) as u32;
+                book.push(match kind {
+                    0 => on_demand(&id, notional, retail(next() < 0.5)),
+                    // Funding at 0 %: a withdrawn share forfeits its later interest, so only
+                    // principal is conserved exactly.
+                    1 => bullet(&id, "RPL", notional, &md, 0.0, retail(next() < 0.5)),
+                    2 => bullet(&id, "RPL", notional, &md, 0.0, cp(Cp::CreditInstitution)),
+                    3 => on_demand(&id, notional, cp(Cp::NonFinancialCorporate)),
+                    4 => bullet(&id, "RPA", notional, &md, rate, cp(Cp::Retail)),
+                    5 => bullet(&id, "RPA", notional, &md, rate, cp(Cp::CreditInstitution)),
+                    _ => facility(&id, notional),
+                });
+            }
+            let s = stress("s", |l| {
+                l.window_days = window;
+                for (k, cat) in [
+                    "retail_stable", "retail_less_stable", "unsecured_financial",
+                    "non_operational_non_financial",
+                ].iter().enumerate() {
+                    l.runoff.insert((*cat).into(), rates[k]);
+                }
+                l.inflows.insert("retail".into(), rates[4]);
+                l.inflows.insert("financial".into(), rates[5]);
+                l.drawdown.insert("facility_credit_non_financial".into(), rates[6]);
+            });
+            let out = analyse_stressed(
+                &book, &flat(0.01), AS_OF, &table, &C66_BUCKETS, None, &[s],
+            ).unwrap();
+            let r = &out.stresses[0];
+            let sum = |v: &[f64]| v.iter().sum::<f64>();
+            let e = &r.effects;
+            let base_out = sum(&out.ladder.outflows) + out.ladder.open_maturity_outflows;
+            let stressed_out = sum(&r.ladder.outflows) + r.ladder.open_maturity_outflows;
+            let lhs = stressed_out + e.retained + e.rolled_over;
+            let rhs = base_out + e.drawdowns + e.collateral_calls;
+            proptest::prop_assert!(close(lhs, rhs), "{lhs} != {rhs}");
+            let base_in = sum(&out.ladder.inflows);
+            let stressed_in = sum(&r.ladder.inflows);
+            proptest::prop_assert!(close(stressed_in + e.inflows_not_received, base_in));
+        }
+    }
+}
