@@ -205,25 +205,49 @@ pub(crate) fn compute(
     buckets: &[Bucket],
     behaviour: Option<&almanac_analytics::irrbb::Behaviour>,
     stresses: &[Stress],
-    mut failed: Vec<(String, String)>,
+    failed: Vec<(String, String)>,
 ) -> Result<serde_json::Value> {
-    // One currency for now: amounts of several would be summed without conversion.
-    let currencies: std::collections::BTreeSet<&str> = positions
-        .iter()
-        .map(Position::currency)
-        .filter(|c| !c.is_empty())
-        .collect();
-    if currencies.len() > 1 {
-        bail!(
-            "the positions are in {} currencies ({}): the liquidity run handles one currency \
-             so far (no FX conversion into a reporting currency yet)",
-            currencies.len(),
-            currencies.into_iter().collect::<Vec<_>>().join(", ")
-        );
-    }
+    let mut currencies = std::collections::BTreeSet::new();
+    one_currency(&mut currencies, positions)?;
     let l: Liquidity = analyse_stressed(
         positions, market, as_of, table, buckets, behaviour, stresses,
     )?;
+    let currency = currencies.into_iter().next().unwrap_or_default();
+    Ok(report(&l, &currency, as_of, table, buckets, failed))
+}
+
+/// Adds the currencies of `positions` to `seen`; more than one is an error naming them (one
+/// currency per run for now: amounts of several would be summed without conversion).
+pub(crate) fn one_currency(
+    seen: &mut std::collections::BTreeSet<String>,
+    positions: &[Position],
+) -> Result<()> {
+    for p in positions {
+        let c = p.currency();
+        if !c.is_empty() && !seen.contains(c) {
+            seen.insert(c.to_string());
+        }
+    }
+    if seen.len() > 1 {
+        bail!(
+            "the positions are in {} currencies ({}): the liquidity run handles one currency \
+             so far (no FX conversion into a reporting currency yet)",
+            seen.len(),
+            seen.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The report of a run in `currency`; `failed` are positions that could not be read.
+pub(crate) fn report(
+    l: &Liquidity,
+    currency: &str,
+    as_of: Date,
+    table: &FactorTable,
+    buckets: &[Bucket],
+    mut failed: Vec<(String, String)>,
+) -> serde_json::Value {
     failed.extend(l.failed.iter().cloned());
     let horizon = |s: &almanac_analytics::liquidity::ladder::Survival| {
         serde_json::json!({
@@ -257,9 +281,9 @@ pub(crate) fn compute(
             })
         })
         .collect();
-    Ok(serde_json::json!({
+    serde_json::json!({
         "as_of": as_of.to_string(),
-        "currency": currencies.into_iter().next().unwrap_or(""),
+        "currency": currency,
         "regime": table.regime,
         "factor_table": table.title,
         "lcr": l.lcr,
@@ -273,7 +297,7 @@ pub(crate) fn compute(
             .iter()
             .map(|(id, why)| serde_json::json!({"contract_id": id, "reason": why}))
             .collect::<Vec<_>>(),
-    }))
+    })
 }
 
 /// Writes the report, pretty-printed.

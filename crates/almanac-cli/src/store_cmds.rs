@@ -1134,29 +1134,6 @@ pub(crate) fn audit_verify(db: &Path, json: bool) -> Result<bool> {
     Ok(report.ok)
 }
 
-/// Positions of a snapshot, and the ids of those that cannot be read back with the reason.
-type ReadPositions = (Vec<Position>, Vec<(String, String)>);
-
-/// A snapshot's positions, read in full (attributes included), parsed on all cores; the rows
-/// that cannot be read back with the reason.
-fn snapshot_positions(store: &SqliteStore, snapshot: &str) -> Result<ReadPositions> {
-    let mut positions = Vec::new();
-    let mut failed = Vec::new();
-    store.snapshot_positions_batched(snapshot, 16_384, &mut |batch| {
-        let parsed: Vec<_> = batch
-            .par_iter()
-            .map(|sp| Position::from_json(&sp.json).map_err(|e| e.to_string()))
-            .collect();
-        for (sp, r) in batch.into_iter().zip(parsed) {
-            match r {
-                Ok(p) => positions.push(p),
-                Err(e) => failed.push((sp.contract_id, e)),
-            }
-        }
-    })?;
-    Ok((positions, failed))
-}
-
 /// Computes a liquidity run from its manifest: the report's bytes and its JSON.
 fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serde_json::Value)> {
     let opts = m
@@ -1206,26 +1183,58 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
         )?),
         None => None,
     };
+    let stresses = set.as_ref().map_or(&[][..], |s| &s.0);
+    // The snapshot streamed: this thread reads batches from the store while a worker parses
+    // and classifies the previous ones on all cores; memory holds a few batches, not the
+    // balance sheet.
     let t0 = std::time::Instant::now();
-    let (positions, failed) = snapshot_positions(store, &m.snapshot)?;
-    crate::timing("load snapshot positions", t0);
-    let t0 = std::time::Instant::now();
-    let mut doc = crate::liquidity::compute(
-        &positions,
-        &market,
-        as_of,
-        &table,
-        buckets,
-        behaviour.as_ref(),
-        set.as_ref().map_or(&[][..], |s| &s.0),
-        failed,
-    )?;
+    let (l, currency, failed) = std::thread::scope(|scope| -> Result<_> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<StoredPosition>>(2);
+        let (market, table, behaviour) = (&market, &table, behaviour.as_ref());
+        let worker = scope.spawn(move || -> Result<_> {
+            let mut run = almanac_analytics::liquidity::run::Analysis::new(
+                market, as_of, table, buckets, behaviour, stresses,
+            )?;
+            let mut currencies = std::collections::BTreeSet::new();
+            let mut failed = Vec::new();
+            for batch in rx {
+                let parsed: Vec<_> = batch
+                    .par_iter()
+                    .map(|sp| Position::from_json(&sp.json).map_err(|e| e.to_string()))
+                    .collect();
+                let mut positions = Vec::with_capacity(batch.len());
+                for (sp, r) in batch.into_iter().zip(parsed) {
+                    match r {
+                        Ok(p) => positions.push(p),
+                        Err(e) => failed.push((sp.contract_id, e)),
+                    }
+                }
+                crate::liquidity::one_currency(&mut currencies, &positions)?;
+                run.add(positions);
+            }
+            let currency: String = currencies.into_iter().next().unwrap_or_default();
+            Ok((run.finish()?, currency, failed))
+        });
+        let read = store.snapshot_positions_batched(&m.snapshot, 16_384, &mut |batch| {
+            // A worker that stopped (an error) has said why; the reading just ends.
+            let _ = tx.send(batch);
+        });
+        drop(tx);
+        let out = worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("the liquidity worker stopped unexpectedly"))??;
+        read?;
+        Ok(out)
+    })?;
+    crate::timing(
+        "liquidity (read, classify, LCR, NSFR, ladders, stresses)",
+        t0,
+    );
+    let mut doc = crate::liquidity::report(&l, &currency, as_of, &table, buckets, failed);
     if let Some((_, info)) = set {
         doc["scenario_set"] = info;
     }
-    crate::timing("liquidity (classify, LCR, NSFR, ladder)", t0);
     doc["snapshot"] = serde_json::json!(m.snapshot);
-    free_at_exit(positions);
     Ok((crate::liquidity::render(&doc)?, doc))
 }
 

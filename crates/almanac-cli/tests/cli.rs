@@ -1970,7 +1970,10 @@ fn run_liquidity_with_stress_scenarios() {
         .iter()
         .map(|x| x["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["idiosyncratic", "market_wide", "joint_rates_up_run"]);
+    assert_eq!(
+        names,
+        ["idiosyncratic", "market_wide", "joint_rates_up_run"]
+    );
     for n in &names {
         let h = &doc["survival_horizon"][n];
         assert!(h["beyond_last_bucket"].is_boolean(), "{n}: {h}");

@@ -348,6 +348,18 @@ pub fn prepay(flows: &Flows, cpr: f64, convention: RateConvention, out: &mut Flo
     out.accrued_at_as_of = flows.accrued_at_as_of;
     let f = &flows.flows;
     let (mut s_prev, mut prev_day) = (1.0_f64, 0_u32);
+    // A schedule repeats a few period lengths (28 to 31 days a month): the fraction of each
+    // length is computed once (the same value, bit for bit, without a `powf` per date).
+    let mut cache = [(u32::MAX, 0.0_f64); 4];
+    let mut fraction = |days: u32| -> f64 {
+        if let Some(&(_, x)) = cache.iter().find(|(d, _)| *d == days) {
+            return x;
+        }
+        let x = convention.fraction(cpr, f64::from(days) / 365.0);
+        cache.rotate_right(1);
+        cache[0] = (days, x);
+        x
+    };
     let mut i = 0;
     while i < f.len() {
         let day = f[i].day;
@@ -363,7 +375,7 @@ pub fn prepay(flows: &Flows, cpr: f64, convention: RateConvention, out: &mut Flo
         }
         let before = after + principal;
         let s_now = if before != 0.0 && cpr > 0.0 {
-            s_prev * (1.0 - convention.fraction(cpr, f64::from(day - prev_day) / 365.0))
+            s_prev * (1.0 - fraction(day - prev_day))
         } else {
             s_prev
         };

@@ -74,7 +74,7 @@ pub struct Context<'a> {
     /// The base market: floating-rate projections and the discount curves of HQLA values.
     pub market: &'a MarketSnapshot,
     /// HQLA level of every position by contract id (for the collateral a contract names).
-    pub levels: HashMap<&'a str, HqlaLevel>,
+    pub levels: HashMap<String, HqlaLevel>,
     /// The factor table (HQLA factors of the counterbalancing capacity's flows).
     pub table: &'a FactorTable,
     /// The assumption set's behaviour, for the behavioural view.
@@ -88,22 +88,35 @@ impl<'a> Context<'a> {
     pub fn new(
         as_of: Date,
         market: &'a MarketSnapshot,
-        positions: &'a [Position],
+        positions: &[Position],
         table: &'a FactorTable,
     ) -> Self {
-        let levels = positions
+        let mut ctx = Context::without_levels(as_of, market, table);
+        ctx.levels = positions
             .iter()
-            .filter_map(|p| p.attributes.hqla_level.map(|l| (p.id(), l)))
+            .filter_map(|p| p.attributes.hqla_level.map(|l| (p.id().to_string(), l)))
             .collect();
+        ctx
+    }
+
+    /// A context that knows no position's HQLA level: for positions that do not name their
+    /// collateral by id ([`needs_levels`]).
+    pub fn without_levels(as_of: Date, market: &'a MarketSnapshot, table: &'a FactorTable) -> Self {
         Context {
             as_of,
             market,
-            levels,
+            levels: HashMap::new(),
             table,
             behaviour: None,
             scenario: ScenarioRef::BASE,
         }
     }
+}
+
+/// Whether classifying `p` needs the HQLA levels of other positions: it names its collateral
+/// by id without giving the collateral's level.
+pub fn needs_levels(p: &Position) -> bool {
+    p.attributes.collateral_hqla_level.is_none() && !p.attributes.collateral.is_empty()
 }
 
 /// One position, classified.

@@ -8,12 +8,14 @@ use almanac_time::Date;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::classify::{behavioural_in, classify, Classified, Context, Role, ScenarioRef};
+use super::classify::{
+    behavioural_in, classify, needs_levels, Classified, Context, Role, ScenarioRef,
+};
 use super::factors::FactorTable;
 use super::ladder::{survival, Bucket, Grid, Survival};
 use super::lcr::{lcr, Item as LcrItem, Lcr};
 use super::nsfr::{nsfr, Item as NsfrItem, Nsfr};
-use super::stress::{bucket_end_days, Capacity, Part, Prepared, Stress, StressResult, View};
+use super::stress::{Capacity, Part, Prepared, Refined, Stress, StressResult, Sums, View};
 use super::LiquidityError;
 use crate::irrbb::Behaviour;
 
@@ -85,11 +87,14 @@ struct Partial {
     notes: std::collections::BTreeMap<&'static str, Vec<String>>,
     failed: Vec<(String, String)>,
     stresses: Vec<Part>,
+    /// Scratch: a position's contractual, behavioural and scenario flows by refined bucket.
+    scratch: [Sums; 3],
 }
 
 impl Partial {
-    fn new(buckets: usize, stresses: usize) -> Partial {
+    fn new(buckets: usize, stresses: usize, refined: &Refined) -> Partial {
         Partial {
+            scratch: [Sums::new(refined), Sums::new(refined), Sums::new(refined)],
             contractual: View::new(buckets),
             behavioural: View::new(buckets),
             capacity: Capacity::default(),
@@ -101,18 +106,28 @@ impl Partial {
         }
     }
 
-    fn add(&mut self, p: &Position, c: &Classified, grid: &Grid) {
+    fn add(&mut self, p: &Position, c: &Classified, grid: &Grid, refined: &Refined) {
         for &(section, category, amount) in &c.lcr {
             *self.lcr.entry((section, category)).or_default() += amount;
         }
         for &(side, category, amount) in &c.nsfr {
             *self.nsfr.entry((side, category)).or_default() += amount;
         }
-        self.contractual.flows(&c.flows, 1.0, grid);
+        let [contractual, behavioural, _] = &mut self.scratch;
+        contractual.fill(&c.flows, grid.as_of, refined);
+        self.contractual.sums(contractual, 1.0, refined);
         self.contractual.open(c.open_maturity);
-        let (b_flows, b_open) = view_of(c);
-        self.behavioural.flows(b_flows, 1.0, grid);
-        self.behavioural.open(b_open);
+        match &c.behavioural {
+            Some((f, open)) => {
+                behavioural.fill(f, grid.as_of, refined);
+                self.behavioural.sums(behavioural, 1.0, refined);
+                self.behavioural.open(*open);
+            }
+            None => {
+                self.behavioural.sums(contractual, 1.0, refined);
+                self.behavioural.open(c.open_maturity);
+            }
+        }
         self.capacity.add(c, grid);
         for n in &c.notes {
             self.notes.entry(n).or_default().push(p.id().to_string());
@@ -122,13 +137,22 @@ impl Partial {
     /// Adds `p` under each stress, reclassifying it in the scenario only when the scenario can
     /// change it (its market for floating rates, securities and derivatives; its behaviour
     /// rates for positions with a behavioural rule).
+    /// Call after [`Partial::add`] of the same position (its sums are reused).
     fn add_stressed(
         &mut self,
         p: &Position,
         c: &Classified,
         prepared: &[Prepared<'_>],
         grid: &Grid,
+        refined: &Refined,
     ) {
+        let [contractual, behavioural, scenario] = &mut self.scratch;
+        let base = if c.behavioural.is_some() {
+            &*behavioural
+        } else {
+            &*contractual
+        };
+        let base_open = view_of(c).1;
         for (part, s) in self.stresses.iter_mut().zip(prepared) {
             let sensitive = match &p.instrument {
                 Instrument::Contract(t) => {
@@ -146,7 +170,8 @@ impl Partial {
                 match classify(p, &s.ctx) {
                     Ok(cs) => {
                         let (f, open) = view_of(&cs);
-                        part.add(s, &cs, f, open, grid);
+                        scenario.fill(f, grid.as_of, refined);
+                        part.add(s, &cs, scenario, open, refined, grid);
                     }
                     Err(e) => self.failed.push((
                         p.id().to_string(),
@@ -155,12 +180,14 @@ impl Partial {
                 }
             } else if s.behaviour_changes && c.behavioural.is_some() {
                 match behavioural_in(p, c, &s.ctx) {
-                    Some((f, open)) => part.add(s, c, &f, open, grid),
-                    None => part.add(s, c, &c.flows, c.open_maturity, grid),
+                    Some((f, open)) => {
+                        scenario.fill(&f, grid.as_of, refined);
+                        part.add(s, c, scenario, open, refined, grid);
+                    }
+                    None => part.add(s, c, contractual, c.open_maturity, refined, grid),
                 }
             } else {
-                let (f, open) = view_of(c);
-                part.add(s, c, f, open, grid);
+                part.add(s, c, base, base_open, refined, grid);
             }
         }
     }
@@ -238,58 +265,190 @@ pub fn analyse_stressed(
     behaviour: Option<&Behaviour>,
     stresses: &[Stress],
 ) -> Result<Liquidity, LiquidityError> {
-    for s in stresses {
-        s.check(table)?;
+    let mut a = Analysis::new(market, as_of, table, buckets, behaviour, stresses)?;
+    // Every level is known up front: each position is classified in its place.
+    let ctx = Context::new(as_of, market, positions, table);
+    a.ctx.levels.clone_from(&ctx.levels);
+    for p in &mut a.prepared {
+        p.ctx.levels.clone_from(&ctx.levels);
     }
-    let mut ctx = Context::new(as_of, market, positions, table);
-    ctx.behaviour = behaviour;
-    let grid = Grid::new(as_of, buckets)?;
-    let n = grid.buckets.len();
-    let ends = bucket_end_days(&grid);
-    let prepared: Vec<Prepared<'_>> = stresses
-        .iter()
-        .map(|s| {
-            let mut sc = ctx.clone();
-            if let Some(m) = &s.market {
-                sc.market = m;
-            }
-            sc.scenario = ScenarioRef {
-                name: &s.name,
-                standard: s.standard,
-                prepayment_multiplier: s.prepayment_multiplier,
-                early_redemption_multiplier: s.early_redemption_multiplier,
-            };
-            Prepared {
-                stress: s,
-                ctx: sc,
-                behaviour_changes: behaviour.is_some_and(|b| s.changes_behaviour(b)),
-                window: s.spec.window_days.max(1),
-                ends: ends.clone(),
-            }
-        })
-        .collect();
-    // Chunks of positions classified on all cores, each summed on its own, the sums merged in
-    // balance-sheet order: the same result, to the last bit, whatever the thread count.
-    let partials: Vec<Partial> = positions
-        .par_chunks(CHUNK)
-        .map(|chunk| {
-            let mut part = Partial::new(n, stresses.len());
-            for p in chunk {
-                match classify(p, &ctx) {
-                    Ok(c) => {
-                        part.add(p, &c, &grid);
-                        part.add_stressed(p, &c, &prepared, &grid);
-                    }
-                    Err(e) => part.failed.push((p.id().to_string(), e)),
+    a.classify(positions, None);
+    a.finish()
+}
+
+/// A liquidity run fed its positions in batches, in balance-sheet order (a stored snapshot
+/// streamed from the store), and summed as they come: memory holds a batch, not the balance
+/// sheet. The result does not depend on the batch sizes or the thread count: positions are
+/// classified in fixed chunks of the whole sequence whose sums are merged in order.
+pub struct Analysis<'a> {
+    ctx: Context<'a>,
+    grid: Grid,
+    refined: Refined,
+    prepared: Vec<Prepared<'a>>,
+    stresses: &'a [Stress],
+    table: &'a FactorTable,
+    behaviour: Option<&'a Behaviour>,
+    total: Partial,
+    /// Positions not yet in a full chunk.
+    pending: Vec<Position>,
+    /// Positions that name their collateral by id without its level: classified at the end,
+    /// when every position's level is known.
+    deferred: Vec<Position>,
+    /// HQLA levels of the positions seen so far, by id.
+    levels: std::collections::HashMap<String, HqlaLevel>,
+}
+
+impl<'a> Analysis<'a> {
+    /// A run as of `as_of` on `market` with `table`, the ladder in `buckets`, an assumption
+    /// set's behaviour and stresses.
+    ///
+    /// # Errors
+    /// Bucket ends that do not increase; a stress naming a category `table` does not have.
+    pub fn new(
+        market: &'a MarketSnapshot,
+        as_of: Date,
+        table: &'a FactorTable,
+        buckets: &[Bucket],
+        behaviour: Option<&'a Behaviour>,
+        stresses: &'a [Stress],
+    ) -> Result<Analysis<'a>, LiquidityError> {
+        for s in stresses {
+            s.check(table)?;
+        }
+        let mut ctx = Context::without_levels(as_of, market, table);
+        ctx.behaviour = behaviour;
+        let grid = Grid::new(as_of, buckets)?;
+        let refined = Refined::new(&grid, stresses.iter().map(|s| s.spec.window_days.max(1)));
+        let prepared = stresses
+            .iter()
+            .map(|s| {
+                let mut sc = ctx.clone();
+                if let Some(m) = &s.market {
+                    sc.market = m;
                 }
-            }
-            part
+                sc.scenario = ScenarioRef {
+                    name: &s.name,
+                    standard: s.standard,
+                    prepayment_multiplier: s.prepayment_multiplier,
+                    early_redemption_multiplier: s.early_redemption_multiplier,
+                };
+                Prepared {
+                    stress: s,
+                    ctx: sc,
+                    behaviour_changes: behaviour.is_some_and(|b| s.changes_behaviour(b)),
+                    window: s.spec.window_days.max(1),
+                }
+            })
+            .collect();
+        let total = Partial::new(grid.buckets.len(), stresses.len(), &refined);
+        Ok(Analysis {
+            ctx,
+            grid,
+            refined,
+            prepared,
+            stresses,
+            table,
+            behaviour,
+            total,
+            pending: Vec::new(),
+            deferred: Vec::new(),
+            levels: Default::default(),
         })
-        .collect();
-    let mut total = Partial::new(n, stresses.len());
-    for part in partials {
-        total.merge(part);
     }
+
+    /// Adds the next positions of the balance sheet.
+    pub fn add(&mut self, positions: Vec<Position>) {
+        for p in positions {
+            if let Some(l) = p.attributes.hqla_level {
+                self.levels.insert(p.id().to_string(), l);
+            }
+            if needs_levels(&p) {
+                self.deferred.push(p);
+            } else {
+                self.pending.push(p);
+            }
+        }
+        let full = self.pending.len() / CHUNK * CHUNK;
+        if full > 0 {
+            let rest = self.pending.split_off(full);
+            let batch = std::mem::replace(&mut self.pending, rest);
+            self.classify(&batch, None);
+        }
+    }
+
+    /// Classifies `positions` in chunks on all cores and adds their sums in order; `ctx`
+    /// replaces the run's contexts (the deferred positions' pass, with every level known).
+    fn classify(&mut self, positions: &[Position], ctx: Option<(&Context<'a>, &[Prepared<'a>])>) {
+        let n = self.grid.buckets.len();
+        let (ctx, prepared) = ctx.unwrap_or((&self.ctx, &self.prepared));
+        let (grid, refined, stresses) = (&self.grid, &self.refined, self.stresses.len());
+        // Chunks of positions classified on all cores, each summed on its own, the sums merged
+        // in balance-sheet order: the same result, to the last bit, whatever the thread count.
+        let partials: Vec<Partial> = positions
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut part = Partial::new(n, stresses, refined);
+                for p in chunk {
+                    match classify(p, ctx) {
+                        Ok(c) => {
+                            part.add(p, &c, grid, refined);
+                            part.add_stressed(p, &c, prepared, grid, refined);
+                        }
+                        Err(e) => part.failed.push((p.id().to_string(), e)),
+                    }
+                }
+                part
+            })
+            .collect();
+        for part in partials {
+            self.total.merge(part);
+        }
+    }
+
+    /// The results.
+    ///
+    /// # Errors
+    /// A factor category missing from the table.
+    pub fn finish(mut self) -> Result<Liquidity, LiquidityError> {
+        let pending = std::mem::take(&mut self.pending);
+        self.classify(&pending, None);
+        let deferred = std::mem::take(&mut self.deferred);
+        if !deferred.is_empty() {
+            let levels = std::mem::take(&mut self.levels);
+            let mut ctx = self.ctx.clone();
+            ctx.levels.clone_from(&levels);
+            let prepared: Vec<Prepared<'a>> = self
+                .prepared
+                .iter()
+                .map(|p| {
+                    let mut c = p.ctx.clone();
+                    c.levels.clone_from(&levels);
+                    Prepared { ctx: c, ..*p }
+                })
+                .collect();
+            self.classify(&deferred, Some((&ctx, &prepared)));
+        }
+        let Analysis {
+            grid,
+            stresses,
+            table,
+            behaviour,
+            total,
+            ..
+        } = self;
+        summarise(total, &grid, table, behaviour, stresses)
+    }
+}
+
+/// The run's results from its sums.
+fn summarise(
+    total: Partial,
+    grid: &Grid,
+    table: &FactorTable,
+    behaviour: Option<&Behaviour>,
+    stresses: &[Stress],
+) -> Result<Liquidity, LiquidityError> {
+    let n = grid.buckets.len();
     let Partial {
         contractual,
         behavioural,
@@ -299,6 +458,7 @@ pub fn analyse_stressed(
         notes,
         failed,
         stresses: stress_parts,
+        scratch: _,
     } = total;
     let lcr_items = lcr_sums
         .iter()
@@ -325,7 +485,7 @@ pub fn analyse_stressed(
             sin[0] += v.open.0;
             sout[0] += v.open.1;
         }
-        survival(&grid, &sin, &sout, initial, flows)
+        survival(grid, &sin, &sout, initial, flows)
     };
     let ladder = |v: View| Ladder {
         buckets: grid.buckets.iter().map(|b| b.label.to_string()).collect(),
@@ -928,6 +1088,60 @@ select = { id_prefixes = ["RETAIL-STABLE"] }
         let (one, many) = (run(1), run(4));
         assert_eq!(format!("{one:?}"), format!("{many:?}"));
         assert!(close(one.lcr.ratio.unwrap(), 1.25));
+    }
+
+    /// A balance sheet streamed in batches of any sizes gives the report of the whole, to the
+    /// last bit (chunks are cut from the whole sequence); a repo that names its collateral by
+    /// id waits for the collateral's level, which may come in a later batch.
+    #[test]
+    fn streaming_in_batches_gives_the_whole_report() {
+        let mut bank: Vec<Position> = (0..2 * CHUNK / 20 + 3).flat_map(|_| lcr_bank()).collect();
+        let table = FactorTable::builtin(Regime::Basel);
+        let market = flat(0.0);
+        let whole = analyse(&bank, &market, AS_OF, &table, &C66_BUCKETS).unwrap();
+        for sizes in [vec![1, 5, 4096, 77], vec![10_000], vec![4095, 4097, 1]] {
+            let mut run = Analysis::new(&market, AS_OF, &table, &C66_BUCKETS, None, &[]).unwrap();
+            let mut rest = bank.clone();
+            for size in sizes.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let tail = rest.split_off((*size).min(rest.len()));
+                run.add(std::mem::replace(&mut rest, tail));
+            }
+            let streamed = run.finish().unwrap();
+            assert_eq!(format!("{whole:?}"), format!("{streamed:?}"), "{sizes:?}");
+        }
+        // The repo names its collateral, which comes after it in the balance sheet.
+        let repo = bullet(
+            "REPO-BY-ID",
+            "RPL",
+            100.0,
+            "2026-01-10",
+            with(cp(Cp::CreditInstitution), |a| {
+                a.collateral = vec!["GOV-LATER".into()]
+            }),
+        );
+        let gov = bullet(
+            "GOV-LATER",
+            "RPA",
+            100.0,
+            "2030-12-31",
+            security(HqlaLevel::L1, "sovereign"),
+        );
+        bank = vec![repo, gov];
+        let mut run = Analysis::new(&market, AS_OF, &table, &C66_BUCKETS, None, &[]).unwrap();
+        run.add(vec![bank[0].clone()]);
+        run.add(vec![bank[1].clone()]);
+        let streamed = run.finish().unwrap();
+        let whole = analyse(&bank, &market, AS_OF, &table, &C66_BUCKETS).unwrap();
+        for r in [&streamed, &whole] {
+            assert!(r
+                .lcr
+                .lines
+                .iter()
+                .any(|l| l.category == "secured_l1" && close(l.amount, 100.0)));
+        }
     }
 
     /// Missing classifications get the most conservative treatment and a note naming the

@@ -210,6 +210,98 @@ pub struct Effects {
     pub initial_capacity_change: f64,
 }
 
+/// The ladder's buckets refined by the stress windows' ends: a flow's refined bucket says both
+/// its ladder bucket and whether it falls within each window, so a position's flows are summed
+/// once and every view and stress works on the sums.
+#[derive(Debug, Clone)]
+pub(crate) struct Refined {
+    /// Days from the as-of date to each refined bucket's end (`i64::MAX`: open).
+    ends: Vec<i64>,
+    /// The ladder bucket of each refined bucket.
+    bucket: Vec<usize>,
+    /// Days to each ladder bucket's end (`i64::MAX`: open).
+    ladder_ends: Vec<i64>,
+}
+
+impl Refined {
+    pub(crate) fn new(grid: &Grid, windows: impl IntoIterator<Item = u32>) -> Refined {
+        let ladder_ends: Vec<i64> = (0..grid.buckets.len())
+            .map(|k| grid.days_to_end(k).map_or(i64::MAX, i64::from))
+            .collect();
+        let last = ladder_ends.last().copied().unwrap_or(0);
+        let mut ends = ladder_ends.clone();
+        ends.extend(windows.into_iter().map(i64::from).filter(|w| *w < last));
+        ends.sort_unstable();
+        ends.dedup();
+        let bucket = ends
+            .iter()
+            .map(|e| ladder_ends.partition_point(|l| l < e))
+            .collect();
+        Refined {
+            ends,
+            bucket,
+            ladder_ends,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether refined bucket `r` lies within a window of `days`.
+    fn within(&self, r: usize, days: u32) -> bool {
+        self.ends[r] <= i64::from(days)
+    }
+}
+
+/// One position's flows summed by refined bucket (received and paid, positive), and the day
+/// of its last flow.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sums {
+    ins: Vec<f64>,
+    outs: Vec<f64>,
+    last: Option<i64>,
+}
+
+impl Sums {
+    pub(crate) fn new(refined: &Refined) -> Sums {
+        Sums {
+            ins: vec![0.0; refined.len()],
+            outs: vec![0.0; refined.len()],
+            last: None,
+        }
+    }
+
+    /// Sums `flows` (bank's side, dated) from `as_of`; a flow beyond a closed last bucket is
+    /// not in the ladder.
+    pub(crate) fn fill(&mut self, flows: &[(Date, f64)], as_of: Date, refined: &Refined) {
+        self.ins.iter_mut().for_each(|x| *x = 0.0);
+        self.outs.iter_mut().for_each(|x| *x = 0.0);
+        self.last = None;
+        let ends = &refined.ends;
+        let mut r = 0usize;
+        for &(date, amount) in flows {
+            let day = i64::from(as_of.days_until(date));
+            self.last = Some(self.last.map_or(day, |l| l.max(day)));
+            // Flows come in date order as a rule: walk forward, search otherwise.
+            if r > 0 && day <= ends[r - 1] {
+                r = ends.partition_point(|e| *e < day);
+            }
+            while r < ends.len() && ends[r] < day {
+                r += 1;
+            }
+            if r == ends.len() {
+                continue;
+            }
+            if amount > 0.0 {
+                self.ins[r] += amount;
+            } else {
+                self.outs[r] -= amount;
+            }
+        }
+    }
+}
+
 /// Ladder sums of one view: inflows and outflows by bucket, open-maturity balances apart.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct View {
@@ -228,20 +320,14 @@ impl View {
         }
     }
 
-    /// Adds `scale ×` each flow to its bucket.
-    pub(crate) fn flows(&mut self, flows: &[(Date, f64)], scale: f64, grid: &Grid) {
-        for &(date, amount) in flows {
-            self.flow(date, amount * scale, grid);
+    /// Adds `scale ×` a position's sums.
+    pub(crate) fn sums(&mut self, sums: &Sums, scale: f64, refined: &Refined) {
+        if sums.last.is_none() || scale == 0.0 {
+            return;
         }
-    }
-
-    pub(crate) fn flow(&mut self, date: Date, amount: f64, grid: &Grid) {
-        if let Some(k) = grid.bucket_of(date) {
-            if amount > 0.0 {
-                self.inflows[k] += amount;
-            } else {
-                self.outflows[k] -= amount;
-            }
+        for (r, &k) in refined.bucket.iter().enumerate() {
+            self.inflows[k] += sums.ins[r] * scale;
+            self.outflows[k] += sums.outs[r] * scale;
         }
     }
 
@@ -365,25 +451,26 @@ impl Part {
     }
 
     /// Adds one position under the stress: `c` is its classification in the scenario, and
-    /// `flows`, `open` the view the stress starts from (behavioural in the scenario, else
+    /// `sums`, `open` the view the stress starts from (behavioural in the scenario, else
     /// contractual).
     pub(crate) fn add(
         &mut self,
         s: &Prepared<'_>,
         c: &Classified,
-        flows: &[(Date, f64)],
+        sums: &Sums,
         open: f64,
+        refined: &Refined,
         grid: &Grid,
     ) {
         self.capacity.add(c, grid);
-        let as_of = grid.as_of;
         let n = s.window;
-        let window_end = as_of.add_days(n as i32);
+        let ends = &refined.ladder_ends;
         if c.downgrade_collateral > 0.0 && s.stress.spec.collateral_call > 0.0 {
             let call = c.downgrade_collateral * s.stress.spec.collateral_call;
-            self.view.spread_out(call, 1, &s.ends);
+            self.view.spread_out(call, 1, ends);
             self.effects.collateral_calls += call;
         }
+        let view = &mut self.view;
         match c.role {
             Role::Funding {
                 first,
@@ -407,56 +494,56 @@ impl Part {
                 }
                 let same = 1.0 - named;
                 if same > 0.0 {
-                    self.view.flows(flows, same, grid);
-                    self.view.open(open * same);
+                    view.sums(sums, same, refined);
+                    view.open(open * same);
                 }
                 if named <= 0.0 {
                     return;
                 }
                 let r = rate_sum / named;
                 if withdrawable {
-                    let last = flows
-                        .iter()
-                        .map(|(d, _)| as_of.days_until(*d))
-                        .max()
-                        .filter(|_| open == 0.0);
-                    let w = last.map_or(n, |m| n.min(m.max(1) as u32));
+                    let last = sums.last.filter(|_| open == 0.0);
+                    let w = last.map_or(n, |m| u32::try_from(m.max(1)).map_or(n, |m| n.min(m)));
                     let withdrawn = r * f64::from(w) / f64::from(n);
                     let out = named * withdrawn * balance;
-                    self.view.spread_out(out, w, &s.ends);
+                    view.spread_out(out, w, ends);
                     self.effects.runoff += out;
-                    self.view.flows(flows, named * (1.0 - withdrawn), grid);
+                    view.sums(sums, named * (1.0 - withdrawn), refined);
                     // What stays of a balance repayable on demand stays beyond the horizon.
                     self.effects.retained += named * (1.0 - withdrawn) * open.abs();
                 } else {
-                    for &(date, amount) in flows {
-                        if date <= window_end {
-                            self.view.flow(date, amount * named * r, grid);
-                            self.effects.rolled_over += -amount * named * (1.0 - r);
+                    for (i, &k) in refined.bucket.iter().enumerate() {
+                        let scale = if refined.within(i, n) {
+                            self.effects.rolled_over +=
+                                (sums.outs[i] - sums.ins[i]) * named * (1.0 - r);
+                            named * r
                         } else {
-                            self.view.flow(date, amount * named, grid);
-                        }
+                            named
+                        };
+                        view.inflows[k] += sums.ins[i] * scale;
+                        view.outflows[k] += sums.outs[i] * scale;
                     }
-                    self.view.open(open * named);
+                    view.open(open * named);
                 }
             }
-            Role::Asset { category } => match s.stress.spec.inflows.get(category) {
-                Some(&q) => {
-                    for &(date, amount) in flows {
-                        if date <= window_end && amount > 0.0 {
-                            self.view.flow(date, amount * q, grid);
-                            self.effects.inflows_not_received += amount * (1.0 - q);
-                        } else {
-                            self.view.flow(date, amount, grid);
+            Role::Asset { category } => {
+                match s.stress.spec.inflows.get(category) {
+                    Some(&q) => {
+                        for (i, &k) in refined.bucket.iter().enumerate() {
+                            let received = if refined.within(i, n) {
+                                self.effects.inflows_not_received += sums.ins[i] * (1.0 - q);
+                                q
+                            } else {
+                                1.0
+                            };
+                            view.inflows[k] += sums.ins[i] * received;
+                            view.outflows[k] += sums.outs[i];
                         }
                     }
-                    self.view.open(open);
+                    None => view.sums(sums, 1.0, refined),
                 }
-                None => {
-                    self.view.flows(flows, 1.0, grid);
-                    self.view.open(open);
-                }
-            },
+                view.open(open);
+            }
             Role::Facility { category, undrawn } => {
                 let d = s
                     .stress
@@ -467,15 +554,15 @@ impl Part {
                     .or(s.stress.drawdown_rate)
                     .unwrap_or(0.0);
                 if d > 0.0 {
-                    self.view.spread_out(d * undrawn, n, &s.ends);
+                    view.spread_out(d * undrawn, n, ends);
                     self.effects.drawdowns += d * undrawn;
                 }
-                self.view.flows(flows, 1.0, grid);
-                self.view.open(open);
+                view.sums(sums, 1.0, refined);
+                view.open(open);
             }
             Role::None => {
-                self.view.flows(flows, 1.0, grid);
-                self.view.open(open);
+                view.sums(sums, 1.0, refined);
+                view.open(open);
             }
         }
     }
@@ -490,15 +577,6 @@ pub(crate) struct Prepared<'a> {
     pub(crate) behaviour_changes: bool,
     /// Window in days.
     pub(crate) window: u32,
-    /// Days from the as-of date to each bucket's end (`i64::MAX` for an open end).
-    pub(crate) ends: Vec<i64>,
-}
-
-/// Days from the as-of date to each bucket's end.
-pub(crate) fn bucket_end_days(grid: &Grid) -> Vec<i64> {
-    (0..grid.buckets.len())
-        .map(|k| grid.days_to_end(k).map_or(i64::MAX, i64::from))
-        .collect()
 }
 
 #[cfg(test)]
