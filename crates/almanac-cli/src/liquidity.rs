@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use almanac_analytics::liquidity::factors::{FactorTable, Regime};
 use almanac_analytics::liquidity::ladder::{Bucket, BASEL_BUCKETS, C66_BUCKETS};
-use almanac_analytics::liquidity::run::{analyse_stressed, Liquidity};
+use almanac_analytics::liquidity::run::{analyse_in, Liquidity};
 use almanac_analytics::liquidity::stress::Stress;
 use almanac_balance_sheet::{Attributes, Instrument, Position};
 use almanac_market::MarketSnapshot;
@@ -30,6 +30,10 @@ pub(crate) struct LiquidityOptions {
     /// `[scenario.liquidity]` stress give a stressed ladder and survival horizon.
     #[arg(long)]
     pub(crate) scenarios: Option<PathBuf>,
+    /// Reporting currency: every currency's amounts converted at the market's FX rates and
+    /// added (default: the currency holding the largest sum of balances).
+    #[arg(long)]
+    pub(crate) currency: Option<String>,
     /// Also write the report as an Excel workbook (LCR, NSFR, ladders with charts, notes).
     #[arg(long)]
     pub(crate) xlsx: Option<PathBuf>,
@@ -152,6 +156,7 @@ pub(crate) fn run(args: &LiquidityArgs) -> Result<bool> {
         buckets,
         behaviour.as_ref(),
         set.as_ref().map_or(&[][..], |s| &s.0),
+        args.options.currency.as_deref(),
         failed,
     )?;
     if let Some((_, info)) = set {
@@ -205,50 +210,57 @@ pub(crate) fn compute(
     buckets: &[Bucket],
     behaviour: Option<&almanac_analytics::irrbb::Behaviour>,
     stresses: &[Stress],
+    currency: Option<&str>,
     failed: Vec<(String, String)>,
 ) -> Result<serde_json::Value> {
-    let mut currencies = std::collections::BTreeSet::new();
-    one_currency(&mut currencies, positions)?;
-    let l: Liquidity = analyse_stressed(
-        positions, market, as_of, table, buckets, behaviour, stresses,
+    let l: Liquidity = analyse_in(
+        positions, market, as_of, table, buckets, behaviour, stresses, currency,
     )?;
-    let currency = currencies.into_iter().next().unwrap_or_default();
-    Ok(report(&l, &currency, as_of, table, buckets, failed))
+    Ok(report(&l, as_of, table, buckets, failed))
 }
 
-/// Adds the currencies of `positions` to `seen`; more than one is an error naming them (one
-/// currency per run for now: amounts of several would be summed without conversion).
-pub(crate) fn one_currency(
-    seen: &mut std::collections::BTreeSet<String>,
-    positions: &[Position],
-) -> Result<()> {
-    for p in positions {
-        let c = p.currency();
-        if !c.is_empty() && !seen.contains(c) {
-            seen.insert(c.to_string());
-        }
-    }
-    if seen.len() > 1 {
-        bail!(
-            "the positions are in {} currencies ({}): the liquidity run handles one currency \
-             so far (no FX conversion into a reporting currency yet)",
-            seen.len(),
-            seen.iter().cloned().collect::<Vec<_>>().join(", ")
-        );
-    }
-    Ok(())
-}
-
-/// The report of a run in `currency`; `failed` are positions that could not be read.
+/// The report of a run: the consolidated results in the reporting currency at the top, each
+/// currency's in `by_currency`; `failed` are positions that could not be read.
 pub(crate) fn report(
     l: &Liquidity,
-    currency: &str,
     as_of: Date,
     table: &FactorTable,
     buckets: &[Bucket],
     mut failed: Vec<(String, String)>,
 ) -> serde_json::Value {
     failed.extend(l.failed.iter().cloned());
+    let mut doc = results(l, buckets);
+    let by_currency: serde_json::Map<String, serde_json::Value> = l
+        .by_currency
+        .iter()
+        .map(|c| {
+            let mut part = results(&c.liquidity, buckets);
+            part["fx_rate"] = serde_json::json!(c.fx_rate);
+            part["positions"] = serde_json::json!(c.positions);
+            (c.currency.clone(), part)
+        })
+        .collect();
+    let head = serde_json::json!({
+        "as_of": as_of.to_string(),
+        "currency": l.currency,
+        "regime": table.regime,
+        "factor_table": table.title,
+    });
+    for (k, v) in head.as_object().into_iter().flatten() {
+        doc[k] = v.clone();
+    }
+    doc["by_currency"] = serde_json::Value::Object(by_currency);
+    doc["notes"] = serde_json::json!(l.notes);
+    doc["failed"] = failed
+        .iter()
+        .map(|(id, why)| serde_json::json!({"contract_id": id, "reason": why}))
+        .collect();
+    doc
+}
+
+/// The results of a run or of one of its currencies: LCR, NSFR, ladders, survival horizons
+/// by view and stress, and the stresses.
+fn results(l: &Liquidity, buckets: &[Bucket]) -> serde_json::Value {
     let horizon = |s: &almanac_analytics::liquidity::ladder::Survival| {
         serde_json::json!({
             "days": s.days,
@@ -282,21 +294,12 @@ pub(crate) fn report(
         })
         .collect();
     serde_json::json!({
-        "as_of": as_of.to_string(),
-        "currency": currency,
-        "regime": table.regime,
-        "factor_table": table.title,
         "lcr": l.lcr,
         "nsfr": l.nsfr,
         "ladder": l.ladder,
         "behavioural_ladder": l.behavioural_ladder,
         "survival_horizon": survival,
         "stresses": stressed,
-        "notes": l.notes,
-        "failed": failed
-            .iter()
-            .map(|(id, why)| serde_json::json!({"contract_id": id, "reason": why}))
-            .collect::<Vec<_>>(),
     })
 }
 
@@ -406,6 +409,50 @@ pub(crate) fn write_xlsx(doc: &serde_json::Value, path: &Path) -> Result<()> {
             Some(x) => ws.write_number_with_format(r, 1, x, if *ratio { &pct } else { &money })?,
             None => ws.write(r, 1, "n/a")?,
         };
+    }
+    // Each currency in its own units.
+    let top = rows.len() as u32 + 3;
+    ws.write_with_format(top, 0, "By currency (own units)", &bold)?;
+    let head = [
+        "currency",
+        "FX rate to reporting",
+        "positions",
+        "LCR",
+        "HQLA",
+        "net outflows",
+        "NSFR",
+        "survival (days)",
+    ];
+    for (c, h) in head.iter().enumerate() {
+        ws.write_with_format(top + 1, c as u16, *h, &bold)?;
+    }
+    for (k, (ccy, part)) in doc["by_currency"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let r = top + 2 + k as u32;
+        ws.write(r, 0, ccy.as_str())?;
+        ws.write_number(r, 1, num(&part["fx_rate"]))?;
+        ws.write_number(r, 2, num(&part["positions"]))?;
+        for (c, v, f) in [
+            (3u16, &part["lcr"]["ratio"], &pct),
+            (4, &part["lcr"]["hqla"], &money),
+            (5, &part["lcr"]["net_outflows"], &money),
+            (6, &part["nsfr"]["ratio"], &pct),
+        ] {
+            match v.as_f64() {
+                Some(x) => ws.write_number_with_format(r, c, x, f)?,
+                None => ws.write(r, c, "n/a")?,
+            };
+        }
+        let h = &part["survival_horizon"]["contractual"];
+        if h["beyond_last_bucket"].as_bool() == Some(true) {
+            ws.write(r, 7, "beyond")?;
+        } else {
+            ws.write_number(r, 7, num(&h["days"]))?;
+        }
     }
     // LCR and NSFR lines.
     for (name, lines, part) in [
@@ -697,6 +744,34 @@ pub(crate) fn write_csv(doc: &serde_json::Value, dir: &Path) -> Result<()> {
         }
         w.flush()?;
     }
+    let mut w = open("by_currency.csv")?;
+    w.write_record([
+        "currency",
+        "fx_rate",
+        "positions",
+        "lcr",
+        "hqla",
+        "net_outflows",
+        "nsfr",
+        "asf",
+        "rsf",
+        "survival_days",
+    ])?;
+    for (ccy, part) in doc["by_currency"].as_object().into_iter().flatten() {
+        w.write_record([
+            ccy.clone(),
+            text(&part["fx_rate"]),
+            text(&part["positions"]),
+            text(&part["lcr"]["ratio"]),
+            text(&part["lcr"]["hqla"]),
+            text(&part["lcr"]["net_outflows"]),
+            text(&part["nsfr"]["ratio"]),
+            text(&part["nsfr"]["asf"]),
+            text(&part["nsfr"]["rsf"]),
+            text(&part["survival_horizon"]["contractual"]["days"]),
+        ])?;
+    }
+    w.flush()?;
     let mut w = open("notes.csv")?;
     w.write_record(["position", "treatment"])?;
     for n in doc["notes"].as_array().into_iter().flatten() {

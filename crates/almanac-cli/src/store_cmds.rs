@@ -367,6 +367,9 @@ struct Manifest {
 struct LiquidityManifest {
     regime: String,
     buckets: String,
+    /// The reporting currency asked for (`None`: the default rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    currency: Option<String>,
 }
 
 /// What an IRRBB run was asked for (everything else is in the documents named).
@@ -1145,6 +1148,7 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
         buckets: opts.buckets,
         assumptions: None,
         scenarios: None,
+        currency: opts.currency.clone(),
         xlsx: None,
         csv: None,
     };
@@ -1188,14 +1192,15 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
     // and classifies the previous ones on all cores; memory holds a few batches, not the
     // balance sheet.
     let t0 = std::time::Instant::now();
-    let (l, currency, failed) = std::thread::scope(|scope| -> Result<_> {
+    let currency = options.currency.as_deref();
+    let (l, failed) = std::thread::scope(|scope| -> Result<_> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<StoredPosition>>(2);
         let (market, table, behaviour) = (&market, &table, behaviour.as_ref());
         let worker = scope.spawn(move || -> Result<_> {
             let mut run = almanac_analytics::liquidity::run::Analysis::new(
                 market, as_of, table, buckets, behaviour, stresses,
             )?;
-            let mut currencies = std::collections::BTreeSet::new();
+            run.reporting_currency(currency);
             let mut failed = Vec::new();
             for batch in rx {
                 let parsed: Vec<_> = batch
@@ -1209,11 +1214,9 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
                         Err(e) => failed.push((sp.contract_id, e)),
                     }
                 }
-                crate::liquidity::one_currency(&mut currencies, &positions)?;
                 run.add(positions);
             }
-            let currency: String = currencies.into_iter().next().unwrap_or_default();
-            Ok((run.finish()?, currency, failed))
+            Ok((run.finish()?, failed))
         });
         let read = store.snapshot_positions_batched(&m.snapshot, 16_384, &mut |batch| {
             // A worker that stopped (an error) has said why; the reading just ends.
@@ -1230,7 +1233,7 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
         "liquidity (read, classify, LCR, NSFR, ladders, stresses)",
         t0,
     );
-    let mut doc = crate::liquidity::report(&l, &currency, as_of, &table, buckets, failed);
+    let mut doc = crate::liquidity::report(&l, as_of, &table, buckets, failed);
     if let Some((_, info)) = set {
         doc["scenario_set"] = info;
     }
@@ -1276,6 +1279,7 @@ pub(crate) fn run_liquidity(
         liquidity: Some(LiquidityManifest {
             regime: opts.regime.to_ascii_lowercase(),
             buckets: opts.buckets.clone(),
+            currency: opts.currency.as_ref().map(|c| c.to_ascii_uppercase()),
         }),
         scenario_set,
         scenario_markets,

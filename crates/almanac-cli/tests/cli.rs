@@ -1878,11 +1878,12 @@ fn run_liquidity_records_replays_and_reports_missing_classifications() {
     );
 }
 
-/// Liquidity runs one currency for now: contracts in two are refused with an error that names
-/// them (never summed without conversion), and an unknown regime or bucket set is refused
-/// before any work.
+/// Liquidity in several currencies: each currency apart and the consolidated report in the
+/// reporting currency at the market's FX rates; without a rate the run is refused naming the
+/// pair (never summed without conversion); an unknown regime or bucket set is refused before
+/// any work.
 #[test]
-fn liquidity_refuses_several_currencies_and_unknown_options() {
+fn liquidity_consolidates_currencies_and_refuses_unknown_options() {
     let dir = temp_dir("liquidity-refusals");
     let (_, bank) = stored_bank(&dir, 100);
     let contracts = dir.join("two.json");
@@ -1890,19 +1891,19 @@ fn liquidity_refuses_several_currencies_and_unknown_options() {
         &contracts,
         r#"[
 {"contractType":"PAM","contractID":"E1","contractRole":"RPA","currency":"EUR","statusDate":"2025-12-31",
- "initialExchangeDate":"2025-01-01","maturityDate":"2027-01-01","notionalPrincipal":100,"nominalInterestRate":0.01},
+ "initialExchangeDate":"2025-01-01","maturityDate":"2026-01-10","notionalPrincipal":100,"nominalInterestRate":0.0},
 {"contractType":"PAM","contractID":"U1","contractRole":"RPA","currency":"USD","statusDate":"2025-12-31",
- "initialExchangeDate":"2025-01-01","maturityDate":"2027-01-01","notionalPrincipal":100,"nominalInterestRate":0.01}
+ "initialExchangeDate":"2025-01-01","maturityDate":"2026-01-10","notionalPrincipal":100,"nominalInterestRate":0.0}
 ]"#,
     )
     .unwrap();
-    let run = |extra: &[&str]| {
+    let run_on = |market: &std::path::Path, extra: &[&str]| {
         let mut args = vec![
             "liquidity".to_string(),
             "--contracts".into(),
             arg(&contracts),
             "--market".into(),
-            arg(&bank.join("market.toml")),
+            arg(market),
             "--as-of".into(),
             "2025-12-31".into(),
             "--json".into(),
@@ -1911,13 +1912,31 @@ fn liquidity_refuses_several_currencies_and_unknown_options() {
         args.extend(extra.iter().map(|s| s.to_string()));
         almanac().args(&args).output().unwrap()
     };
+    let run = |extra: &[&str]| run_on(&bank.join("market.toml"), extra);
     let o = run(&[]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("EUR, USD") && err.contains("one currency"),
+        err.contains("USD/EUR") && err.contains("the 1 position in USD"),
         "{err}"
     );
+    // With a USD curve and 1 EUR = 1.10 USD: both currencies, consolidated in EUR.
+    let market = std::fs::read_to_string(bank.join("market.toml")).unwrap();
+    let with_usd = format!(
+        "{market}\n[[fx]]\npair = \"EUR/USD\"\nrate = 1.10\n\n[[curve]]\nid = \"USD-SOFR\"\ncurrency = \"USD\"\nzero_rates = [[\"1Y\", 0.04], [\"10Y\", 0.04]]\n"
+    );
+    let m2 = dir.join("market-usd.toml");
+    std::fs::write(&m2, with_usd).unwrap();
+    let o = run_on(&m2, &["--currency", "eur"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out.json")).unwrap()).unwrap();
+    assert_eq!(doc["currency"], "EUR");
+    let by = doc["by_currency"].as_object().unwrap();
+    assert_eq!(by.keys().collect::<Vec<_>>(), ["EUR", "USD"]);
+    assert!((by["USD"]["fx_rate"].as_f64().unwrap() - 1.0 / 1.10).abs() < 1e-12);
+    let inflow = |d: &serde_json::Value| d["ladder"]["inflows"][7].as_f64().unwrap();
+    assert!((inflow(&doc) - (inflow(&by["EUR"]) + inflow(&by["USD"]) / 1.10)).abs() < 1e-9);
     for (flag, value, says) in [
         ("--regime", "uk", "basel, eu or us"),
         ("--buckets", "weekly", "c66 or basel"),

@@ -209,6 +209,13 @@ pub fn classify(p: &Position, ctx: &Context<'_>) -> Result<Classified, String> {
         Instrument::NonInterest(n) => non_interest(p, n, &mut c),
         Instrument::Contract(t) => contract(p, t, ctx, &mut c)?,
     }
+    if p.currency().is_empty() {
+        note(
+            &mut c,
+            p,
+            "position without a currency: counted in the reporting currency",
+        );
+    }
     if let Some(x) = p.attributes.downgrade_collateral.filter(|x| *x > 0.0) {
         c.lcr.push((Section::Outflow, "downgrade_triggers", x));
         c.downgrade_collateral = x;

@@ -50,8 +50,15 @@ pub struct Note {
 }
 
 /// A liquidity run's results.
+///
+/// Amounts are in the reporting currency `currency`: each currency's sums converted at the
+/// market's FX rate to it (a stress's at its scenario market's rate) and added before any ratio
+/// or cap, so the LCR caps apply to the consolidated stock. `by_currency` has the same results
+/// per currency in that currency's units.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Liquidity {
+    /// The reporting currency (ISO code; empty when no position names one).
+    pub currency: String,
     /// The LCR.
     pub lcr: Lcr,
     /// The NSFR.
@@ -72,21 +79,54 @@ pub struct Liquidity {
     pub notes: Vec<Note>,
     /// Positions that could not be classified, with the reason.
     pub failed: Vec<(String, String)>,
+    /// Each currency's results in its own units (their notes and failures are the run's).
+    pub by_currency: Vec<CurrencyLiquidity>,
+}
+
+/// One currency's part of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurrencyLiquidity {
+    /// The currency (empty for positions that name none: counted in the reporting currency).
+    pub currency: String,
+    /// Units of the reporting currency per unit of this one on the base market.
+    pub fx_rate: f64,
+    /// Positions in it.
+    pub positions: usize,
+    /// Its results, in its units.
+    pub liquidity: Liquidity,
+}
+
+/// Notes and failures of a run of positions, in balance-sheet order.
+#[derive(Debug, Default)]
+struct Log {
+    notes: std::collections::BTreeMap<&'static str, Vec<String>>,
+    failed: Vec<(String, String)>,
+}
+
+impl Log {
+    fn merge(&mut self, other: Log) {
+        for (k, mut v) in other.notes {
+            self.notes.entry(k).or_default().append(&mut v);
+        }
+        self.failed.extend(other.failed);
+    }
 }
 
 /// Positions classified and summed together.
 const CHUNK: usize = 4096;
 
-/// The sums of a run of positions.
+/// The sums of a run of positions in one currency.
+#[derive(Clone)]
 struct Partial {
     contractual: View,
     behavioural: View,
     capacity: Capacity,
     lcr: std::collections::BTreeMap<(super::lcr::Section, &'static str), f64>,
     nsfr: std::collections::BTreeMap<(super::nsfr::Side, &'static str), f64>,
-    notes: std::collections::BTreeMap<&'static str, Vec<String>>,
-    failed: Vec<(String, String)>,
     stresses: Vec<Part>,
+    /// Positions, and the sum of their balances (the default reporting currency's measure).
+    positions: usize,
+    balance: f64,
     /// Scratch: a position's contractual, behavioural and scenario flows by refined bucket.
     scratch: [Sums; 3],
 }
@@ -100,13 +140,29 @@ impl Partial {
             capacity: Capacity::default(),
             lcr: Default::default(),
             nsfr: Default::default(),
-            notes: Default::default(),
-            failed: Vec::new(),
             stresses: (0..stresses).map(|_| Part::new(buckets)).collect(),
+            positions: 0,
+            balance: 0.0,
         }
     }
 
-    fn add(&mut self, p: &Position, c: &Classified, grid: &Grid, refined: &Refined) {
+    /// Converts the sums to another currency: `base` for the base market's, `stress[i]` for
+    /// stress `i`'s.
+    fn scale(&mut self, base: f64, stress: &[f64]) {
+        self.contractual.scale(base);
+        self.behavioural.scale(base);
+        self.capacity.scale(base);
+        self.lcr.values_mut().for_each(|x| *x *= base);
+        self.nsfr.values_mut().for_each(|x| *x *= base);
+        self.balance *= base;
+        for (part, f) in self.stresses.iter_mut().zip(stress) {
+            part.scale(*f);
+        }
+    }
+
+    fn add(&mut self, c: &Classified, grid: &Grid, refined: &Refined) {
+        self.positions += 1;
+        self.balance += c.signed_balance.abs();
         for &(section, category, amount) in &c.lcr {
             *self.lcr.entry((section, category)).or_default() += amount;
         }
@@ -129,9 +185,6 @@ impl Partial {
             }
         }
         self.capacity.add(c, grid);
-        for n in &c.notes {
-            self.notes.entry(n).or_default().push(p.id().to_string());
-        }
     }
 
     /// Adds `p` under each stress, reclassifying it in the scenario only when the scenario can
@@ -145,6 +198,7 @@ impl Partial {
         prepared: &[Prepared<'_>],
         grid: &Grid,
         refined: &Refined,
+        failed: &mut Vec<(String, String)>,
     ) {
         let [contractual, behavioural, scenario] = &mut self.scratch;
         let base = if c.behavioural.is_some() {
@@ -173,7 +227,7 @@ impl Partial {
                         scenario.fill(f, grid.as_of, refined);
                         part.add(s, &cs, scenario, open, refined, grid);
                     }
-                    Err(e) => self.failed.push((
+                    Err(e) => failed.push((
                         p.id().to_string(),
                         format!("scenario {}: {e}", s.stress.name),
                     )),
@@ -202,10 +256,8 @@ impl Partial {
         for (k, v) in other.nsfr {
             *self.nsfr.entry(k).or_default() += v;
         }
-        for (k, mut v) in other.notes {
-            self.notes.entry(k).or_default().append(&mut v);
-        }
-        self.failed.extend(other.failed);
+        self.positions += other.positions;
+        self.balance += other.balance;
         for (a, b) in self.stresses.iter_mut().zip(&other.stresses) {
             a.merge(b);
         }
@@ -252,7 +304,8 @@ pub fn analyse_with(
 }
 
 /// [`analyse_with`] and liquidity stress scenarios: each one's ladder, counterbalancing
-/// capacity and survival horizon (`stress` module).
+/// capacity and survival horizon (`stress` module), in the default reporting currency (see
+/// [`Analysis::reporting_currency`]).
 ///
 /// # Errors
 /// As [`analyse`], and a stress naming a category the table does not have.
@@ -265,7 +318,28 @@ pub fn analyse_stressed(
     behaviour: Option<&Behaviour>,
     stresses: &[Stress],
 ) -> Result<Liquidity, LiquidityError> {
+    analyse_in(
+        positions, market, as_of, table, buckets, behaviour, stresses, None,
+    )
+}
+
+/// [`analyse_stressed`] in reporting currency `currency` (`None`: the default).
+///
+/// # Errors
+/// As [`analyse_stressed`], and a currency without an FX rate to the reporting one.
+#[allow(clippy::too_many_arguments)]
+pub fn analyse_in(
+    positions: &[Position],
+    market: &MarketSnapshot,
+    as_of: Date,
+    table: &FactorTable,
+    buckets: &[Bucket],
+    behaviour: Option<&Behaviour>,
+    stresses: &[Stress],
+    currency: Option<&str>,
+) -> Result<Liquidity, LiquidityError> {
     let mut a = Analysis::new(market, as_of, table, buckets, behaviour, stresses)?;
+    a.reporting_currency(currency);
     // Every level is known up front: each position is classified in its place.
     let ctx = Context::new(as_of, market, positions, table);
     a.ctx.levels.clone_from(&ctx.levels);
@@ -288,7 +362,12 @@ pub struct Analysis<'a> {
     stresses: &'a [Stress],
     table: &'a FactorTable,
     behaviour: Option<&'a Behaviour>,
-    total: Partial,
+    /// Sums by currency, in the order the currencies were first seen.
+    totals: Vec<Partial>,
+    currencies: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+    log: Log,
+    reporting: Option<String>,
     /// Positions not yet in a full chunk.
     pending: Vec<Position>,
     /// Positions that name their collateral by id without its level: classified at the end,
@@ -340,7 +419,6 @@ impl<'a> Analysis<'a> {
                 }
             })
             .collect();
-        let total = Partial::new(grid.buckets.len(), stresses.len(), &refined);
         Ok(Analysis {
             ctx,
             grid,
@@ -349,11 +427,21 @@ impl<'a> Analysis<'a> {
             stresses,
             table,
             behaviour,
-            total,
+            totals: Vec::new(),
+            currencies: Vec::new(),
+            index: Default::default(),
+            log: Log::default(),
+            reporting: None,
             pending: Vec::new(),
             deferred: Vec::new(),
             levels: Default::default(),
         })
+    }
+
+    /// Sets the reporting currency (`None`: the default, the currency holding the largest sum
+    /// of balances, each in its own units; the first of equals in alphabetical order).
+    pub fn reporting_currency(&mut self, currency: Option<&str>) {
+        self.reporting = currency.map(str::to_ascii_uppercase);
     }
 
     /// Adds the next positions of the balance sheet.
@@ -380,28 +468,60 @@ impl<'a> Analysis<'a> {
     /// replaces the run's contexts (the deferred positions' pass, with every level known).
     fn classify(&mut self, positions: &[Position], ctx: Option<(&Context<'a>, &[Prepared<'a>])>) {
         let n = self.grid.buckets.len();
+        // Each position's currency by its index in the run's list.
+        let mut which = Vec::with_capacity(positions.len());
+        for p in positions {
+            let c = p.currency();
+            let k = match self.index.get(c) {
+                Some(k) => *k,
+                None => {
+                    self.currencies.push(c.to_string());
+                    self.index.insert(c.to_string(), self.currencies.len() - 1);
+                    self.currencies.len() - 1
+                }
+            };
+            which.push(k);
+        }
         let (ctx, prepared) = ctx.unwrap_or((&self.ctx, &self.prepared));
         let (grid, refined, stresses) = (&self.grid, &self.refined, self.stresses.len());
-        // Chunks of positions classified on all cores, each summed on its own, the sums merged
-        // in balance-sheet order: the same result, to the last bit, whatever the thread count.
-        let partials: Vec<Partial> = positions
+        // Chunks of positions classified on all cores, each summed on its own (by currency),
+        // the sums merged in balance-sheet order: the same result, to the last bit, whatever
+        // the thread count.
+        let partials: Vec<(Vec<Option<Partial>>, Log)> = positions
             .par_chunks(CHUNK)
-            .map(|chunk| {
-                let mut part = Partial::new(n, stresses, refined);
-                for p in chunk {
+            .zip(which.par_chunks(CHUNK))
+            .map(|(chunk, ccys)| {
+                let mut parts: Vec<Option<Partial>> = Vec::new();
+                let mut log = Log::default();
+                for (p, &k) in chunk.iter().zip(ccys) {
+                    if parts.len() <= k {
+                        parts.resize_with(k + 1, || None);
+                    }
+                    let part = parts[k].get_or_insert_with(|| Partial::new(n, stresses, refined));
                     match classify(p, ctx) {
                         Ok(c) => {
-                            part.add(p, &c, grid, refined);
-                            part.add_stressed(p, &c, prepared, grid, refined);
+                            for note in &c.notes {
+                                log.notes.entry(note).or_default().push(p.id().to_string());
+                            }
+                            part.add(&c, grid, refined);
+                            part.add_stressed(p, &c, prepared, grid, refined, &mut log.failed);
                         }
-                        Err(e) => part.failed.push((p.id().to_string(), e)),
+                        Err(e) => log.failed.push((p.id().to_string(), e)),
                     }
                 }
-                part
+                (parts, log)
             })
             .collect();
-        for part in partials {
-            self.total.merge(part);
+        for (parts, log) in partials {
+            for (k, part) in parts.into_iter().enumerate() {
+                if let Some(part) = part {
+                    while self.totals.len() <= k {
+                        self.totals.push(Partial::new(n, stresses, refined));
+                    }
+                    self.totals[k].merge(part);
+                }
+            }
+            self.log.merge(log);
         }
     }
 
@@ -428,21 +548,95 @@ impl<'a> Analysis<'a> {
                 .collect();
             self.classify(&deferred, Some((&ctx, &prepared)));
         }
+        let n = self.grid.buckets.len();
+        while self.totals.len() < self.currencies.len() {
+            self.totals
+                .push(Partial::new(n, self.stresses.len(), &self.refined));
+        }
         let Analysis {
             grid,
             stresses,
             table,
             behaviour,
-            total,
+            totals,
+            currencies,
+            log,
+            reporting,
+            refined,
+            ctx,
             ..
         } = self;
-        summarise(total, &grid, table, behaviour, stresses)
+        let reporting = reporting.unwrap_or_else(|| {
+            let mut best: Option<(&str, f64)> = None;
+            let mut named: Vec<(&str, f64)> = currencies
+                .iter()
+                .zip(&totals)
+                .filter(|(c, _)| !c.is_empty())
+                .map(|(c, t)| (c.as_str(), t.balance))
+                .collect();
+            named.sort_by(|a, b| a.0.cmp(b.0));
+            for (c, b) in named {
+                if best.is_none_or(|(_, x)| b > x) {
+                    best = Some((c, b));
+                }
+            }
+            best.map(|(c, _)| c.to_string()).unwrap_or_default()
+        });
+        // Each currency converted to the reporting one and added: the base market's rate, a
+        // stress's on its scenario market.
+        let empty = Log::default();
+        let mut consolidated = Partial::new(n, stresses.len(), &refined);
+        let mut by_currency = Vec::with_capacity(currencies.len());
+        let mut order: Vec<usize> = (0..currencies.len()).collect();
+        order.sort_by(|a, b| currencies[*a].cmp(&currencies[*b]));
+        for k in order {
+            let (ccy, part) = (&currencies[k], &totals[k]);
+            let rate = |m: &MarketSnapshot| -> Result<f64, LiquidityError> {
+                if ccy.is_empty() {
+                    return Ok(1.0);
+                }
+                m.fx(ccy, &reporting).map_err(|_| {
+                    LiquidityError(format!(
+                        "no FX rate {ccy}/{reporting} in the market{}: the {} position{} in \
+                         {ccy} cannot be added to the reporting currency {reporting}",
+                        if std::ptr::eq(m, ctx.market) {
+                            String::new()
+                        } else {
+                            " of a stress scenario".to_string()
+                        },
+                        part.positions,
+                        if part.positions == 1 { "" } else { "s" },
+                    ))
+                })
+            };
+            let base = rate(ctx.market)?;
+            let per_stress = stresses
+                .iter()
+                .map(|s| rate(s.market.as_ref().unwrap_or(ctx.market)))
+                .collect::<Result<Vec<f64>, _>>()?;
+            let mut converted = part.clone();
+            converted.scale(base, &per_stress);
+            consolidated.merge(converted);
+            let mut own = summarise(part, &empty, &grid, table, behaviour, stresses)?;
+            own.currency.clone_from(ccy);
+            by_currency.push(CurrencyLiquidity {
+                currency: ccy.clone(),
+                fx_rate: base,
+                positions: part.positions,
+                liquidity: own,
+            });
+        }
+        let mut out = summarise(&consolidated, &log, &grid, table, behaviour, stresses)?;
+        out.currency = reporting;
+        out.by_currency = by_currency;
+        Ok(out)
     }
 }
 
 /// The run's results from its sums.
 fn summarise(
-    total: Partial,
+    total: &Partial,
+    log: &Log,
     grid: &Grid,
     table: &FactorTable,
     behaviour: Option<&Behaviour>,
@@ -455,10 +649,8 @@ fn summarise(
         capacity,
         lcr: lcr_sums,
         nsfr: nsfr_sums,
-        notes,
-        failed,
         stresses: stress_parts,
-        scratch: _,
+        ..
     } = total;
     let lcr_items = lcr_sums
         .iter()
@@ -495,11 +687,11 @@ fn summarise(
         open_maturity_inflows: v.open.0,
         open_maturity_outflows: v.open.1,
     };
-    let survival_horizon = horizon(&contractual, initial, &capacity_flows);
+    let survival_horizon = horizon(contractual, initial, &capacity_flows);
     let (behavioural_ladder, behavioural_survival_horizon) = match behaviour {
         Some(_) => {
-            let s = horizon(&behavioural, initial, &capacity_flows);
-            (Some(ladder(behavioural)), Some(s))
+            let s = horizon(behavioural, initial, &capacity_flows);
+            (Some(ladder(behavioural.clone())), Some(s))
         }
         None => (None, None),
     };
@@ -509,7 +701,7 @@ fn summarise(
         .zip(stress_parts)
         .map(|(s, part)| {
             let (init, flows) = part.capacity.resolve(n, |k| s.capacity_factor(table, k));
-            let mut effects = part.effects;
+            let mut effects = part.effects.clone();
             effects.hqla_market_value = part.capacity.market_value();
             effects.hqla_value_change = effects.hqla_market_value - base_value;
             effects.initial_capacity = init;
@@ -518,28 +710,31 @@ fn summarise(
                 name: s.name.clone(),
                 window_days: s.spec.window_days,
                 survival_horizon: horizon(&part.view, init, &flows),
-                ladder: ladder(part.view),
+                ladder: ladder(part.view.clone()),
                 effects,
             }
         })
         .collect();
     Ok(Liquidity {
+        currency: String::new(),
         lcr,
         nsfr,
-        ladder: ladder(contractual),
+        ladder: ladder(contractual.clone()),
         survival_horizon,
         behavioural_ladder,
         behavioural_survival_horizon,
         stresses,
-        notes: notes
-            .into_iter()
+        notes: log
+            .notes
+            .iter()
             .map(|(treatment, positions)| Note {
-                treatment: treatment.to_string(),
+                treatment: (*treatment).to_string(),
                 count: positions.len(),
-                positions,
+                positions: positions.clone(),
             })
             .collect(),
-        failed,
+        failed: log.failed.clone(),
+        by_currency: Vec::new(),
     })
 }
 

@@ -355,6 +355,14 @@ impl View {
         }
     }
 
+    /// Converts to another currency at `rate`.
+    pub(crate) fn scale(&mut self, rate: f64) {
+        self.inflows.iter_mut().for_each(|x| *x *= rate);
+        self.outflows.iter_mut().for_each(|x| *x *= rate);
+        self.open.0 *= rate;
+        self.open.1 *= rate;
+    }
+
     pub(crate) fn merge(&mut self, other: &View) {
         for (a, b) in self.inflows.iter_mut().zip(&other.inflows) {
             *a += b;
@@ -403,6 +411,14 @@ impl Capacity {
         }
     }
 
+    /// Converts to another currency at `rate`.
+    pub(crate) fn scale(&mut self, rate: f64) {
+        self.initial.values_mut().for_each(|x| *x *= rate);
+        for v in self.flows.values_mut() {
+            v.iter_mut().for_each(|x| *x *= rate);
+        }
+    }
+
     /// The market value before haircuts.
     pub(crate) fn market_value(&self) -> f64 {
         self.initial.values().sum()
@@ -435,6 +451,23 @@ impl Part {
         Part {
             view: View::new(n),
             ..Part::default()
+        }
+    }
+
+    /// Converts to another currency at `rate`.
+    pub(crate) fn scale(&mut self, rate: f64) {
+        self.view.scale(rate);
+        self.capacity.scale(rate);
+        let e = &mut self.effects;
+        for x in [
+            &mut e.runoff,
+            &mut e.retained,
+            &mut e.rolled_over,
+            &mut e.drawdowns,
+            &mut e.collateral_calls,
+            &mut e.inflows_not_received,
+        ] {
+            *x *= rate;
         }
     }
 
@@ -895,6 +928,145 @@ mod tests {
         // The multiplier scales withdrawals (10 % → 30 %), not the roll-over of term funding.
         assert!(close(e.runoff, 300.0));
         assert!(close(e.rolled_over, 25.0));
+    }
+
+    fn in_usd(mut p: Position) -> Position {
+        match &mut p.instrument {
+            Instrument::Contract(t) => t.currency = Some("USD".into()),
+            Instrument::NonInterest(n) => n.currency = "USD".into(),
+        }
+        p
+    }
+
+    /// EUR and USD at 0 %, 1 EUR = 1.25 USD.
+    fn two_currencies() -> MarketSnapshot {
+        let mut m = flat(0.0);
+        m.insert_curve(
+            almanac_market::Curve::from_zero_rates(
+                "USD-SOFR",
+                "USD",
+                AS_OF,
+                almanac_time::DayCount::Act365Fixed,
+                almanac_market::CurveInterpolation::LinearZero,
+                vec![1.0, 30.0],
+                vec![0.0, 0.0],
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        m.insert_fx("EUR", "USD", 1.25);
+        m
+    }
+
+    /// Several currencies: each one's results in its own units, the consolidated ones in the
+    /// reporting currency as the sum of the converted sums (caps and ratios after), and with
+    /// one currency the consolidated results are that currency's to the last bit.
+    #[test]
+    fn currencies_are_reported_apart_and_consolidated() {
+        let table = FactorTable::builtin(Regime::Basel);
+        let market = two_currencies();
+        let mut bank = small_bank();
+        bank.push(in_usd(contract(
+            r#"{"contractType":"CSH","contractID":"USD-CASH","contractRole":"RPA",
+            "currency":"USD","statusDate":"2025-12-31","notionalPrincipal":50}"#,
+            Attributes::default(),
+        )));
+        bank.push(in_usd(on_demand("USD-RETAIL", 400.0, retail(false))));
+        let s = stress("run", |l| {
+            l.runoff.insert("retail_less_stable".into(), 0.10);
+        });
+        let run = |ccy: Option<&str>| {
+            crate::liquidity::run::analyse_in(
+                &bank,
+                &market,
+                AS_OF,
+                &table,
+                &C66_BUCKETS,
+                None,
+                std::slice::from_ref(&s),
+                ccy,
+            )
+            .unwrap()
+        };
+        // The default: the currency with the larger sum of balances (EUR).
+        let eur = run(None);
+        assert_eq!(eur.currency, "EUR");
+        let names: Vec<&str> = eur
+            .by_currency
+            .iter()
+            .map(|c| c.currency.as_str())
+            .collect();
+        assert_eq!(names, ["EUR", "USD"]);
+        let usd_part = &eur.by_currency[1];
+        assert!(close(usd_part.fx_rate, 0.8));
+        assert_eq!(usd_part.positions, 2);
+        let line = |l: &crate::liquidity::run::Liquidity, cat: &str| {
+            l.lcr
+                .lines
+                .iter()
+                .find(|x| x.category == cat)
+                .map_or(0.0, |x| x.amount)
+        };
+        assert!(close(line(&eur, "l1_cash"), 100.0 + 0.8 * 50.0));
+        assert!(close(
+            line(&eur, "retail_less_stable"),
+            1000.0 + 0.8 * 400.0
+        ));
+        assert!(close(
+            line(&usd_part.liquidity, "retail_less_stable"),
+            400.0
+        ));
+        // Ladders and stresses add up the same way.
+        let eur_part = &eur.by_currency[0].liquidity;
+        let open = |l: &crate::liquidity::run::Liquidity| l.ladder.open_maturity_outflows;
+        assert!(close(
+            open(&eur),
+            open(eur_part) + 0.8 * open(&usd_part.liquidity)
+        ));
+        let runoff = |l: &crate::liquidity::run::Liquidity| l.stresses[0].effects.runoff;
+        assert!(close(runoff(&eur), 100.0 + 0.8 * 40.0));
+        assert!(close(runoff(&usd_part.liquidity), 40.0));
+        // The LCR is the consolidated one, not an average of ratios.
+        let ratio = eur.lcr.hqla / eur.lcr.net_outflows;
+        assert!(close(eur.lcr.ratio.unwrap(), ratio));
+        // In USD: every amount × 1.25.
+        let usd = run(Some("USD"));
+        assert_eq!(usd.currency, "USD");
+        assert!(close(line(&usd, "l1_cash"), 1.25 * 100.0 + 50.0));
+        assert!(close(usd.lcr.ratio.unwrap(), eur.lcr.ratio.unwrap()));
+        // No rate to the reporting currency: an error naming both.
+        let err = crate::liquidity::run::analyse_in(
+            &bank,
+            &flat(0.0),
+            AS_OF,
+            &table,
+            &C66_BUCKETS,
+            None,
+            &[],
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("USD/EUR") && err.contains("the 2 positions in USD"),
+            "{err}"
+        );
+        // One currency: the consolidated results are that currency's.
+        let one = crate::liquidity::run::analyse_in(
+            &small_bank(),
+            &market,
+            AS_OF,
+            &table,
+            &C66_BUCKETS,
+            None,
+            &[s],
+            None,
+        )
+        .unwrap();
+        let own = &one.by_currency[0].liquidity;
+        assert_eq!(one.lcr, own.lcr);
+        assert_eq!(one.ladder, own.ladder);
+        assert_eq!(one.stresses, own.stresses);
     }
 
     proptest::proptest! {
