@@ -35,7 +35,7 @@ use almanac_market::MarketSnapshot;
 use almanac_time::{Date, DateTime};
 
 use super::factors::FactorTable;
-use super::lcr::Section;
+use super::lcr::{HqlaStock, Section};
 use super::nsfr::Side;
 use crate::irrbb::assumptions::Treatment;
 use crate::irrbb::flows::{self, Flows, Kind};
@@ -148,6 +148,10 @@ pub struct Classified {
     pub raw: Flows,
     /// See `raw`.
     pub signed_balance: f64,
+    /// What unwinding the position's secured transactions maturing within 30 days would do to
+    /// the HQLA stock, by level after haircuts (LCR30.34): encumbered collateral released,
+    /// cash repaid on secured funding, cash received on secured lending.
+    pub unwind: HqlaStock,
 }
 
 /// What a liquidity stress acts on in a position.
@@ -538,6 +542,11 @@ fn asset(
         }
         return Ok(());
     }
+    // Secured lending maturing within 30 days, unwound (LCR30.34): its cash comes back into
+    // Level 1 and its collateral leaves the stock.
+    if let Some(level) = collateral {
+        unwind(c, level, due_30, -1.0);
+    }
     // Inflows due within 30 days.
     let cp = a.counterparty_type;
     let inflow = match collateral {
@@ -655,6 +664,9 @@ fn liability(
         };
         c.lcr.push((Section::Outflow, cat, falling_due));
         c.role = funding((cat, 1.0), None);
+        // Unwound (LCR30.34): the cash repaid within 30 days leaves Level 1, the collateral
+        // comes back.
+        unwind(c, level, due_30, 1.0);
     } else if retail {
         let d = deposit.unwrap_or_default();
         let established = d.stable_relationship || d.transactional;
@@ -761,6 +773,26 @@ fn liability(
         _ => c.nsfr.push((Side::Asf, "other", under_1y)),
     }
     c.nsfr.push((Side::Asf, "funding_1y_plus", long));
+}
+
+/// The unwind of a secured transaction maturing within 30 days (LCR30.34): `cash` (due within
+/// 30 days) leaves Level 1 and collateral of `level` worth the same after haircut comes back
+/// (`direction` 1: secured funding), or the reverse (−1: secured lending).
+fn unwind(c: &mut Classified, level: HqlaLevel, cash: f64, direction: f64) {
+    use super::factors::Level;
+    if cash <= 0.0 {
+        return;
+    }
+    c.unwind.add(Level::L1, -direction * cash);
+    let back = match level {
+        HqlaLevel::L1 => Some(Level::L1),
+        HqlaLevel::L2a => Some(Level::L2a),
+        HqlaLevel::L2b => Some(Level::L2b),
+        HqlaLevel::None => None,
+    };
+    if let Some(l) = back {
+        c.unwind.add(l, direction * cash);
+    }
 }
 
 /// The behavioural flows of a contract (base-scenario rates of the assumption set, as the IRRBB

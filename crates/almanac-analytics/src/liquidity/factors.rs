@@ -110,6 +110,9 @@ pub struct Caps {
     pub inflows: Factor,
     /// Level 1 other than covered bonds at least this share of the stock (EU).
     pub level1_non_covered: Option<Factor>,
+    /// Whether the caps are computed after unwinding the secured transactions maturing within
+    /// 30 days (LCR30.34; EU Art 17(2)); `unwind = false` in a table takes the stock as held.
+    pub unwind: bool,
 }
 
 /// A regime's liquidity factors.
@@ -172,6 +175,7 @@ struct RawCaps {
     level2b: Option<Factor>,
     inflows: Option<Factor>,
     level1_non_covered: Option<Factor>,
+    unwind: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -235,6 +239,12 @@ impl FactorTable {
                     .caps
                     .level1_non_covered
                     .or_else(|| b.and_then(|b| b.caps.level1_non_covered.clone())),
+                unwind: raw
+                    .lcr
+                    .caps
+                    .unwind
+                    .or(b.map(|b| b.caps.unwind))
+                    .unwrap_or(true),
             },
             hqla: merged(b.map(|b| &b.hqla), raw.lcr.hqla),
             outflow: merged(b.map(|b| &b.outflow), raw.lcr.outflow),

@@ -67,6 +67,10 @@ pub struct Lcr {
     pub hqla_before_caps: f64,
     /// What the caps on Level 2 took off (`hqla_before_caps − hqla`).
     pub cap_adjustment: f64,
+    /// The change of the stock by level, after haircuts, if the secured funding, secured
+    /// lending and collateral released within 30 days were unwound (LCR30.34): the caps are
+    /// computed on the stock plus this.
+    pub unwind: HqlaStock,
     /// Weighted outflows.
     pub outflows: f64,
     /// Weighted inflows.
@@ -81,12 +85,27 @@ pub struct Lcr {
     pub lines: Vec<Line>,
 }
 
-/// The LCR of `items` under `table`.
+/// The LCR of `items` under `table`, nothing to unwind.
 ///
 /// # Errors
 /// A category the table does not have, or a negative or non-finite amount.
 pub fn lcr<'a>(
     items: impl IntoIterator<Item = Item<'a>>,
+    table: &FactorTable,
+) -> Result<Lcr, LiquidityError> {
+    lcr_unwound(items, HqlaStock::default(), table)
+}
+
+/// The LCR of `items` under `table`, the caps computed on the stock after `unwind` (the
+/// post-haircut change by level if the secured transactions maturing within 30 days were
+/// unwound: cash repaid on secured funding out of Level 1, collateral released back at its
+/// level, cash received on secured lending into Level 1).
+///
+/// # Errors
+/// As [`lcr`].
+pub fn lcr_unwound<'a>(
+    items: impl IntoIterator<Item = Item<'a>>,
+    unwind: HqlaStock,
     table: &FactorTable,
 ) -> Result<Lcr, LiquidityError> {
     let sums = super::sum_by_category(
@@ -139,13 +158,28 @@ pub fn lcr<'a>(
         l2b: at(Level::L2b),
     };
     let hqla_before_caps = stock.total();
-    let hqla = capped_hqla(&stock, table);
+    // The adjusted stock: as held plus the unwind, no level below 0 (collateral received in
+    // secured lending that the stock did not hold comes back to nothing).
+    let unwind = if table.caps.unwind {
+        unwind
+    } else {
+        HqlaStock::default()
+    };
+    let adjusted = stock.plus(&unwind);
+    let adjusted = HqlaStock {
+        l1: adjusted.l1.max(0.0),
+        l1_covered: adjusted.l1_covered.max(0.0),
+        l2a: adjusted.l2a.max(0.0),
+        l2b: adjusted.l2b.max(0.0),
+    };
+    let hqla = capped_hqla(&stock, &adjusted, table);
     let inflows_capped = inflows.min(table.caps.inflows.factor * outflows);
     let net_outflows = outflows - inflows_capped;
     Ok(Lcr {
         hqla,
         hqla_before_caps,
         cap_adjustment: hqla_before_caps - hqla,
+        unwind,
         outflows,
         inflows,
         inflows_capped,
@@ -156,7 +190,7 @@ pub fn lcr<'a>(
 }
 
 /// Post-haircut HQLA by level (units).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct HqlaStock {
     /// Level 1 other than covered bonds.
     pub l1: f64,
@@ -173,11 +207,44 @@ impl HqlaStock {
     pub fn total(&self) -> f64 {
         self.l1 + self.l1_covered + self.l2a + self.l2b
     }
+
+    /// Level by level `self + other`.
+    pub fn plus(&self, other: &HqlaStock) -> HqlaStock {
+        HqlaStock {
+            l1: self.l1 + other.l1,
+            l1_covered: self.l1_covered + other.l1_covered,
+            l2a: self.l2a + other.l2a,
+            l2b: self.l2b + other.l2b,
+        }
+    }
+
+    /// Adds `amount` at `level`.
+    pub fn add(&mut self, level: Level, amount: f64) {
+        match level {
+            Level::L1 => self.l1 += amount,
+            Level::L1Ehqcb => self.l1_covered += amount,
+            Level::L2a => self.l2a += amount,
+            Level::L2b => self.l2b += amount,
+        }
+    }
+
+    /// Every level × `rate`.
+    pub fn scale(&mut self, rate: f64) {
+        for x in [
+            &mut self.l1,
+            &mut self.l1_covered,
+            &mut self.l2a,
+            &mut self.l2b,
+        ] {
+            *x *= rate;
+        }
+    }
 }
 
-/// HQLA after the caps on Level 2 assets (no unwind of secured transactions yet: the stock is
-/// taken as held).
-pub fn capped_hqla(s: &HqlaStock, table: &FactorTable) -> f64 {
+/// HQLA after the caps on Level 2 assets: the held stock `h` less the excess the caps find in
+/// the adjusted stock `s` (the held stock after unwinding the secured transactions maturing
+/// within 30 days, LCR30.34–30.37; `s = h` when there is nothing to unwind).
+pub fn capped_hqla(h: &HqlaStock, s: &HqlaStock, table: &FactorTable) -> f64 {
     let caps = &table.caps;
     match caps.method {
         CapMethod::Basel => {
@@ -189,12 +256,13 @@ pub fn capped_hqla(s: &HqlaStock, table: &FactorTable) -> f64 {
                 .max(s.l2b - c2b / (1.0 - c2) * l1)
                 .max(0.0);
             let adj40 = (s.l2a + s.l2b - adj15 - c2 / (1.0 - c2) * l1).max(0.0);
-            l1 + s.l2a + s.l2b - adj15 - adj40
+            (h.total() - adj15 - adj40).max(0.0)
         }
         CapMethod::EuAnnexI => {
             // LCRDR Annex I: the buffer is the stock less its excess over the largest stock
             // the floors allow — Level 1 without covered bonds at least `level1_non_covered`,
             // Level 1 at least 1 − level2, Level 1 and 2A at least 1 − level2b.
+            // The excess is measured on the adjusted stock and taken off the held one.
             let floor_nc = caps
                 .level1_non_covered
                 .as_ref()
@@ -204,7 +272,8 @@ pub fn capped_hqla(s: &HqlaStock, table: &FactorTable) -> f64 {
                 .min(floor_nc)
                 .min((s.l1 + s.l1_covered) / (1.0 - caps.level2.factor))
                 .min((s.l1 + s.l1_covered + s.l2a) / (1.0 - caps.level2b.factor));
-            total - (total - allowed).min(total)
+            let excess = (total - allowed).max(0.0);
+            (h.total() - excess).max(0.0)
         }
     }
 }
@@ -304,7 +373,44 @@ mod tests {
             l1_covered: 100.0,
             ..HqlaStock::default()
         };
-        assert!(close(capped_hqla(&s, &eu), 10.0 / 0.3));
+        assert!(close(capped_hqla(&s, &s, &eu), 10.0 / 0.3));
+    }
+
+    /// The caps after the unwind (LCR30.34): Level 1 of 30 of which 20 was borrowed in a repo
+    /// against Level 2A collateral worth 21.25 after haircut, maturing within 30 days, and 51
+    /// of free Level 2A. Held: the 40 % cap leaves 30 + 20 = 50. Unwound: adjusted Level 1 is
+    /// 10 and Level 2A 72.25, so the excess is 72.25 − ⅔ × 10 and HQLA 81 − 65.583 = 15.417.
+    #[test]
+    fn caps_apply_after_unwinding_secured_funding() {
+        let t = FactorTable::builtin(Regime::Basel);
+        let held = HqlaStock {
+            l1: 30.0,
+            l2a: 51.0,
+            ..HqlaStock::default()
+        };
+        assert!(close(capped_hqla(&held, &held, &t), 50.0));
+        let unwind = HqlaStock {
+            l1: -20.0,
+            l2a: 21.25,
+            ..HqlaStock::default()
+        };
+        let expected = 81.0 - (72.25 - 2.0 / 3.0 * 10.0);
+        assert!(close(capped_hqla(&held, &held.plus(&unwind), &t), expected));
+        let eu = FactorTable::builtin(Regime::Eu);
+        assert!(close(
+            capped_hqla(&held, &held.plus(&unwind), &eu),
+            expected
+        ));
+        // Through the lines: the stock as held, the unwind reported.
+        let items = [
+            item(Section::Hqla, "l1_cash", 30.0),
+            item(Section::Hqla, "l2a", 60.0),
+            item(Section::Outflow, "unsecured_financial", 10.0),
+        ];
+        let r = lcr_unwound(items, unwind, &t).unwrap();
+        assert!(close(r.hqla, expected));
+        assert!(close(r.hqla_before_caps, 81.0));
+        assert_eq!(r.unwind, unwind);
     }
 
     proptest! {
@@ -314,15 +420,24 @@ mod tests {
         #[test]
         fn basel_and_eu_caps_agree_without_covered_bonds(
             l1 in 0.0f64..1000.0, l2a in 0.0f64..1000.0, l2b in 0.0f64..1000.0,
+            u1 in -100.0f64..100.0, u2a in 0.0f64..100.0, u2b in 0.0f64..100.0,
         ) {
             let s = HqlaStock { l1, l1_covered: 0.0, l2a, l2b };
-            let basel = capped_hqla(&s, &FactorTable::builtin(Regime::Basel));
-            let eu = capped_hqla(&s, &FactorTable::builtin(Regime::Eu));
+            let basel = capped_hqla(&s, &s, &FactorTable::builtin(Regime::Basel));
+            let eu = capped_hqla(&s, &s, &FactorTable::builtin(Regime::Eu));
             prop_assert!((basel - eu).abs() <= 1e-9 * basel.max(1.0), "{basel} {eu}");
             prop_assert!(basel <= s.total() + 1e-9);
             prop_assert!(basel + 1e-9 >= l1);
             // Level 2 at most 40 %: the buffer is at most L1 / 0.6.
             prop_assert!(basel <= l1 / 0.6 + 1e-6);
+            // After an unwind the two still agree, and an unwind never raises the buffer
+            // above the held stock.
+            let u = HqlaStock { l1: u1.max(-l1), l1_covered: 0.0, l2a: u2a, l2b: u2b };
+            let a = s.plus(&u);
+            let basel = capped_hqla(&s, &a, &FactorTable::builtin(Regime::Basel));
+            let eu = capped_hqla(&s, &a, &FactorTable::builtin(Regime::Eu));
+            prop_assert!((basel - eu).abs() <= 1e-9 * basel.max(1.0), "{basel} {eu}");
+            prop_assert!(basel <= s.total() + 1e-9);
         }
     }
 }
