@@ -170,9 +170,17 @@ pub struct Attributes {
     /// triggers (LCR outflow at 100 %; called in liquidity stresses).
     #[serde(default)]
     pub downgrade_collateral: Option<f64>,
+    /// Eligible as collateral at the central bank without being HQLA (securities, or credit
+    /// claims): part of the counterbalancing capacity at market value less
+    /// `central_bank_haircut`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub central_bank_eligible: bool,
+    /// The central bank's haircut on it (decimal, e.g. 0.12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub central_bank_haircut: Option<f64>,
 }
 
-/// A facility granted by the bank (LCR40.59–40.64; NSF30.33).
+/// A facility granted by the bank (LCR40.59–40.64; NSF30.33), or received by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Facility {
@@ -183,6 +191,10 @@ pub struct Facility {
     /// contingent funding.
     #[serde(default = "committed_by_default")]
     pub committed: bool,
+    /// A facility the bank has received (a line it may draw), not granted: counterbalancing
+    /// capacity when committed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub received: bool,
 }
 
 fn committed_by_default() -> bool {

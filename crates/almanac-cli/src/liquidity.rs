@@ -293,9 +293,15 @@ fn results(l: &Liquidity, buckets: &[Bucket]) -> serde_json::Value {
             })
         })
         .collect();
+    let capacity: serde_json::Map<String, serde_json::Value> = l
+        .counterbalancing_capacity
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+        .collect();
     serde_json::json!({
         "lcr": l.lcr,
         "nsfr": l.nsfr,
+        "counterbalancing_capacity": capacity,
         "ladder": l.ladder,
         "behavioural_ladder": l.behavioural_ladder,
         "survival_horizon": survival,

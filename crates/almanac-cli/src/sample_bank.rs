@@ -53,7 +53,8 @@ const PRODUCTS: &[(&str, f64, char, f64)] = &[
 const HEADER: &str = "deal_id,product,side,balance,rate_pct,spread_bp,start,end,pay_freq,\
 amort_freq,reset_freq,index,segment,insured,stable,transactional,operational,hqla,asset_class,\
 business_line,region,encumbered_to,float_rate_pct,encumbered_amount,life_cap_pct,life_floor_pct,\
-risk_weight,collateral_hqla,downgrade_collateral";
+risk_weight,collateral_hqla,downgrade_collateral,central_bank_eligible,central_bank_haircut,\
+facility_kind,facility_received";
 
 /// Writes the sample bank with about `n` contracts into `dir`.
 pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
@@ -117,7 +118,13 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
             } else {
                 String::new()
             };
-            row.push_str(&format!(",{rw},{collateral},{downgrade}"));
+            // Corporate loans are credit claims the central bank takes at a 25 % haircut.
+            let eligible = if matches!(code, "CORP_FIX" | "CORP_FLOAT") {
+                "yes,0.25"
+            } else {
+                ","
+            };
+            row.push_str(&format!(",{rw},{collateral},{downgrade},{eligible},,"));
             if code.starts_with("MORT") {
                 let mut f: Vec<String> = row.split(',').map(str::to_string).collect();
                 f[18] = "residential_mortgage".into();
@@ -135,12 +142,37 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
     let reserves = round2(assets * 0.075);
     let fixed = round2(assets * 0.01);
     rows.push(format!(
-        "CB-RESERVES,CB_RESERVES,A,{reserves},0,,{AS_OF},,,,,,sovereign_central_bank_pse,,,,,l1,central_bank_reserves,treasury,north,,,,,,,,"
+        "CB-RESERVES,CB_RESERVES,A,{reserves},0,,{AS_OF},,,,,,sovereign_central_bank_pse,,,,,l1,central_bank_reserves,treasury,north,,,,,,,,,,,,"
     ));
     rows.push(format!(
-        "FIXED-ASSETS,FIXED_ASSETS,A,{fixed},,,,,,,,,,,,,,,,corporate_center,north,,,,,,,,"
+        "FIXED-ASSETS,FIXED_ASSETS,A,{fixed},,,,,,,,,,,,,,,,corporate_center,north,,,,,,,,,,,,"
     ));
     assets += reserves + fixed;
+    // Off balance: committed facilities granted (credit lines to corporates, 4 % of the loan
+    // book; to retail clients, 1 %) and a committed liquidity line received from a bank (1 % of
+    // assets). Their amounts are undrawn; they count neither in assets nor in liabilities.
+    for (id, amount, segment, kind, received) in [
+        (
+            "FAC-CORPORATE",
+            assets * 0.04,
+            "non_financial_corporate",
+            "credit",
+            "",
+        ),
+        ("FAC-RETAIL", assets * 0.01, "retail", "credit", ""),
+        (
+            "FAC-RECEIVED",
+            assets * 0.01,
+            "credit_institution",
+            "liquidity",
+            "yes",
+        ),
+    ] {
+        rows.push(format!(
+            "{id},FACILITY,O,{},,,,,,,,,{segment},,,,,,,treasury,north,,,,,,,,,,,{kind},{received}",
+            round2(amount)
+        ));
+    }
     // Equity balances the sheet; if the liabilities drawn exceed assets, scale deposits down.
     let mut equity = round2(assets * 0.08);
     let target_liabilities = assets - equity;
@@ -160,7 +192,7 @@ pub(crate) fn write(n: usize, seed: u64, dir: &Path) -> Result<Written> {
     // Rounding residue goes to equity, so assets = liabilities + equity to the cent.
     equity = round2(assets - scaled_liabilities);
     rows.push(format!(
-        "EQUITY,EQUITY,E,{equity},,,,,,,,,,,,,,,,corporate_center,north,,,,,,,,"
+        "EQUITY,EQUITY,E,{equity},,,,,,,,,,,,,,,,corporate_center,north,,,,,,,,,,,,"
     ));
     for r in rows {
         tape.push_str(&r);
@@ -314,7 +346,7 @@ book = "banking"
 
 [columns]
 contractID = "deal_id"
-contractType = { column = "product", codes = { MORT_FIX = "ANN", MORT_RESET = "ANN", CONSUMER = "ANN", CORP_FIX = "LAM", CORP_FLOAT = "PAM", SME = "ANN", GOV_BOND = "PAM", COVERED_BOND = "PAM", CORP_BOND = "PAM", NMD_STABLE = "UMP", NMD_LESS_STABLE = "UMP", CORP_OPERATIONAL = "UMP", CORP_NONOP = "UMP", TERM_DEPOSIT = "PAM", INTERBANK = "PAM", REPO = "PAM", COVERED_ISSUED = "PAM", SENIOR_ISSUED = "PAM", IRS_PAYER = "SWPPV", CB_RESERVES = "CSH", FIXED_ASSETS = "NI_ASSET", EQUITY = "NI_EQUITY" } }
+contractType = { column = "product", codes = { MORT_FIX = "ANN", MORT_RESET = "ANN", CONSUMER = "ANN", CORP_FIX = "LAM", CORP_FLOAT = "PAM", SME = "ANN", GOV_BOND = "PAM", COVERED_BOND = "PAM", CORP_BOND = "PAM", NMD_STABLE = "UMP", NMD_LESS_STABLE = "UMP", CORP_OPERATIONAL = "UMP", CORP_NONOP = "UMP", TERM_DEPOSIT = "PAM", INTERBANK = "PAM", REPO = "PAM", COVERED_ISSUED = "PAM", SENIOR_ISSUED = "PAM", IRS_PAYER = "SWPPV", CB_RESERVES = "CSH", FIXED_ASSETS = "NI_ASSET", EQUITY = "NI_EQUITY", FACILITY = "NI_OFF_BALANCE" } }
 contractRole = { column = "side", codes = { A = "RPA", L = "RPL", O = "PF", E = "RPL" } }
 product = "product"
 notionalPrincipal = "balance"
@@ -343,6 +375,10 @@ business_line = "business_line"
 risk_weight = "risk_weight"
 collateral_hqla_level = "collateral_hqla"
 downgrade_collateral = "downgrade_collateral"
+central_bank_eligible = "central_bank_eligible"
+central_bank_haircut = "central_bank_haircut"
+"facility.kind" = "facility_kind"
+"facility.received" = "facility_received"
 "#;
 
 const MARKET: &str = r#"# Market snapshot of the sample bank (format: docs/market-data.md).

@@ -452,7 +452,7 @@ fn new_user_flow_from_sample_bank_to_audit() {
     let mapping = dir.join(bank["mapping"].as_str().unwrap());
     let mut text = std::fs::read_to_string(&tape).unwrap();
     let rows_before = text.lines().count() - 1;
-    text += "BROKEN-1,MORT_FIX,A,12O000,3.1,,2024-01-01,2050-01-01,M,M,,,retail,,,,,,,retail,north,,,,,,,,\n";
+    text += "BROKEN-1,MORT_FIX,A,12O000,3.1,,2024-01-01,2050-01-01,M,M,,,retail,,,,,,,retail,north,,,,,,,,,,,,\n";
     std::fs::write(&tape, text).unwrap();
     let report = dir.join("report.csv");
     let imported = json_of(&run(&[

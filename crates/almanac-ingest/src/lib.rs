@@ -374,7 +374,7 @@ impl RowContext<'_> {
         let mut attrs = Attributes::default();
         let mut deposit = DepositAttributes::default();
         let mut has_deposit = false;
-        let (mut facility_kind, mut facility_committed) = (None, None);
+        let (mut facility_kind, mut facility_committed, mut facility_received) = (None, None, None);
         let (mut enc_amount, mut enc_to, mut enc_until) = (None, None, None);
         for (target, (v, col)) in &values {
             let mut bad = |reason: String| problems.push(self.problem(row, col, v, reason));
@@ -431,6 +431,20 @@ impl RowContext<'_> {
                     Some(b) => facility_committed = Some(b),
                     None => bad("facility.committed must be true/false, yes/no or 1/0".into()),
                 },
+                "facility.received" => match flag(v) {
+                    Some(b) => facility_received = Some(b),
+                    None => bad("facility.received must be true/false, yes/no or 1/0".into()),
+                },
+                "central_bank_eligible" => match flag(v) {
+                    Some(b) => attrs.central_bank_eligible = b,
+                    None => bad("central_bank_eligible must be true/false, yes/no or 1/0".into()),
+                },
+                "central_bank_haircut" => match v.parse::<f64>() {
+                    Ok(x) if x.is_finite() && (0.0..=1.0).contains(&x) => {
+                        attrs.central_bank_haircut = Some(x)
+                    }
+                    _ => bad("central_bank_haircut must be a decimal from 0 to 1".into()),
+                },
                 "deposit.insured_amount" => match v.parse::<f64>() {
                     Ok(x) if x.is_finite() && x >= 0.0 => {
                         deposit.insured_amount = Some(x);
@@ -473,11 +487,12 @@ impl RowContext<'_> {
         if has_deposit {
             attrs.deposit = Some(deposit);
         }
-        match (facility_kind, facility_committed) {
-            (Some(kind), committed) => {
+        match (facility_kind, facility_committed.or(facility_received)) {
+            (Some(kind), _) => {
                 attrs.facility = Some(Facility {
                     kind,
-                    committed: committed.unwrap_or(true),
+                    committed: facility_committed.unwrap_or(true),
+                    received: facility_received.unwrap_or(false),
                 })
             }
             (None, None) => {}
@@ -485,7 +500,7 @@ impl RowContext<'_> {
                 row,
                 "facility.committed",
                 "",
-                "facility.committed needs facility.kind",
+                "facility.committed and facility.received need facility.kind",
             )),
         }
         match (enc_amount, enc_to) {
@@ -522,6 +537,7 @@ impl RowContext<'_> {
             Some("NI_ASSET") => Some(Side::Asset),
             Some("NI_LIABILITY") => Some(Side::Liability),
             Some("NI_EQUITY") => Some(Side::Equity),
+            Some("NI_OFF_BALANCE") => Some(Side::OffBalance),
             _ => None,
         };
         let instrument = if let Some(side) = side {

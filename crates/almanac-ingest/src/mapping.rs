@@ -25,7 +25,8 @@
 //! Targets: ACTUS term names (camelCase, as in the dictionary) go to the contract terms;
 //! attribute names (snake_case, see `docs/data-model.md`) to the ALM attributes; `dim.<name>`
 //! to user dimensions; `behaviour.<kind>` to behavioural model references. A `contractType`
-//! of `NI_ASSET`, `NI_LIABILITY` or `NI_EQUITY` makes the row a non-interest item whose amount
+//! of `NI_ASSET`, `NI_LIABILITY`, `NI_EQUITY` or `NI_OFF_BALANCE` (a facility's undrawn
+//! amount, say) makes the row a non-interest item whose amount
 //! is its `notionalPrincipal`.
 
 use std::collections::BTreeMap;
@@ -142,6 +143,9 @@ pub const ATTRIBUTE_TARGETS: &[&str] = &[
     "downgrade_collateral",
     "facility.kind",
     "facility.committed",
+    "facility.received",
+    "central_bank_eligible",
+    "central_bank_haircut",
 ];
 
 /// Whether `target` names something the model holds.

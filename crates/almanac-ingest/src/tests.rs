@@ -217,7 +217,8 @@ R6,LOAN,A,100,0.01,2025-01-01,2026-01-05,,,,,-3
         r4.facility,
         Some(Facility {
             kind: FacilityKind::Credit,
-            committed: false
+            committed: false,
+            received: false,
         })
     );
     for (id, column) in [
@@ -226,6 +227,51 @@ R6,LOAN,A,100,0.01,2025-01-01,2026-01-05,,,,,-3
         ("R5", "facility.committed"),
         ("R6", "dg"),
     ] {
+        assert!(by_id(id).is_none(), "{id} should be rejected");
+        assert!(
+            out.problems.iter().any(|p| p.column == column),
+            "{id}: {:?}",
+            out.problems
+        );
+    }
+}
+
+/// Central-bank eligibility, its haircut and facilities received are read; bad values are row
+/// problems naming the column.
+#[test]
+fn capacity_attributes_are_read_and_checked() {
+    let mapping = r#"
+[defaults]
+currency = "EUR"
+[columns]
+contractID = "deal"
+contractType = { column = "product", codes = { LOAN = "PAM", LINE = "NI_OFF_BALANCE" } }
+contractRole = { column = "side", codes = { A = "RPA", O = "RPA" } }
+notionalPrincipal = "balance"
+nominalInterestRate = "rate"
+initialExchangeDate = "start"
+maturityDate = "end"
+central_bank_eligible = "cbe"
+central_bank_haircut = "cbh"
+"facility.kind" = "facility"
+"facility.received" = "received"
+"#;
+    let tape = "deal,product,side,balance,rate,start,end,cbe,cbh,facility,received
+C1,LOAN,A,100,0.01,2025-01-01,2026-01-05,yes,0.12,,
+C2,LOAN,A,100,0.01,2025-01-01,2026-01-05,maybe,,,
+C3,LOAN,A,100,0.01,2025-01-01,2026-01-05,yes,1.5,,
+F1,LINE,O,50,,,,,,liquidity,yes
+F2,LINE,O,50,,,,,,,yes
+";
+    let m = Mapping::from_toml(mapping, "map.toml").unwrap();
+    let out = ingest_csv(tape.as_bytes(), "t.csv", Some(&m), Date::ymd(2025, 12, 31)).unwrap();
+    let by_id = |id: &str| out.positions.iter().find(|p| p.id() == id);
+    let c1 = &by_id("C1").unwrap().attributes;
+    assert!(c1.central_bank_eligible);
+    assert_eq!(c1.central_bank_haircut, Some(0.12));
+    let f1 = by_id("F1").unwrap().attributes.facility.unwrap();
+    assert!(f1.received && f1.committed);
+    for (id, column) in [("C2", "cbe"), ("C3", "cbh"), ("F2", "facility.committed")] {
         assert!(by_id(id).is_none(), "{id} should be rejected");
         assert!(
             out.problems.iter().any(|p| p.column == column),

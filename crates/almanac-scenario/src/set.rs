@@ -137,8 +137,10 @@ pub struct LiquidityStress {
     /// what falls due within the window that is received (the rest is lent again).
     #[serde(default)]
     pub inflows: BTreeMap<String, f64>,
-    /// Haircut added to the counterbalancing capacity by HQLA level (`l1`, `l2a`, `l2b`), in
-    /// decimal points (0.10 takes a further 10 % of the market value).
+    /// Haircut added to the counterbalancing capacity by HQLA level (`l1`, `l2a`, `l2b`), for
+    /// other central-bank eligible assets (`cb_eligible`) and for committed facilities
+    /// received (`facilities_received`: 1 = not honoured), in decimal points (0.10 takes a
+    /// further 10 % of the market value).
     #[serde(default)]
     pub haircut_add: BTreeMap<String, f64>,
     /// Share (0–1) of the positions' downgrade collateral (`downgrade_collateral`, the
@@ -691,11 +693,14 @@ fn read_liquidity(
         }
     }
     for k in v.haircut_add.keys() {
-        if !matches!(k.as_str(), "l1" | "l2a" | "l2b") {
+        if !matches!(
+            k.as_str(),
+            "l1" | "l2a" | "l2b" | "cb_eligible" | "facilities_received"
+        ) {
             return Err(cx.err(
                 l,
                 &format!("{at}.haircut_add.{k}"),
-                "levels are l1, l2a and l2b",
+                "keys are l1, l2a, l2b, cb_eligible and facilities_received",
             ));
         }
     }

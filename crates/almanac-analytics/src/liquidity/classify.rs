@@ -134,6 +134,9 @@ pub struct Classified {
     /// before haircuts: an HQLA security's repayments leave it (the cash comes in as a flow),
     /// its encumbered part joins it when released.
     pub capacity_flows: Vec<(Date, &'static str, f64)>,
+    /// Counterbalancing capacity at the as-of date besides the LCR's HQLA lines: category
+    /// and value ([`CB_ELIGIBLE`], [`CB_ELIGIBLE_GROSS`], [`FACILITY_RECEIVED`]).
+    pub capacity_stock: Vec<(&'static str, f64)>,
     /// The defaults applied for missing attributes, and what is not covered yet.
     pub notes: Vec<&'static str>,
     /// The behavioural view's flows and balance repayable on demand, when behaviour applies
@@ -189,14 +192,25 @@ pub enum Role {
 
 impl Role {
     /// Whether a scenario's market can change the position's flows or value: floating rates,
-    /// securities, derivatives.
-    pub fn market_sensitive(t: &ContractTerms, hqla: bool) -> bool {
-        hqla || is_derivative(t.contract_type)
+    /// what the capacity holds at market value (`valued`: securities, eligible credit claims),
+    /// derivatives.
+    pub fn market_sensitive(t: &ContractTerms, valued: bool) -> bool {
+        valued
+            || is_derivative(t.contract_type)
             || t.cycle_of_rate_reset.is_some()
             || t.market_object_code_of_rate_reset.is_some()
             || t.array_cycle_of_rate_reset.is_some()
     }
 }
+
+/// Counterbalancing capacity of central-bank eligible assets that are not HQLA, after the
+/// central bank's haircut.
+pub const CB_ELIGIBLE: &str = "cb_eligible";
+/// The same before the haircut (factor 0 in the capacity: what a stress's added haircut
+/// applies to).
+pub const CB_ELIGIBLE_GROSS: &str = "cb_eligible_gross";
+/// Counterbalancing capacity of committed facilities received, undrawn.
+pub const FACILITY_RECEIVED: &str = "facility_received";
 
 const SIX_MONTHS: u32 = 183;
 const ONE_YEAR: u32 = 365;
@@ -253,6 +267,18 @@ fn non_interest(p: &Position, n: &NonInterestItem, c: &mut Classified) {
         BsSide::Liability => c.nsfr.push((Side::Asf, "other", n.amount)),
         BsSide::Asset => c.nsfr.push((Side::Rsf, "other", n.amount)),
         BsSide::OffBalance => match a.facility {
+            Some(f) if f.received => {
+                if f.committed {
+                    c.capacity_stock.push((FACILITY_RECEIVED, n.amount.abs()));
+                } else {
+                    note(
+                        c,
+                        p,
+                        "uncommitted facility received: not counted in the counterbalancing \
+                         capacity",
+                    );
+                }
+            }
             Some(f) if f.committed => {
                 let cat = match (a.counterparty_type, f.kind) {
                     (Some(CounterpartyType::Retail | CounterpartyType::Sme), _) => {
@@ -440,6 +466,68 @@ fn contract(
     Ok(())
 }
 
+/// The counterbalancing capacity's changes from a security or credit claim worth `value` on a
+/// `balance` of which `free` is unencumbered: each repayment takes its share of the free
+/// part's value out of the stock (the cash is a ladder inflow); a release of the encumbered
+/// part adds that part's value when it comes. Recorded under each `(category, multiplier)`.
+#[allow(clippy::too_many_arguments)]
+fn capacity_flows(
+    c: &mut Classified,
+    f: &Flows,
+    ctx: &Context<'_>,
+    a: &Attributes,
+    value: f64,
+    balance: f64,
+    free: f64,
+    encumbered: f64,
+    categories: &[(&'static str, f64)],
+) {
+    if balance <= 0.0 {
+        return;
+    }
+    let per_unit = value.max(0.0) / balance;
+    let mut push = |date: Date, amount: f64| {
+        for &(cat, m) in categories {
+            c.capacity_flows.push((date, cat, amount * m));
+        }
+    };
+    for x in f.flows.iter().filter(|x| x.kind == Kind::Repayment) {
+        push(
+            ctx.as_of.add_days(x.day as i32),
+            -x.amount.abs() * per_unit * free,
+        );
+    }
+    if let Some(until) = a.encumbrance.as_ref().and_then(|e| e.until) {
+        if until > ctx.as_of && encumbered > 0.0 {
+            let after = |x: &&crate::irrbb::flows::Flow| {
+                x.kind == Kind::Repayment && ctx.as_of.add_days(x.day as i32) > until
+            };
+            // What is still outstanding at the release, pro rata encumbered.
+            let left: f64 = f.flows.iter().filter(after).map(|x| x.amount.abs()).sum();
+            push(until, left * per_unit * (1.0 - free));
+            for x in f.flows.iter().filter(after) {
+                push(
+                    ctx.as_of.add_days(x.day as i32),
+                    -x.amount.abs() * per_unit * (1.0 - free),
+                );
+            }
+        }
+    }
+}
+
+/// The market value of a contract's future flows on the base discount curve of `t`'s currency.
+fn market_value(t: &ContractTerms, f: &Flows, ctx: &Context<'_>) -> Result<f64, String> {
+    let ccy = t.currency.as_deref().unwrap_or("");
+    let curve = ctx
+        .market
+        .discount_curve(ccy)
+        .map_err(|_| format!("no discount curve for currency {ccy:?}"))?;
+    Ok(f.flows
+        .iter()
+        .map(|x| x.amount * curve.discount_at(ctx.as_of.add_days(x.day as i32)))
+        .sum())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn asset(
     p: &Position,
@@ -465,16 +553,7 @@ fn asset(
             1.0
         };
         // Market value: the PV of the future flows on the base discount curve.
-        let ccy = t.currency.as_deref().unwrap_or("");
-        let curve = ctx
-            .market
-            .discount_curve(ccy)
-            .map_err(|_| format!("no discount curve for currency {ccy:?}"))?;
-        let value: f64 = f
-            .flows
-            .iter()
-            .map(|x| x.amount * curve.discount_at(ctx.as_of.add_days(x.day as i32)))
-            .sum();
+        let value = market_value(t, f, ctx)?;
         let (hqla, rsf) = match (level, class) {
             (HqlaLevel::L1, Some("covered_bond")) => ("l1_ehqcb", "l1_ehqcb_unencumbered"),
             (HqlaLevel::L1, _) => ("l1_securities", "l1_unencumbered"),
@@ -489,42 +568,17 @@ fn asset(
         };
         c.lcr.push((Section::Hqla, hqla, (value * free).max(0.0)));
         c.nsfr.push((Side::Rsf, rsf, balance - encumbered));
-        // The counterbalancing capacity: each repayment takes its share of the free part's
-        // post-haircut value out of the stock (the cash is a ladder inflow); a release of the
-        // encumbered part adds that part's value when it comes.
-        if balance > 0.0 {
-            let per_unit = value.max(0.0) / balance;
-            for x in f.flows.iter().filter(|x| x.kind == Kind::Repayment) {
-                let date = ctx.as_of.add_days(x.day as i32);
-                c.capacity_flows
-                    .push((date, hqla, -x.amount.abs() * per_unit * free));
-            }
-            if let Some(until) = a.encumbrance.as_ref().and_then(|e| e.until) {
-                if until > ctx.as_of && encumbered > 0.0 {
-                    let left: f64 = f
-                        .flows
-                        .iter()
-                        .filter(|x| {
-                            x.kind == Kind::Repayment && ctx.as_of.add_days(x.day as i32) > until
-                        })
-                        .map(|x| x.amount.abs())
-                        .sum();
-                    // What is still outstanding at the release, pro rata encumbered.
-                    c.capacity_flows
-                        .push((until, hqla, left * per_unit * (1.0 - free)));
-                    for x in f.flows.iter().filter(|x| {
-                        x.kind == Kind::Repayment && ctx.as_of.add_days(x.day as i32) > until
-                    }) {
-                        let date = ctx.as_of.add_days(x.day as i32);
-                        c.capacity_flows.push((
-                            date,
-                            hqla,
-                            -x.amount.abs() * per_unit * (1.0 - free),
-                        ));
-                    }
-                }
-            }
-        }
+        capacity_flows(
+            c,
+            f,
+            ctx,
+            a,
+            value,
+            balance,
+            free,
+            encumbered,
+            &[(hqla, 1.0)],
+        );
         if encumbered > 0.0 {
             // NSF30.20: encumbered ≥ 1 year 100 %; 6 months – 1 year at least 50 %; less than
             // 6 months as unencumbered. Without an end date: ≥ 1 year.
@@ -541,6 +595,44 @@ fn asset(
             c.nsfr.push((Side::Rsf, cat, encumbered));
         }
         return Ok(());
+    }
+    // Eligible at the central bank without being HQLA: capacity at market value less the
+    // central bank's haircut (tracked gross too, so a stress can add to the haircut).
+    if a.central_bank_eligible {
+        match a.central_bank_haircut {
+            Some(h) => {
+                let value = market_value(t, f, ctx)?;
+                let encumbered = a
+                    .encumbrance
+                    .as_ref()
+                    .map_or(0.0, |e| e.amount.abs().min(balance));
+                let free = if balance > 0.0 {
+                    (balance - encumbered) / balance
+                } else {
+                    1.0
+                };
+                let free_value = (value * free).max(0.0);
+                c.capacity_stock.push((CB_ELIGIBLE, free_value * (1.0 - h)));
+                c.capacity_stock.push((CB_ELIGIBLE_GROSS, free_value));
+                capacity_flows(
+                    c,
+                    f,
+                    ctx,
+                    a,
+                    value,
+                    balance,
+                    free,
+                    encumbered,
+                    &[(CB_ELIGIBLE, 1.0 - h), (CB_ELIGIBLE_GROSS, 1.0)],
+                );
+            }
+            None => note(
+                c,
+                p,
+                "central-bank eligible without central_bank_haircut: not counted in the \
+                 counterbalancing capacity",
+            ),
+        }
     }
     // Secured lending maturing within 30 days, unwound (LCR30.34): its cash comes back into
     // Level 1 and its collateral leaves the stock.

@@ -65,8 +65,12 @@ pub struct Liquidity {
     pub nsfr: Nsfr,
     /// The contractual ladder.
     pub ladder: Ladder,
-    /// The survival horizon, contractual flows against the HQLA stock.
+    /// The survival horizon, contractual flows against the counterbalancing capacity.
     pub survival_horizon: Survival,
+    /// The counterbalancing capacity at the as-of date by category, after haircuts: the HQLA
+    /// categories (before the LCR's caps), `cb_eligible` (other central-bank eligible assets
+    /// after the central bank's haircut) and `facility_received` (committed, undrawn).
+    pub counterbalancing_capacity: Vec<(String, f64)>,
     /// The behavioural ladder (an assumption set's prepayment, early redemption and
     /// non-maturity deposit slotting at base-scenario rates), when one is given.
     pub behavioural_ladder: Option<Ladder>,
@@ -218,9 +222,11 @@ impl Partial {
                     s.stress.market.is_some()
                         && Role::market_sensitive(
                             t,
+                            // Valued in the capacity: securities and eligible credit claims.
                             p.attributes
                                 .hqla_level
-                                .is_some_and(|l| l != HqlaLevel::None),
+                                .is_some_and(|l| l != HqlaLevel::None)
+                                || p.attributes.central_bank_eligible,
                         )
                 }
                 Instrument::NonInterest(_) => false,
@@ -676,7 +682,7 @@ fn summarise(
     // Survival: open-maturity balances fall due overnight; the counterbalancing capacity is
     // the HQLA stock after haircuts (before the LCR's caps, which are the LCR's), less the
     // securities as they are repaid, plus encumbered ones as they are released.
-    let base_factor = |k: &str| table.hqla.get(k).map_or(0.0, |h| h.factor.factor);
+    let base_factor = |k: &str| super::stress::base_capacity_factor(table, k);
     let (initial, capacity_flows) = capacity.resolve(n, base_factor);
     let horizon = |v: &View, initial: f64, flows: &[f64]| {
         let (mut sin, mut sout) = (v.inflows.clone(), v.outflows.clone());
@@ -702,14 +708,14 @@ fn summarise(
         }
         None => (None, None),
     };
-    let base_value = capacity.market_value();
+    let base_value = capacity.market_value(table);
     let stresses = stresses
         .iter()
         .zip(stress_parts)
         .map(|(s, part)| {
             let (init, flows) = part.capacity.resolve(n, |k| s.capacity_factor(table, k));
             let mut effects = part.effects.clone();
-            effects.hqla_market_value = part.capacity.market_value();
+            effects.hqla_market_value = part.capacity.market_value(table);
             effects.hqla_value_change = effects.hqla_market_value - base_value;
             effects.initial_capacity = init;
             effects.initial_capacity_change = init - initial;
@@ -724,6 +730,7 @@ fn summarise(
         .collect();
     Ok(Liquidity {
         currency: String::new(),
+        counterbalancing_capacity: capacity.by_category(base_factor),
         lcr,
         nsfr,
         ladder: ladder(contractual.clone()),
@@ -843,6 +850,7 @@ mod tests {
             a.facility = Some(Facility {
                 kind,
                 committed: true,
+                received: false,
             })
         })
     }

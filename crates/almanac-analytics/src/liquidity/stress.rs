@@ -37,7 +37,7 @@ use almanac_scenario::set::{LiquidityStress, ScenarioDef};
 use almanac_time::Date;
 use serde::Serialize;
 
-use super::classify::{Classified, Role};
+use super::classify::{Classified, Role, CB_ELIGIBLE, CB_ELIGIBLE_GROSS, FACILITY_RECEIVED};
 use super::factors::{FactorTable, Level};
 use super::ladder::{Grid, Survival};
 use super::LiquidityError;
@@ -154,11 +154,19 @@ impl Stress {
                 .any(|r| r.core_share_by_scenario.contains_key(&self.name))
     }
 
-    /// The counterbalancing capacity's factor of an HQLA category: the table's `1 − haircut`
-    /// less the stress's added haircut for the category's level, not below 0.
+    /// The counterbalancing capacity's factor of a category: an HQLA category's `1 −
+    /// haircut` less the stress's added haircut for its level, not below 0; central-bank
+    /// eligible assets (recorded after their own haircut) less `haircut_add.cb_eligible` of
+    /// their gross value; facilities received `1 − haircut_add.facilities_received`.
     pub fn capacity_factor(&self, table: &FactorTable, category: &str) -> f64 {
+        let add = |k: &str| self.spec.haircut_add.get(k).copied().unwrap_or(0.0);
         let Some(h) = table.hqla.get(category) else {
-            return 0.0;
+            return match category {
+                CB_ELIGIBLE => 1.0,
+                CB_ELIGIBLE_GROSS => -add("cb_eligible"),
+                FACILITY_RECEIVED => (1.0 - add("facilities_received")).max(0.0),
+                _ => 0.0,
+            };
         };
         let level = match h.level {
             Level::L1 | Level::L1Ehqcb => "l1",
@@ -167,6 +175,19 @@ impl Stress {
         };
         let add = self.spec.haircut_add.get(level).copied().unwrap_or(0.0);
         (h.factor.factor - add).max(0.0)
+    }
+}
+
+/// The counterbalancing capacity's factor of a category on the base market: an HQLA
+/// category's `1 − haircut`; central-bank eligible assets and facilities received 1 (recorded
+/// after their own haircut); the gross helper 0.
+pub fn base_capacity_factor(table: &FactorTable, category: &str) -> f64 {
+    match table.hqla.get(category) {
+        Some(h) => h.factor.factor,
+        None => match category {
+            CB_ELIGIBLE | FACILITY_RECEIVED => 1.0,
+            _ => 0.0,
+        },
     }
 }
 
@@ -390,6 +411,9 @@ impl Capacity {
                 *self.initial.entry(category).or_default() += amount;
             }
         }
+        for &(category, amount) in &c.capacity_stock {
+            *self.initial.entry(category).or_default() += amount;
+        }
         for &(date, category, amount) in &c.capacity_flows {
             if let Some(k) = grid.bucket_of(date) {
                 self.flows
@@ -419,9 +443,23 @@ impl Capacity {
         }
     }
 
-    /// The market value before haircuts.
-    pub(crate) fn market_value(&self) -> f64 {
-        self.initial.values().sum()
+    /// The HQLA's market value before haircuts.
+    pub(crate) fn market_value(&self, table: &FactorTable) -> f64 {
+        self.initial
+            .iter()
+            .filter(|(k, _)| table.hqla.contains_key(**k))
+            .map(|(_, v)| v)
+            .sum()
+    }
+
+    /// The stock at the as-of date after haircuts by category (`factor` by category), the
+    /// gross helper category left out.
+    pub(crate) fn by_category(&self, factor: impl Fn(&str) -> f64) -> Vec<(String, f64)> {
+        self.initial
+            .iter()
+            .filter(|(k, _)| **k != CB_ELIGIBLE_GROSS)
+            .map(|(k, v)| ((*k).to_string(), v * factor(k)))
+            .collect()
     }
 
     /// The stock after haircuts and its changes by bucket, with `factor` by category.
@@ -685,6 +723,7 @@ mod tests {
                 facility: Some(Facility {
                     kind: FacilityKind::Credit,
                     committed: true,
+                    received: false,
                 }),
                 ..Attributes::default()
             },
@@ -1067,6 +1106,90 @@ mod tests {
         assert_eq!(one.lcr, own.lcr);
         assert_eq!(one.ladder, own.ladder);
         assert_eq!(one.stresses, own.stresses);
+    }
+
+    /// Capacity beyond HQLA: a central-bank eligible loan (100 at 0 %, central-bank haircut
+    /// 20 %: 80, repaid on 2026-03-31 when it leaves the capacity), a committed facility
+    /// received (50) and an uncommitted one (noted, not counted); a stress adds 10 points to
+    /// the eligible loan's haircut and takes the facility away.
+    #[test]
+    fn central_bank_eligible_assets_and_facilities_received() {
+        let table = FactorTable::builtin(Regime::Basel);
+        let mut loan = bullet(
+            "CB-LOAN",
+            "RPA",
+            100.0,
+            "2026-03-31",
+            0.0,
+            cp(Cp::NonFinancialCorporate),
+        );
+        loan.attributes.central_bank_eligible = true;
+        loan.attributes.central_bank_haircut = Some(0.2);
+        let mut no_haircut = bullet(
+            "CB-NO-HC",
+            "RPA",
+            10.0,
+            "2026-03-31",
+            0.0,
+            cp(Cp::NonFinancialCorporate),
+        );
+        no_haircut.attributes.central_bank_eligible = true;
+        let received = |id: &str, amount: f64, committed: bool| {
+            let mut f = facility(id, amount);
+            f.attributes.facility = Some(Facility {
+                kind: FacilityKind::Liquidity,
+                committed,
+                received: true,
+            });
+            f
+        };
+        let bank = vec![
+            cash(100.0),
+            loan,
+            no_haircut,
+            received("LINE-IN", 50.0, true),
+            received("LINE-MAYBE", 30.0, false),
+        ];
+        let s = stress("squeeze", |l| {
+            l.haircut_add.insert("cb_eligible".into(), 0.1);
+            l.haircut_add.insert("facilities_received".into(), 1.0);
+        });
+        let out =
+            analyse_stressed(&bank, &flat(0.0), AS_OF, &table, &C66_BUCKETS, None, &[s]).unwrap();
+        let by: BTreeMap<&str, f64> = out
+            .counterbalancing_capacity
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert!(close(by["l1_cash"], 100.0));
+        assert!(close(by["cb_eligible"], 80.0));
+        assert!(close(by["facility_received"], 50.0));
+        assert!(!by.contains_key("cb_eligible_gross"));
+        let h = &out.survival_horizon;
+        assert!(close(h.capacity[0], 230.0), "{:?}", h.capacity);
+        // The loan's repayment (bucket "> 2 – 3 months") takes its 80 out as its 100 comes in.
+        let k = 12;
+        assert!(
+            close(h.capacity[k - 1] - h.capacity[k], 80.0),
+            "{:?}",
+            h.capacity
+        );
+        assert!(close(out.ladder.inflows[k], 110.0));
+        // The LCR does not count either (not HQLA; no inflow from a facility received).
+        assert!(close(out.lcr.hqla_before_caps, 100.0));
+        for id in ["CB-NO-HC", "LINE-MAYBE"] {
+            assert!(
+                out.notes
+                    .iter()
+                    .any(|n| n.positions.iter().any(|p| p == id)),
+                "{id}"
+            );
+        }
+        // The stress: 100 × (1 − 0.2 − 0.1) = 70, the facility gone.
+        let e = &out.stresses[0].effects;
+        assert!(close(e.initial_capacity, 170.0), "{e:?}");
+        assert!(close(e.hqla_value_change, 0.0));
+        assert!(close(e.hqla_market_value, 100.0));
     }
 
     proptest::proptest! {
