@@ -17,7 +17,8 @@
 //!   non-financial; financial;
 //! * other funding: what falls due within 30 days (the whole balance when repayable on demand),
 //!   secured by collateral level, else by counterparty type; for the NSFR by residual maturity;
-//! * derivatives: net contractual flows within 30 days; not yet in the NSFR (said in a note);
+//! * derivatives: net contractual flows within 30 days; in the NSFR their fair value by netting
+//!   set (counterparty);
 //! * facilities granted: the undrawn amount, by counterparty type and kind; RSF 5 %;
 //! * equity: ASF 100 %; other non-interest items: RSF 100 % or ASF 0 %.
 //!
@@ -151,6 +152,8 @@ pub struct Classified {
     pub raw: Flows,
     /// See `raw`.
     pub signed_balance: f64,
+    /// A derivative's netting set and fair value (bank's side, base market), for the NSFR.
+    pub derivative: Option<(String, f64)>,
     /// What unwinding the position's secured transactions maturing within 30 days would do to
     /// the HQLA stock, by level after haircuts (LCR30.34): encumbered collateral released,
     /// cash repaid on secured funding, cash received on secured lending.
@@ -417,11 +420,20 @@ fn contract(
         } else if net > 0.0 {
             c.lcr.push((Section::Inflow, "derivatives_net", net));
         }
-        note(
-            c,
-            p,
-            "derivative: in the LCR by its net 30-day flows; not yet in the NSFR",
-        );
+        // The NSFR nets fair values by netting set: the counterparty's, else the contract's.
+        let value = market_value(t, &f, ctx)?;
+        let set = match &a.counterparty_id {
+            Some(id) => format!("counterparty {id}"),
+            None => {
+                note(
+                    c,
+                    p,
+                    "derivative without a counterparty_id: its own netting set in the NSFR",
+                );
+                format!("contract {}", p.id())
+            }
+        };
+        c.derivative = Some((set, value));
         c.raw = f;
         c.signed_balance = sign * balance;
         return Ok(());
