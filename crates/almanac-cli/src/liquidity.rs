@@ -18,7 +18,8 @@ pub(crate) struct LiquidityOptions {
     /// Regime of the built-in factor table: basel, eu or us.
     #[arg(long, default_value = "basel")]
     pub(crate) regime: String,
-    /// Ladder buckets: c66 (EU C 66.01, 21 buckets) or basel (SRP50).
+    /// Ladder buckets: c66 (EU C 66.01, 21 buckets), basel (SRP50), or bucket ends as tenors
+    /// (e.g. 1D,7D,1M,3M,1Y,5Y: one bucket to each end, and one beyond the last).
     #[arg(long, default_value = "c66")]
     pub(crate) buckets: String,
     /// Assumption set (TOML, or a stored `asm-…` id with `run liquidity`): its behaviour
@@ -65,10 +66,57 @@ impl LiquidityOptions {
         let buckets: &'static [Bucket] = match self.buckets.as_str() {
             "c66" => &C66_BUCKETS,
             "basel" => &BASEL_BUCKETS,
-            other => bail!("--buckets {other:?}: expected c66 or basel"),
+            other => user_buckets(other)?,
         };
         Ok((FactorTable::builtin(regime), buckets))
     }
+}
+
+/// User ladder buckets from tenors (`1D,7D,1M,1Y`): a bucket ending at each, increasing, and
+/// one open beyond the last. The labels live for the rest of the command (a few bytes).
+fn user_buckets(spec: &str) -> Result<&'static [Bucket]> {
+    use almanac_analytics::liquidity::ladder::End;
+    use almanac_time::{Period, PeriodUnit};
+    let mut out: Vec<Bucket> = Vec::new();
+    // Comparable lengths: days, or months × 31 so a month never sorts before 30 days.
+    let mut last: Option<(i64, String)> = None;
+    for t in spec.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let p: Period = t.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "--buckets {spec:?}: {t:?} is not a tenor (like 1D, 2W, 1M, 1Y); or give c66 \
+                 or basel"
+            )
+        })?;
+        let n = i32::try_from(p.count).unwrap_or(i32::MAX);
+        let (end, order) = match p.unit {
+            PeriodUnit::Day => (End::Days(n), i64::from(n)),
+            PeriodUnit::Week => (End::Days(7 * n), 7 * i64::from(n)),
+            PeriodUnit::Month => (End::Months(n), 31 * i64::from(n) - 1),
+            PeriodUnit::Quarter => (End::Months(3 * n), 93 * i64::from(n) - 1),
+            PeriodUnit::HalfYear => (End::Months(6 * n), 186 * i64::from(n) - 1),
+            PeriodUnit::Year => (End::Months(12 * n), 372 * i64::from(n) - 1),
+        };
+        if p.count == 0 || last.as_ref().is_some_and(|(o, _)| *o >= order) {
+            bail!("--buckets {spec:?}: the ends must be positive and increasing ({t} is not)");
+        }
+        let from = last.as_ref().map_or("0".to_string(), |(_, l)| l.clone());
+        let label: &'static str = Box::leak(format!("> {from} – {t}").into_boxed_str());
+        out.push(Bucket {
+            label,
+            column: "",
+            end,
+        });
+        last = Some((order, t.to_string()));
+    }
+    let Some((_, l)) = last else {
+        bail!("--buckets {spec:?}: expected c66, basel or tenors like 1D,7D,1M,1Y");
+    };
+    out.push(Bucket {
+        label: Box::leak(format!("> {l}").into_boxed_str()),
+        column: "",
+        end: End::Never,
+    });
+    Ok(Box::leak(out.into_boxed_slice()))
 }
 
 /// `almanac liquidity`.

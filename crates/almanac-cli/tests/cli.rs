@@ -1937,6 +1937,31 @@ fn liquidity_consolidates_currencies_and_refuses_unknown_options() {
     assert!((by["USD"]["fx_rate"].as_f64().unwrap() - 1.0 / 1.10).abs() < 1e-12);
     let inflow = |d: &serde_json::Value| d["ladder"]["inflows"][7].as_f64().unwrap();
     assert!((inflow(&doc) - (inflow(&by["EUR"]) + inflow(&by["USD"]) / 1.10)).abs() < 1e-9);
+    // User buckets: one to each tenor and one beyond; the same flows in fewer buckets.
+    let o = run_on(&m2, &["--buckets", "7D,1M,1Y"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let user: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out.json")).unwrap()).unwrap();
+    let labels: Vec<&str> = user["ladder"]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["> 0 – 7D", "> 7D – 1M", "> 1M – 1Y", "> 1Y"]);
+    let total = |d: &serde_json::Value| -> f64 {
+        d["ladder"]["inflows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .sum()
+    };
+    assert!((total(&user) - total(&doc)).abs() < 1e-9);
+    assert!((user["ladder"]["inflows"][1].as_f64().unwrap() - inflow(&doc)).abs() < 1e-9);
+    let o = run_on(&m2, &["--buckets", "1M,7D"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("increasing"));
     for (flag, value, says) in [
         ("--regime", "uk", "basel, eu or us"),
         ("--buckets", "weekly", "c66 or basel"),
