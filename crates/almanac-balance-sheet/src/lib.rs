@@ -101,6 +101,10 @@ pub struct DepositAttributes {
     /// Operational deposit (clearing, custody, cash management; LCR Art 27).
     #[serde(default)]
     pub operational: bool,
+    /// A term deposit the depositor has no legal right to withdraw before maturity, or only
+    /// with a significant penalty (LCR40.16): beyond 30 days it does not run off in the LCR.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_early_withdrawal: bool,
 }
 
 /// Encumbrance of an asset.

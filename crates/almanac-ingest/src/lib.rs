@@ -459,6 +459,7 @@ impl RowContext<'_> {
                             "deposit.insured" => deposit.insured = b,
                             "deposit.stable_relationship" => deposit.stable_relationship = b,
                             "deposit.transactional" => deposit.transactional = b,
+                            "deposit.no_early_withdrawal" => deposit.no_early_withdrawal = b,
                             _ => deposit.operational = b,
                         }
                     }

@@ -132,6 +132,7 @@ pub const ATTRIBUTE_TARGETS: &[&str] = &[
     "deposit.stable_relationship",
     "deposit.transactional",
     "deposit.operational",
+    "deposit.no_early_withdrawal",
     "hqla_level",
     "asset_class",
     "encumbrance.amount",

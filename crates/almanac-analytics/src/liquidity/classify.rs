@@ -12,9 +12,9 @@
 //!   collateral level); for the NSFR their principal by residual maturity (< 6 months, 6 months
 //!   to 1 year, ≥ 1 year) by counterparty type and risk weight;
 //! * deposits: retail stable (insured and an established relationship or a transactional
-//!   account) or less stable on the whole balance, whatever the term (no withdrawal-right
-//!   attribute yet: the conservative reading of LCR40.16); operational; non-operational
-//!   non-financial; financial;
+//!   account) or less stable on the whole balance, whatever the term, unless a term deposit
+//!   beyond 30 days cannot be withdrawn early (`deposit.no_early_withdrawal`, LCR40.16);
+//!   operational; non-operational non-financial; financial;
 //! * other funding: what falls due within 30 days (the whole balance when repayable on demand),
 //!   secured by collateral level, else by counterparty type; for the NSFR by residual maturity;
 //! * derivatives: net contractual flows within 30 days; in the NSFR their fair value by netting
@@ -471,7 +471,18 @@ fn contract(
     if sign > 0.0 {
         asset(p, t, a, ctx, &f, balance, principal, due_30, collateral, c)?;
     } else {
-        liability(p, a, balance, on_demand, principal, due_30, collateral, c);
+        let repaid_30 = f
+            .flows
+            .iter()
+            .any(|x| x.kind == Kind::Repayment && x.day <= THIRTY_DAYS);
+        let term = if on_demand {
+            Term::OnDemand
+        } else if repaid_30 {
+            Term::Within30
+        } else {
+            Term::Beyond30
+        };
+        liability(p, a, balance, term, principal, due_30, collateral, c);
     }
     c.raw = f;
     c.signed_balance = sign * balance;
@@ -735,17 +746,29 @@ fn asset(
     Ok(())
 }
 
+/// When funding can fall due.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Term {
+    /// Repayable on demand.
+    OnDemand,
+    /// Principal repaid within 30 days.
+    Within30,
+    /// No principal repaid within 30 days.
+    Beyond30,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn liability(
     p: &Position,
     a: &Attributes,
     balance: f64,
-    on_demand: bool,
+    term: Term,
     principal: [f64; 3],
     due_30: f64,
     collateral: Option<HqlaLevel>,
     c: &mut Classified,
 ) {
+    let on_demand = term == Term::OnDemand;
     let cp = a.counterparty_type;
     let [short, mid, long] = principal;
     let under_1y = short + mid;
@@ -786,16 +809,30 @@ fn liability(
                 "retail funding without deposit attributes: less stable",
             );
         }
-        if stable > 0.0 {
+        // LCR40.16: a term deposit beyond 30 days that cannot be withdrawn early does not run
+        // off (its own category: 0 % in Basel, the retail rate in the US table); it is repaid
+        // at maturity in stresses.
+        let locked = d.no_early_withdrawal && term == Term::Beyond30;
+        if locked {
+            c.lcr
+                .push((Section::Outflow, "retail_term_beyond_30d", balance));
+        } else if stable > 0.0 {
             c.lcr.push((Section::Outflow, "retail_stable", stable));
         }
-        if balance > stable {
+        if balance > stable && !locked {
             c.lcr
                 .push((Section::Outflow, "retail_less_stable", balance - stable));
         }
         // NSFR: the parts under a year as stable or less stable, shared pro rata.
         let share = if balance > 0.0 { stable / balance } else { 0.0 };
-        c.role = if share >= 1.0 {
+        c.role = if locked {
+            Role::Funding {
+                first: ("retail_term_beyond_30d", 1.0),
+                second: None,
+                withdrawable: false,
+                balance,
+            }
+        } else if share >= 1.0 {
             funding(("retail_stable", 1.0), None)
         } else if share > 0.0 {
             funding(

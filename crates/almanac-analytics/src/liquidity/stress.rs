@@ -1192,6 +1192,63 @@ mod tests {
         assert!(close(e.hqla_market_value, 100.0));
     }
 
+    /// LCR40.16: a retail term deposit beyond 30 days that cannot be withdrawn early does not
+    /// run off (Basel 0 %, US at the retail rate) and is not withdrawn in a stress; one that
+    /// matures within 30 days, or can be withdrawn, runs off as retail.
+    #[test]
+    fn locked_retail_term_deposits() {
+        let locked = |id: &str, md: &str| {
+            let mut a = retail(false);
+            if let Some(d) = a.deposit.as_mut() {
+                d.no_early_withdrawal = true;
+            }
+            bullet(id, "RPL", 100.0, md, 0.0, a)
+        };
+        let bank = vec![
+            locked("LOCKED", "2026-06-30"),
+            locked("LOCKED-SOON", "2026-01-20"),
+            bullet("FREE", "RPL", 100.0, "2026-06-30", 0.0, retail(false)),
+        ];
+        let s = stress("run", |l| {
+            l.runoff.insert("retail_less_stable".into(), 0.5);
+        });
+        let line = |r: &crate::liquidity::run::Liquidity, cat: &str| {
+            r.lcr
+                .lines
+                .iter()
+                .find(|l| l.category == cat)
+                .map(|l| (l.amount, l.weighted))
+        };
+        let basel = analyse_stressed(
+            &bank,
+            &flat(0.0),
+            AS_OF,
+            &FactorTable::builtin(Regime::Basel),
+            &C66_BUCKETS,
+            None,
+            std::slice::from_ref(&s),
+        )
+        .unwrap();
+        assert_eq!(line(&basel, "retail_term_beyond_30d"), Some((100.0, 0.0)));
+        assert_eq!(line(&basel, "retail_less_stable"), Some((200.0, 20.0)));
+        // The stress withdraws half of the two others, not the locked one.
+        assert!(close(
+            basel.stresses[0].effects.runoff,
+            50.0 * 20.0 / 30.0 + 50.0
+        ));
+        let us = analyse_stressed(
+            &bank,
+            &flat(0.0),
+            AS_OF,
+            &FactorTable::builtin(Regime::Us),
+            &C66_BUCKETS,
+            None,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(line(&us, "retail_term_beyond_30d"), Some((100.0, 10.0)));
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
         /// Nothing is lost: what a stress takes out of the ladder is retained, rolled over or
