@@ -664,7 +664,28 @@ fn asset(
     }
     // Inflows due within 30 days.
     let cp = a.counterparty_type;
-    let inflow = match collateral {
+    let on_demand = c.open_maturity > 0.0;
+    let financial = matches!(
+        cp,
+        Some(CounterpartyType::CreditInstitution | CounterpartyType::OtherFinancial)
+    );
+    let operational = financial && a.deposit.is_some_and(|d| d.operational);
+    // Operational deposits placed at other institutions (Basel and US 0 %, EU symmetric or
+    // 5 %) and loans without a contractual maturity (Basel and US none, EU 20 %) have their
+    // own categories, on the whole balance.
+    let own = if operational {
+        Some("operational_placed")
+    } else if on_demand {
+        Some("open_maturity_loans")
+    } else {
+        None
+    };
+    let due_30 = if own.is_some() && on_demand {
+        balance
+    } else {
+        due_30
+    };
+    let inflow = own.or(match collateral {
         Some(HqlaLevel::L1) => Some("reverse_repo_l1"),
         Some(HqlaLevel::L2a) => Some("reverse_repo_l2a"),
         Some(HqlaLevel::L2b) => Some("reverse_repo_l2b_other"),
@@ -684,7 +705,7 @@ fn asset(
             }
             (_, None) => None,
         },
-    };
+    });
     if let Some(cat) = inflow {
         c.role = Role::Asset { category: cat };
     }
@@ -699,12 +720,11 @@ fn asset(
         None => {}
     }
     // NSFR by residual maturity.
-    let financial = matches!(
-        cp,
-        Some(CounterpartyType::CreditInstitution | CounterpartyType::OtherFinancial)
-    );
     let [short, mid, long] = principal;
-    if financial {
+    if operational {
+        c.nsfr.push((Side::Rsf, "operational_placed", short + mid));
+        c.nsfr.push((Side::Rsf, "other", long));
+    } else if financial {
         let short_cat = if collateral == Some(HqlaLevel::L1) {
             "financial_loans_l1_secured_under_6m"
         } else {

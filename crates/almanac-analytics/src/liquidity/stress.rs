@@ -1249,6 +1249,68 @@ mod tests {
         assert_eq!(line(&us, "retail_term_beyond_30d"), Some((100.0, 10.0)));
     }
 
+    /// EU inflow rules that differ from Basel (research note D1, D12): operational deposits
+    /// placed at another bank (Basel 0 %, EU 5 %; NSFR 50 %) and loans without a contractual
+    /// maturity (Basel none, EU 20 %), on their balances.
+    #[test]
+    fn operational_deposits_placed_and_open_maturity_loans() {
+        let placed = |id: &str, a: Attributes| {
+            contract(
+                &format!(
+                    r#"{{"contractType":"UMP","contractID":"{id}","contractRole":"RPA",
+                    "currency":"EUR","statusDate":"2025-12-31","initialExchangeDate":"2024-01-01",
+                    "notionalPrincipal":100,"nominalInterestRate":0.0,
+                    "dayCountConvention":"30E360"}}"#
+                ),
+                a,
+            )
+        };
+        let mut operational = cp(Cp::CreditInstitution);
+        operational.deposit = Some(DepositAttributes {
+            operational: true,
+            ..DepositAttributes::default()
+        });
+        let bank = vec![
+            placed("OPS", operational),
+            placed("OVERDRAFT", cp(Cp::Retail)),
+        ];
+        let run = |regime| {
+            analyse_stressed(
+                &bank,
+                &flat(0.0),
+                AS_OF,
+                &FactorTable::builtin(regime),
+                &C66_BUCKETS,
+                None,
+                &[],
+            )
+            .unwrap()
+        };
+        let inflow = |r: &crate::liquidity::run::Liquidity, cat: &str| {
+            r.lcr
+                .lines
+                .iter()
+                .find(|l| l.category == cat)
+                .map(|l| (l.amount, l.weighted))
+        };
+        let basel = run(Regime::Basel);
+        assert_eq!(inflow(&basel, "operational_placed"), Some((100.0, 0.0)));
+        assert_eq!(inflow(&basel, "open_maturity_loans"), Some((100.0, 0.0)));
+        assert_eq!(inflow(&basel, "financial"), None);
+        let rsf = basel
+            .nsfr
+            .lines
+            .iter()
+            .find(|l| l.category == "operational_placed")
+            .unwrap();
+        assert!(close(rsf.weighted, 50.0));
+        let eu = run(Regime::Eu);
+        assert_eq!(inflow(&eu, "operational_placed"), Some((100.0, 5.0)));
+        assert_eq!(inflow(&eu, "open_maturity_loans"), Some((100.0, 20.0)));
+        let us = run(Regime::Us);
+        assert_eq!(inflow(&us, "open_maturity_loans"), Some((100.0, 0.0)));
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
         /// Nothing is lost: what a stress takes out of the ladder is retained, rolled over or
