@@ -18,6 +18,11 @@ pub(crate) struct LiquidityOptions {
     /// Regime of the built-in factor table: basel, eu or us.
     #[arg(long, default_value = "basel")]
     pub(crate) regime: String,
+    /// A factor table of your own (TOML, `docs/liquidity.md`), usually inheriting a built-in
+    /// one (`inherits = "us"`) and changing some factors — a reduced US LCR, a national
+    /// discretion; replaces --regime. A stored run keeps the table in its manifest.
+    #[arg(long)]
+    pub(crate) factors: Option<PathBuf>,
     /// Ladder buckets: c66 (EU C 66.01, 21 buckets), basel (SRP50), or bucket ends as tenors
     /// (e.g. 1D,7D,1M,3M,1Y,5Y: one bucket to each end, and one beyond the last).
     #[arg(long, default_value = "c66")]
@@ -59,16 +64,42 @@ impl LiquidityOptions {
 impl LiquidityOptions {
     /// The factor table and the buckets asked for.
     pub(crate) fn resolve(&self) -> Result<(FactorTable, &'static [Bucket])> {
-        let regime: Regime = self
-            .regime
-            .parse()
-            .map_err(|e| anyhow::anyhow!("--regime: {e}"))?;
+        let text = match &self.factors {
+            Some(p) => Some(
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            ),
+            None => None,
+        };
+        let label = self
+            .factors
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        self.resolve_with(text.as_deref(), &label)
+    }
+
+    /// [`LiquidityOptions::resolve`] with the factor table's text given (a stored run's).
+    pub(crate) fn resolve_with(
+        &self,
+        factors: Option<&str>,
+        label: &str,
+    ) -> Result<(FactorTable, &'static [Bucket])> {
+        let table = match factors {
+            Some(text) => {
+                FactorTable::from_toml(text, None).map_err(|e| anyhow::anyhow!("{label}: {e}"))?
+            }
+            None => FactorTable::builtin(
+                self.regime
+                    .parse::<Regime>()
+                    .map_err(|e| anyhow::anyhow!("--regime: {e}"))?,
+            ),
+        };
         let buckets: &'static [Bucket] = match self.buckets.as_str() {
             "c66" => &C66_BUCKETS,
             "basel" => &BASEL_BUCKETS,
             other => user_buckets(other)?,
         };
-        Ok((FactorTable::builtin(regime), buckets))
+        Ok((table, buckets))
     }
 }
 

@@ -370,6 +370,9 @@ struct LiquidityManifest {
     /// The reporting currency asked for (`None`: the default rule).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     currency: Option<String>,
+    /// A factor table of the user's (its TOML text), replacing the regime's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    factors: Option<String>,
 }
 
 /// What an IRRBB run was asked for (everything else is in the documents named).
@@ -1145,6 +1148,7 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
         .context("a liquidity run without its options in the manifest")?;
     let options = crate::liquidity::LiquidityOptions {
         regime: opts.regime,
+        factors: None,
         buckets: opts.buckets,
         assumptions: None,
         scenarios: None,
@@ -1159,7 +1163,8 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
         ),
         None => None,
     };
-    let (table, buckets) = options.resolve()?;
+    let (table, buckets) =
+        options.resolve_with(opts.factors.as_deref(), "the run's factor table")?;
     let market_id = m
         .market
         .as_ref()
@@ -1280,6 +1285,13 @@ pub(crate) fn run_liquidity(
             regime: opts.regime.to_ascii_lowercase(),
             buckets: opts.buckets.clone(),
             currency: opts.currency.as_ref().map(|c| c.to_ascii_uppercase()),
+            factors: match &opts.factors {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))?,
+                ),
+                None => None,
+            },
         }),
         scenario_set,
         scenario_markets,

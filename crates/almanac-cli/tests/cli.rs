@@ -1962,6 +1962,31 @@ fn liquidity_consolidates_currencies_and_refuses_unknown_options() {
     let o = run_on(&m2, &["--buckets", "1M,7D"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("increasing"));
+    // A factor table of one's own: the US reduced LCR at 70 %; a bad factor names the file.
+    let reduced = dir.join("us-reduced.toml");
+    std::fs::write(
+        &reduced,
+        "regime = \"us-reduced\"\ninherits = \"us\"\n[lcr.caps]\noutflow_adjustment = { factor = 0.70, source = \"12 CFR 249.30(c)\", status = \"U\" }\n",
+    )
+    .unwrap();
+    let o = run_on(&m2, &["--factors", &arg(&reduced)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out.json")).unwrap()).unwrap();
+    assert_eq!(r["regime"], "us-reduced");
+    assert_eq!(r["lcr"]["outflow_adjustment"], 0.7);
+    std::fs::write(
+        &reduced,
+        "regime = \"bad\"\ninherits = \"us\"\n[lcr.outflow]\nretail_stable = { factor = 1.5, source = \"x\", status = \"U\" }\n",
+    )
+    .unwrap();
+    let o = run_on(&m2, &["--factors", &arg(&reduced)]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("us-reduced.toml") && err.contains("retail_stable"),
+        "{err}"
+    );
     for (flag, value, says) in [
         ("--regime", "uk", "basel, eu or us"),
         ("--buckets", "weekly", "c66 or basel"),
@@ -2078,6 +2103,43 @@ fn run_liquidity_with_stress_scenarios() {
         assert_eq!(rows("ladder.csv"), 4 * 21);
         assert_eq!(rows("stresses.csv"), 3);
     }
+    // A factor table of one's own is kept in the manifest: the run replays from the store.
+    let table = dir.join("eu-3pct.toml");
+    std::fs::write(
+        &table,
+        "regime = \"eu-3pct\"\ninherits = \"eu\"\n[lcr.outflow]\nretail_stable = { factor = 0.03, source = \"LCRDR Art 24(4)\", status = \"P\" }\n",
+    )
+    .unwrap();
+    let o = ok(&[
+        "run",
+        "liquidity",
+        "--snapshot",
+        "latest",
+        "--market",
+        &s(&bank.join("market.toml")),
+        "--factors",
+        &s(&table),
+        "--out",
+        &s(&dir.join("own.json")),
+        "--db",
+        &s(&db),
+        "--json",
+    ]);
+    let own: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    std::fs::remove_file(&table).unwrap();
+    let replay: serde_json::Value = serde_json::from_slice(
+        &ok(&[
+            "runs",
+            "replay",
+            own["run"].as_str().unwrap(),
+            "--db",
+            &s(&db),
+            "--json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(replay["identical"], true);
     // The same from files, and refusals.
     let exported = dir.join("contracts.json");
     ok(&[

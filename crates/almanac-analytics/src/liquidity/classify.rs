@@ -154,6 +154,9 @@ pub struct Classified {
     pub signed_balance: f64,
     /// A derivative's netting set and fair value (bank's side, base market), for the NSFR.
     pub derivative: Option<(String, f64)>,
+    /// Weighted maturity outflows (positive) and inflows (negative) by day 1 to 30, for the US
+    /// maturity-mismatch add-on (only when the table asks for it).
+    pub maturity: Vec<(u8, f64)>,
     /// What unwinding the position's secured transactions maturing within 30 days would do to
     /// the HQLA stock, by level after haircuts (LCR30.34): encumbered collateral released,
     /// cash repaid on secured funding, cash received on secured lending.
@@ -484,6 +487,9 @@ fn contract(
         };
         liability(p, a, balance, term, principal, due_30, collateral, c);
     }
+    if ctx.table.caps.maturity_mismatch_addon && !on_demand {
+        maturity_profile(c, &f, ctx.table);
+    }
     c.raw = f;
     c.signed_balance = sign * balance;
     Ok(())
@@ -764,6 +770,52 @@ fn asset(
         c.nsfr.push((Side::Rsf, long_cat, long));
     }
     Ok(())
+}
+
+/// The outflow categories of the US maturity-mismatch add-on (12 CFR 249.30(b): unsecured
+/// wholesale, secured funding, other contractual outflows) and its inflow categories
+/// (249.33(c)–(f): retail, unsecured wholesale, securities, secured lending).
+fn in_addon(category: &str, outflow: bool) -> bool {
+    if outflow {
+        matches!(
+            category,
+            "non_operational_non_financial"
+                | "non_operational_non_financial_insured"
+                | "unsecured_financial"
+                | "other_contractual"
+        ) || category.starts_with("secured_")
+    } else {
+        matches!(
+            category,
+            "retail" | "non_financial_wholesale" | "financial" | "securities_maturing"
+        ) || category.starts_with("reverse_repo_")
+    }
+}
+
+/// A term position's weighted maturity flows within 30 days for the add-on: funding's
+/// repayments at its categories' run-off rates, assets' receipts at their inflow rate.
+fn maturity_profile(c: &mut Classified, f: &Flows, table: &FactorTable) {
+    let rate = match c.role {
+        Role::Funding { first, second, .. } => std::iter::once(first)
+            .chain(second)
+            .filter(|(cat, _)| in_addon(cat, true))
+            .map(|(cat, share)| share * table.outflow.get(cat).map_or(0.0, |x| x.factor))
+            .sum::<f64>(),
+        Role::Asset { category } if in_addon(category, false) => {
+            -table.inflow.get(category).map_or(0.0, |x| x.factor)
+        }
+        _ => 0.0,
+    };
+    if rate == 0.0 {
+        return;
+    }
+    for x in f.flows.iter().filter(|x| x.day <= THIRTY_DAYS) {
+        // Outflows of funding (paid), inflows of assets (received).
+        let amount = if rate > 0.0 { -x.amount } else { x.amount };
+        if amount > 0.0 {
+            c.maturity.push((x.day.max(1) as u8, amount * rate));
+        }
+    }
 }
 
 /// When funding can fall due.

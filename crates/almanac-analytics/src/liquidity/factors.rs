@@ -113,6 +113,12 @@ pub struct Caps {
     /// Whether the caps are computed after unwinding the secured transactions maturing within
     /// 30 days (LCR30.34; EU Art 17(2)); `unwind = false` in a table takes the stock as held.
     pub unwind: bool,
+    /// The US maturity-mismatch add-on (12 CFR 249.30(b)): net cash outflows grow by the peak
+    /// of the cumulative weighted maturity outflows within 30 days over their day-30 value.
+    pub maturity_mismatch_addon: bool,
+    /// The share of net cash outflows that counts (12 CFR 249.30(c): 100 % for Category I–III
+    /// banks, 85 % or 70 % for the reduced LCR); 1 elsewhere.
+    pub outflow_adjustment: Factor,
 }
 
 /// A regime's liquidity factors.
@@ -176,6 +182,8 @@ struct RawCaps {
     inflows: Option<Factor>,
     level1_non_covered: Option<Factor>,
     unwind: Option<bool>,
+    maturity_mismatch_addon: Option<bool>,
+    outflow_adjustment: Option<Factor>,
 }
 
 #[derive(Deserialize, Default)]
@@ -245,6 +253,23 @@ impl FactorTable {
                     .unwind
                     .or(b.map(|b| b.caps.unwind))
                     .unwrap_or(true),
+                maturity_mismatch_addon: raw
+                    .lcr
+                    .caps
+                    .maturity_mismatch_addon
+                    .or(b.map(|b| b.caps.maturity_mismatch_addon))
+                    .unwrap_or(false),
+                outflow_adjustment: raw
+                    .lcr
+                    .caps
+                    .outflow_adjustment
+                    .or_else(|| b.map(|b| b.caps.outflow_adjustment.clone()))
+                    .unwrap_or_else(|| Factor {
+                        factor: 1.0,
+                        source: "none".into(),
+                        status: Status::P,
+                        label: "All net cash outflows".into(),
+                    }),
             },
             hqla: merged(b.map(|b| &b.hqla), raw.lcr.hqla),
             outflow: merged(b.map(|b| &b.outflow), raw.lcr.outflow),
@@ -269,6 +294,11 @@ impl FactorTable {
         check("lcr.caps", "level2", &self.caps.level2)?;
         check("lcr.caps", "level2b", &self.caps.level2b)?;
         check("lcr.caps", "inflows", &self.caps.inflows)?;
+        check(
+            "lcr.caps",
+            "outflow_adjustment",
+            &self.caps.outflow_adjustment,
+        )?;
         if let Some(f) = &self.caps.level1_non_covered {
             check("lcr.caps", "level1_non_covered", f)?;
         }

@@ -77,7 +77,12 @@ pub struct Lcr {
     pub inflows: f64,
     /// Inflows after the cap (`min(inflows, cap × outflows)`).
     pub inflows_capped: f64,
-    /// Net cash outflows.
+    /// The US maturity-mismatch add-on (12 CFR 249.30(b); 0 elsewhere).
+    pub maturity_mismatch_addon: f64,
+    /// The share of net cash outflows that counts (12 CFR 249.30(c); 1 elsewhere).
+    pub outflow_adjustment: f64,
+    /// Net cash outflows: `(outflows − inflows_capped + maturity_mismatch_addon) ×
+    /// outflow_adjustment`.
     pub net_outflows: f64,
     /// `hqla / net_outflows`; `None` when there are no net outflows.
     pub ratio: Option<f64>,
@@ -93,7 +98,7 @@ pub fn lcr<'a>(
     items: impl IntoIterator<Item = Item<'a>>,
     table: &FactorTable,
 ) -> Result<Lcr, LiquidityError> {
-    lcr_unwound(items, HqlaStock::default(), table)
+    lcr_unwound(items, HqlaStock::default(), &[], table)
 }
 
 /// The LCR of `items` under `table`, the caps computed on the stock after `unwind` (the
@@ -103,9 +108,13 @@ pub fn lcr<'a>(
 ///
 /// # Errors
 /// As [`lcr`].
+///
+/// `maturity` are the weighted net maturity outflows by day (index 0 = day 1, up to 30) of
+/// the US maturity-mismatch add-on, used when the table asks for it.
 pub fn lcr_unwound<'a>(
     items: impl IntoIterator<Item = Item<'a>>,
     unwind: HqlaStock,
+    maturity: &[f64],
     table: &FactorTable,
 ) -> Result<Lcr, LiquidityError> {
     let sums = super::sum_by_category(
@@ -174,12 +183,20 @@ pub fn lcr_unwound<'a>(
     };
     let hqla = capped_hqla(&stock, &adjusted, table);
     let inflows_capped = inflows.min(table.caps.inflows.factor * outflows);
-    let net_outflows = outflows - inflows_capped;
+    let addon = if table.caps.maturity_mismatch_addon {
+        maturity_mismatch_addon(maturity)
+    } else {
+        0.0
+    };
+    let adjustment = table.caps.outflow_adjustment.factor;
+    let net_outflows = (outflows - inflows_capped + addon) * adjustment;
     Ok(Lcr {
         hqla,
         hqla_before_caps,
         cap_adjustment: hqla_before_caps - hqla,
         unwind,
+        maturity_mismatch_addon: addon,
+        outflow_adjustment: adjustment,
         outflows,
         inflows,
         inflows_capped,
@@ -187,6 +204,20 @@ pub fn lcr_unwound<'a>(
         ratio: (net_outflows > 0.0).then(|| hqla / net_outflows),
         lines,
     })
+}
+
+/// The US maturity-mismatch add-on (12 CFR 249.30(b)) from the weighted net maturity outflows
+/// by day (`daily[0]` = day 1): the largest cumulative net outflow over the 30 days less the
+/// day-30 cumulative net outflow (each at least 0). The rule's text was read in part (research
+/// note A3): status U.
+pub fn maturity_mismatch_addon(daily: &[f64]) -> f64 {
+    let mut cumulative = 0.0_f64;
+    let mut peak = 0.0_f64;
+    for x in daily.iter().take(30) {
+        cumulative += x;
+        peak = peak.max(cumulative);
+    }
+    (peak - cumulative.max(0.0)).max(0.0)
 }
 
 /// Post-haircut HQLA by level (units).
@@ -407,7 +438,7 @@ mod tests {
             item(Section::Hqla, "l2a", 60.0),
             item(Section::Outflow, "unsecured_financial", 10.0),
         ];
-        let r = lcr_unwound(items, unwind, &t).unwrap();
+        let r = lcr_unwound(items, unwind, &[], &t).unwrap();
         assert!(close(r.hqla, expected));
         assert!(close(r.hqla_before_caps, 81.0));
         assert_eq!(r.unwind, unwind);

@@ -132,6 +132,8 @@ struct Partial {
     unwind: HqlaStock,
     /// Derivatives' fair values by netting set (NSFR).
     derivatives: std::collections::BTreeMap<String, f64>,
+    /// Weighted net maturity outflows by day 1–30 (the US add-on).
+    maturity: [f64; 30],
     /// Positions, and the sum of their balances (the default reporting currency's measure).
     positions: usize,
     balance: f64,
@@ -151,6 +153,7 @@ impl Partial {
             stresses: (0..stresses).map(|_| Part::new(buckets)).collect(),
             unwind: HqlaStock::default(),
             derivatives: Default::default(),
+            maturity: [0.0; 30],
             positions: 0,
             balance: 0.0,
         }
@@ -166,6 +169,7 @@ impl Partial {
         self.nsfr.values_mut().for_each(|x| *x *= base);
         self.unwind.scale(base);
         self.derivatives.values_mut().for_each(|x| *x *= base);
+        self.maturity.iter_mut().for_each(|x| *x *= base);
         self.balance *= base;
         for (part, f) in self.stresses.iter_mut().zip(stress) {
             part.scale(*f);
@@ -176,6 +180,9 @@ impl Partial {
         self.positions += 1;
         self.balance += c.signed_balance.abs();
         self.unwind = self.unwind.plus(&c.unwind);
+        for &(day, x) in &c.maturity {
+            self.maturity[usize::from(day.clamp(1, 30)) - 1] += x;
+        }
         if let Some((set, value)) = &c.derivative {
             match self.derivatives.get_mut(set) {
                 Some(v) => *v += value,
@@ -282,6 +289,9 @@ impl Partial {
         self.positions += other.positions;
         self.balance += other.balance;
         self.unwind = self.unwind.plus(&other.unwind);
+        for (a, b) in self.maturity.iter_mut().zip(&other.maturity) {
+            *a += b;
+        }
         for (k, v) in &other.derivatives {
             *self.derivatives.entry(k.clone()).or_default() += v;
         }
@@ -679,6 +689,7 @@ fn summarise(
         stresses: stress_parts,
         unwind,
         derivatives,
+        maturity,
         ..
     } = total;
     let lcr_items = lcr_sums
@@ -720,7 +731,7 @@ fn summarise(
             amount: *amount,
         })
         .chain(derivative_items.into_iter().flatten());
-    let lcr = lcr_unwound(lcr_items, *unwind, table)?;
+    let lcr = lcr_unwound(lcr_items, *unwind, maturity, table)?;
     let nsfr = nsfr(nsfr_items, table)?;
     // Survival: open-maturity balances fall due overnight; the counterbalancing capacity is
     // the HQLA stock after haircuts (before the LCR's caps, which are the LCR's), less the

@@ -1311,6 +1311,60 @@ mod tests {
         assert_eq!(inflow(&us, "open_maturity_loans"), Some((100.0, 0.0)));
     }
 
+    /// The US maturity-mismatch add-on and outflow adjustment (12 CFR 249.30(b)–(c)), by
+    /// hand: 100 of bank funding due on day 5 and 80 lent to a bank due on day 20. Net
+    /// outflows 100 − min(80, 75) = 25 everywhere; the US adds the peak cumulative maturity
+    /// outflow (100, days 5–19) less the day-30 one (20): 80, so 105; a reduced-LCR table at
+    /// 70 % counts 73.5.
+    #[test]
+    fn us_maturity_mismatch_addon_and_outflow_adjustment() {
+        assert_eq!(
+            crate::liquidity::lcr::maturity_mismatch_addon(&[
+                0.0, 0.0, -50.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 100.0
+            ]),
+            0.0
+        );
+        let bank = vec![
+            cash(200.0),
+            bullet(
+                "BORROWED",
+                "RPL",
+                100.0,
+                "2026-01-05",
+                0.0,
+                cp(Cp::CreditInstitution),
+            ),
+            bullet(
+                "LENT",
+                "RPA",
+                80.0,
+                "2026-01-20",
+                0.0,
+                cp(Cp::CreditInstitution),
+            ),
+        ];
+        let run = |t: &FactorTable| {
+            analyse_stressed(&bank, &flat(0.0), AS_OF, t, &C66_BUCKETS, None, &[])
+                .unwrap()
+                .lcr
+        };
+        let basel = run(&FactorTable::builtin(Regime::Basel));
+        assert!(close(basel.net_outflows, 25.0));
+        assert_eq!(basel.maturity_mismatch_addon, 0.0);
+        let us = run(&FactorTable::builtin(Regime::Us));
+        assert!(close(us.maturity_mismatch_addon, 80.0), "{us:?}");
+        assert!(close(us.net_outflows, 105.0));
+        let reduced = FactorTable::from_toml(
+            "regime = \"us-reduced\"\ninherits = \"us\"\n[lcr.caps]\n\
+             outflow_adjustment = { factor = 0.70, source = \"12 CFR 249.30(c)\", status = \"U\" }\n",
+            None,
+        )
+        .unwrap();
+        let r = run(&reduced);
+        assert!(close(r.net_outflows, 0.7 * 105.0));
+        assert!(close(r.ratio.unwrap(), 200.0 / 73.5));
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
         /// Nothing is lost: what a stress takes out of the ladder is retained, rolled over or
