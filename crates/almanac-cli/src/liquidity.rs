@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use almanac_analytics::liquidity::factors::{FactorTable, Regime};
 use almanac_analytics::liquidity::ladder::{Bucket, BASEL_BUCKETS, C66_BUCKETS};
-use almanac_analytics::liquidity::run::{analyse_in, Liquidity};
+use almanac_analytics::liquidity::run::{Analysis, Liquidity};
 use almanac_analytics::liquidity::stress::Stress;
 use almanac_balance_sheet::{Attributes, Instrument, Position};
 use almanac_market::MarketSnapshot;
@@ -46,6 +46,11 @@ pub(crate) struct LiquidityOptions {
     /// Also write the report as CSV files into this folder.
     #[arg(long)]
     pub(crate) csv: Option<PathBuf>,
+    /// Also write every position's part of every LCR and NSFR line to this CSV file: the
+    /// drill-down from a line to its contracts (position, currency, metric, section, category,
+    /// amount, factor, weighted).
+    #[arg(long)]
+    pub(crate) drill_down: Option<PathBuf>,
 }
 
 impl LiquidityOptions {
@@ -237,6 +242,7 @@ pub(crate) fn run(args: &LiquidityArgs) -> Result<bool> {
         set.as_ref().map_or(&[][..], |s| &s.0),
         args.options.currency.as_deref(),
         failed,
+        args.options.drill_down.as_deref(),
     )?;
     if let Some((_, info)) = set {
         doc["scenario_set"] = info;
@@ -291,11 +297,51 @@ pub(crate) fn compute(
     stresses: &[Stress],
     currency: Option<&str>,
     failed: Vec<(String, String)>,
+    drill_down: Option<&Path>,
 ) -> Result<serde_json::Value> {
-    let l: Liquidity = analyse_in(
-        positions, market, as_of, table, buckets, behaviour, stresses, currency,
-    )?;
+    let mut run = Analysis::new(market, as_of, table, buckets, behaviour, stresses)?;
+    run.reporting_currency(currency);
+    run.drill_down(drill_down.is_some());
+    run.add_all(positions);
+    let l: Liquidity = run.finish()?;
+    if let Some(path) = drill_down {
+        write_drill_down(path, &l, table)?;
+    }
     Ok(report(&l, as_of, table, buckets, failed))
+}
+
+/// Writes a run's drill-down lines as CSV, with each line's factor and weighted amount (a
+/// derivative's fair value has none: the NSFR nets it by netting set first).
+pub(crate) fn write_drill_down(path: &Path, l: &Liquidity, table: &FactorTable) -> Result<()> {
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("creating {}", path.display()))?;
+    w.write_record([
+        "position", "currency", "metric", "section", "category", "amount", "factor", "weighted",
+    ])?;
+    for x in &l.position_lines {
+        let factor = match x.section {
+            "hqla" => table.hqla.get(&x.category).map(|h| h.factor.factor),
+            "outflow" => table.outflow.get(&x.category).map(|f| f.factor),
+            "inflow" => table.inflow.get(&x.category).map(|f| f.factor),
+            "asf" => table.asf.get(&x.category).map(|f| f.factor),
+            "rsf" => table.rsf.get(&x.category).map(|f| f.factor),
+            _ => None,
+        };
+        w.write_record([
+            x.position.clone(),
+            x.currency.clone(),
+            x.metric.to_string(),
+            x.section.to_string(),
+            x.category.clone(),
+            x.amount.to_string(),
+            factor.map(|f| f.to_string()).unwrap_or_default(),
+            factor
+                .map(|f| (f * x.amount).to_string())
+                .unwrap_or_default(),
+        ])?;
+    }
+    w.flush()
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// The report of a run: the consolidated results in the reporting currency at the top, each

@@ -1081,7 +1081,7 @@ pub(crate) fn runs_replay(id: &str, db: &Path, json: bool) -> Result<bool> {
     let again = match manifest.kind.as_str() {
         "cashflows" => compute(&store, &manifest)?,
         "irrbb" => compute_irrbb(&store, &manifest)?.0,
-        "liquidity" => compute_liquidity(&store, &manifest)?.0,
+        "liquidity" => compute_liquidity(&store, &manifest, None)?.0,
         other => bail!("run {id}: replay of {other} runs is not supported"),
     };
     let hash = sha256_hex(&again);
@@ -1141,7 +1141,11 @@ pub(crate) fn audit_verify(db: &Path, json: bool) -> Result<bool> {
 }
 
 /// Computes a liquidity run from its manifest: the report's bytes and its JSON.
-fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serde_json::Value)> {
+fn compute_liquidity(
+    store: &SqliteStore,
+    m: &Manifest,
+    drill_down: Option<&Path>,
+) -> Result<(Vec<u8>, serde_json::Value)> {
     let opts = m
         .liquidity
         .clone()
@@ -1155,6 +1159,7 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
         currency: opts.currency.clone(),
         xlsx: None,
         csv: None,
+        drill_down: None,
     };
     let behaviour = match &m.assumptions {
         Some(id) => Some(
@@ -1206,6 +1211,7 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
                 market, as_of, table, buckets, behaviour, stresses,
             )?;
             run.reporting_currency(currency);
+            run.drill_down(drill_down.is_some());
             let mut failed = Vec::new();
             for batch in rx {
                 let parsed: Vec<_> = batch
@@ -1238,6 +1244,9 @@ fn compute_liquidity(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, serd
         "liquidity (read, classify, LCR, NSFR, ladders, stresses)",
         t0,
     );
+    if let Some(path) = drill_down {
+        crate::liquidity::write_drill_down(path, &l, &table)?;
+    }
     let mut doc = crate::liquidity::report(&l, as_of, &table, buckets, failed);
     if let Some((_, info)) = set {
         doc["scenario_set"] = info;
@@ -1296,7 +1305,7 @@ pub(crate) fn run_liquidity(
         scenario_set,
         scenario_markets,
     };
-    let (results, doc) = compute_liquidity(&store, &manifest)?;
+    let (results, doc) = compute_liquidity(&store, &manifest, opts.drill_down.as_deref())?;
     std::fs::write(out, &results).with_context(|| format!("writing {}", out.display()))?;
     opts.write_extras(&doc)?;
     let results_hash = sha256_hex(&results);

@@ -2103,6 +2103,53 @@ fn run_liquidity_with_stress_scenarios() {
         assert_eq!(rows("ladder.csv"), 4 * 21);
         assert_eq!(rows("stresses.csv"), 3);
     }
+    // The drill-down: every LCR and NSFR line is the sum of its positions' parts.
+    let dd = dir.join("drill.csv");
+    ok(&[
+        "run",
+        "liquidity",
+        "--snapshot",
+        "latest",
+        "--market",
+        &s(&bank.join("market.toml")),
+        "--drill-down",
+        &s(&dd),
+        "--out",
+        &s(&dir.join("drilled.json")),
+        "--db",
+        &s(&db),
+    ]);
+    let drilled: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("drilled.json")).unwrap()).unwrap();
+    let mut sums: std::collections::BTreeMap<(String, String), f64> = Default::default();
+    for r in csv::Reader::from_path(&dd).unwrap().records() {
+        let r = r.unwrap();
+        if r[3] != *"derivative" {
+            *sums
+                .entry((r[3].to_string(), r[4].to_string()))
+                .or_default() += r[5].parse::<f64>().unwrap();
+        }
+    }
+    let mut checked = 0;
+    for (metric, part) in [("lcr", "section"), ("nsfr", "side")] {
+        for l in drilled[metric]["lines"].as_array().unwrap() {
+            let key = (
+                l[part].as_str().unwrap().to_string(),
+                l["category"].as_str().unwrap().to_string(),
+            );
+            if key.1.starts_with("derivative_") {
+                continue;
+            }
+            let amount = l["amount"].as_f64().unwrap();
+            let got = sums.get(&key).copied().unwrap_or(0.0);
+            assert!(
+                (got - amount).abs() <= 1e-6 * amount.abs().max(1.0),
+                "{key:?}: {got} {amount}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "{checked}");
     // A factor table of one's own is kept in the manifest: the run replays from the store.
     let table = dir.join("eu-3pct.toml");
     std::fs::write(
