@@ -816,14 +816,7 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         Some(id) => Some(store.document(id)?.body),
         None => None,
     };
-    let load = |name: &str| -> std::result::Result<MarketSnapshot, String> {
-        let id = m
-            .scenario_markets
-            .get(name)
-            .ok_or_else(|| format!("the run stored no snapshot for {name:?}"))?;
-        let doc = store.document(id).map_err(|e| e.to_string())?;
-        read_snapshot_toml(&doc.body, id).map_err(|e| e.to_string())
-    };
+    let load = |name: &str| stored_scenario_market(store, m, name);
     let source = set_text.map(|text| crate::irrbb::SetSource {
         text,
         label: m.scenario_set.clone().unwrap_or_default(),
@@ -1142,6 +1135,21 @@ pub(crate) fn audit_verify(db: &Path, json: bool) -> Result<bool> {
     Ok(report.ok)
 }
 
+/// The market snapshot a stored run's historical scenario names, from the documents its
+/// manifest lists.
+fn stored_scenario_market(
+    store: &SqliteStore,
+    m: &Manifest,
+    name: &str,
+) -> std::result::Result<MarketSnapshot, String> {
+    let id = m
+        .scenario_markets
+        .get(name)
+        .ok_or_else(|| format!("the run stored no snapshot for {name:?}"))?;
+    let doc = store.document(id).map_err(|e| e.to_string())?;
+    read_snapshot_toml(&doc.body, id).map_err(|e| e.to_string())
+}
+
 /// Computes a liquidity run from its manifest: the report's bytes and its JSON.
 fn compute_liquidity(
     store: &SqliteStore,
@@ -1182,14 +1190,7 @@ fn compute_liquidity(
         .parse()
         .map_err(|e| anyhow::anyhow!("manifest as-of date: {e}"))?;
     // A scenario set from the store, its historical snapshots from the documents named.
-    let load = |name: &str| -> std::result::Result<MarketSnapshot, String> {
-        let id = m
-            .scenario_markets
-            .get(name)
-            .ok_or_else(|| format!("the run stored no snapshot for {name:?}"))?;
-        let doc = store.document(id).map_err(|e| e.to_string())?;
-        read_snapshot_toml(&doc.body, id).map_err(|e| e.to_string())
-    };
+    let load = |name: &str| stored_scenario_market(store, m, name);
     let set = match &m.scenario_set {
         Some(id) => Some(crate::liquidity::stresses(
             &store.document(id)?.body,

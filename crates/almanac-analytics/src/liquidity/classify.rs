@@ -544,6 +544,20 @@ fn capacity_flows(
     }
 }
 
+/// The encumbered amount of a `balance` (at most the balance) and the unencumbered share.
+fn encumbrance(a: &Attributes, balance: f64) -> (f64, f64) {
+    let encumbered = a
+        .encumbrance
+        .as_ref()
+        .map_or(0.0, |e| e.amount.abs().min(balance));
+    let free = if balance > 0.0 {
+        (balance - encumbered) / balance
+    } else {
+        1.0
+    };
+    (encumbered, free)
+}
+
 /// The market value of a contract's future flows on the base discount curve of `t`'s currency.
 fn market_value(t: &ContractTerms, f: &Flows, ctx: &Context<'_>) -> Result<f64, String> {
     let ccy = t.currency.as_deref().unwrap_or("");
@@ -572,15 +586,7 @@ fn asset(
 ) -> Result<(), String> {
     let class = a.asset_class.as_deref();
     if let Some(level @ (HqlaLevel::L1 | HqlaLevel::L2a | HqlaLevel::L2b)) = a.hqla_level {
-        let encumbered = a
-            .encumbrance
-            .as_ref()
-            .map_or(0.0, |e| e.amount.abs().min(balance));
-        let free = if balance > 0.0 {
-            (balance - encumbered) / balance
-        } else {
-            1.0
-        };
+        let (encumbered, free) = encumbrance(a, balance);
         // Market value: the PV of the future flows on the base discount curve.
         let value = market_value(t, f, ctx)?;
         let (hqla, rsf) = match (level, class) {
@@ -631,15 +637,7 @@ fn asset(
         match a.central_bank_haircut {
             Some(h) => {
                 let value = market_value(t, f, ctx)?;
-                let encumbered = a
-                    .encumbrance
-                    .as_ref()
-                    .map_or(0.0, |e| e.amount.abs().min(balance));
-                let free = if balance > 0.0 {
-                    (balance - encumbered) / balance
-                } else {
-                    1.0
-                };
+                let (encumbered, free) = encumbrance(a, balance);
                 let free_value = (value * free).max(0.0);
                 c.capacity_stock.push((CB_ELIGIBLE, free_value * (1.0 - h)));
                 c.capacity_stock.push((CB_ELIGIBLE_GROSS, free_value));
