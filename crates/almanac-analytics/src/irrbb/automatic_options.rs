@@ -38,7 +38,7 @@
 //! an annuity whose capped rate would change its instalments is valued on the host's
 //! schedule (the second-order effect of the cap on the principal is not in the option).
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use almanac_actus::{
@@ -332,16 +332,32 @@ struct Embedded {
 
 /// A contract with automatic options, to value.
 struct Holder<'a> {
-    terms: &'a ContractTerms,
+    /// The contract's terms: borrowed from the portfolio, or owned when the portfolio is
+    /// streamed (its batches are dropped before the options are valued).
+    terms: Cow<'a, ContractTerms>,
     /// The contract on whose resets the options are written: the contract itself, or a
     /// CAPFL's underlying. Valued without caps or floors (and a CAPFL's as an asset): the
     /// host, built when valued.
-    underlying: &'a ContractTerms,
+    underlying: Cow<'a, ContractTerms>,
     /// A standalone cap or floor: the whole contract is the option.
     standalone: bool,
     options: Vec<Embedded>,
     currency: String,
     index: String,
+}
+
+impl Holder<'_> {
+    /// The holder with its terms owned.
+    fn into_owned(self) -> Holder<'static> {
+        Holder {
+            terms: Cow::Owned(self.terms.into_owned()),
+            underlying: Cow::Owned(self.underlying.into_owned()),
+            standalone: self.standalone,
+            options: self.options,
+            currency: self.currency,
+            index: self.index,
+        }
+    }
 }
 
 /// The option report of a run ([`Analysis::automatic_options`]).
@@ -490,13 +506,62 @@ fn holder(t: &ContractTerms) -> Result<Option<Holder<'_>>, &'static str> {
         .or_else(|| underlying.currency.clone())
         .unwrap_or_default();
     Ok(Some(Holder {
-        terms: t,
-        underlying,
+        terms: Cow::Borrowed(t),
+        underlying: Cow::Borrowed(underlying),
         standalone,
         options,
         currency,
         index,
     }))
+}
+
+/// Finds the contracts with automatic options among `contracts` (the portfolio's from index
+/// `offset` on): each holder, or why its options stay at intrinsic value, handed to `found`
+/// with its portfolio index. With [`AutomaticOptions::Kao`], every one that is valued needs a
+/// volatility of its index in `base`; its absence is an error that names the contract, the
+/// index and the way out.
+fn scan<'c, C: Borrow<ContractTerms>>(
+    contracts: &'c [C],
+    offset: usize,
+    base: &MarketSnapshot,
+    mode: AutomaticOptions,
+    mut found: impl FnMut(usize, Result<Holder<'c>, (String, &'static str)>),
+) -> Result<(), EveError> {
+    for (k, t) in contracts.iter().enumerate() {
+        let index = offset + k;
+        let t: &ContractTerms = t.borrow();
+        // The hot path: two option checks per contract.
+        if !has_limits(t) && t.contract_type != Some(ContractType::Capfl) {
+            continue;
+        }
+        if mode == AutomaticOptions::Intrinsic {
+            found(
+                index,
+                Err((t.id().to_string(), "--automatic-options intrinsic")),
+            );
+            continue;
+        }
+        match holder(t) {
+            Ok(Some(h)) => {
+                if base.volatility(&h.index).is_none() {
+                    return Err(EveError::AutomaticOptions(format!(
+                        "contract {} has a life cap or floor on index {}, but the market has \
+                         no volatility for {}: add a [[volatility]] entry for it to the \
+                         market (index = \"{}\", model = \"normal\", vol = …; \
+                         docs/market-data.md) or run with --automatic-options intrinsic",
+                        t.id(),
+                        h.index,
+                        h.index,
+                        h.index
+                    )));
+                }
+                found(index, Ok(h));
+            }
+            Ok(None) => {}
+            Err(why) => found(index, Err((t.id().to_string(), why))),
+        }
+    }
+    Ok(())
 }
 
 impl<'a> Plan<'a> {
@@ -508,51 +573,68 @@ impl<'a> Plan<'a> {
         base: &MarketSnapshot,
         mode: AutomaticOptions,
     ) -> Result<Plan<'a>, EveError> {
-        let mut plan = Plan {
+        let mut plan = Plan::empty(mode);
+        plan.add(contracts, 0, base)?;
+        Ok(plan)
+    }
+
+    /// A plan with no contracts yet.
+    pub(super) fn empty(mode: AutomaticOptions) -> Plan<'a> {
+        Plan {
             mode,
             holders: Vec::new(),
             indices: Vec::new(),
             intrinsic: Vec::new(),
-        };
-        for (index, t) in contracts.iter().enumerate() {
-            let t: &ContractTerms = t.borrow();
-            // The hot path: two option checks per contract.
-            if !has_limits(t) && t.contract_type != Some(ContractType::Capfl) {
-                continue;
-            }
-            if mode == AutomaticOptions::Intrinsic {
-                plan.intrinsic
-                    .push((t.id().to_string(), "--automatic-options intrinsic"));
-                continue;
-            }
-            match holder(t) {
-                Ok(Some(h)) => {
-                    if base.volatility(&h.index).is_none() {
-                        return Err(EveError::AutomaticOptions(format!(
-                            "contract {} has a life cap or floor on index {}, but the market has \
-                             no volatility for {}: add a [[volatility]] entry for it to the \
-                             market (index = \"{}\", model = \"normal\", vol = …; \
-                             docs/market-data.md) or run with --automatic-options intrinsic",
-                            t.id(),
-                            h.index,
-                            h.index,
-                            h.index
-                        )));
-                    }
-                    plan.holders.push(h);
-                    plan.indices.push(index);
-                }
-                Ok(None) => {}
-                Err(why) => plan.intrinsic.push((t.id().to_string(), why)),
-            }
         }
-        Ok(plan)
+    }
+
+    /// Adds the contracts with automatic options among `contracts`, the portfolio's from
+    /// index `offset` on, borrowing their terms.
+    pub(super) fn add<C: Borrow<ContractTerms>>(
+        &mut self,
+        contracts: &'a [C],
+        offset: usize,
+        base: &MarketSnapshot,
+    ) -> Result<(), EveError> {
+        scan(contracts, offset, base, self.mode, |index, h| match h {
+            Ok(h) => {
+                self.holders.push(h);
+                self.indices.push(index);
+            }
+            Err(e) => self.intrinsic.push(e),
+        })
+    }
+
+    /// [`Plan::add`] for a batch that does not outlive the plan: the holders' terms copied.
+    pub(super) fn add_owned<C: Borrow<ContractTerms>>(
+        &mut self,
+        contracts: &[C],
+        offset: usize,
+        base: &MarketSnapshot,
+    ) -> Result<(), EveError> {
+        scan(contracts, offset, base, self.mode, |index, h| match h {
+            Ok(h) => {
+                self.holders.push(h.into_owned());
+                self.indices.push(index);
+            }
+            Err(e) => self.intrinsic.push(e),
+        })
     }
 
     /// The portfolio indices of the contracts whose options are valued, ascending: the
     /// engine hands back their values by market (see [`Plan::apply`]).
     pub(super) fn holder_indices(&self) -> Vec<usize> {
         self.indices.clone()
+    }
+
+    /// How many holders the plan has.
+    pub(super) fn holder_count(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// The portfolio indices of the holders from the `from`-th on.
+    pub(super) fn holder_indices_from(&self, from: usize) -> Vec<usize> {
+        self.indices[from..].to_vec()
     }
 
     /// Values the options on every market and applies them to `out`: hosts in place of the
@@ -621,7 +703,7 @@ impl<'a> Plan<'a> {
             };
             per_holder.push(Some(v));
             let behavioural_too =
-                behaviour.is_none_or(|b| b.treatment(h.terms) == Treatment::Contractual);
+                behaviour.is_none_or(|b| b.treatment(&h.terms) == Treatment::Contractual);
             for (view, on) in [(0, true), (1, behavioural_too)] {
                 if on {
                     let d = host_delta[view]
@@ -693,7 +775,7 @@ impl<'a> Plan<'a> {
                 continue;
             };
             let behavioural_too =
-                behaviour.is_none_or(|b| b.treatment(h.terms) == Treatment::Contractual);
+                behaviour.is_none_or(|b| b.treatment(&h.terms) == Treatment::Contractual);
             if e.view == "behavioural" && !behavioural_too {
                 continue;
             }
@@ -725,7 +807,7 @@ impl<'a> Plan<'a> {
                     continue;
                 }
                 let behavioural_too =
-                    behaviour.is_none_or(|b| b.treatment(h.terms) == Treatment::Contractual);
+                    behaviour.is_none_or(|b| b.treatment(&h.terms) == Treatment::Contractual);
                 if nv == 0 || behavioural_too {
                     cv.pv.iter_mut().zip(&v.delta).for_each(|(a, b)| *a += b);
                 }
@@ -819,7 +901,7 @@ fn value(
         engine.and_then(|e| e.periods[k].as_ref())
     };
     let need: Vec<usize> = (0..nm).filter(|&k| known(k).is_none()).collect();
-    let mut host = h.underlying.clone();
+    let mut host: ContractTerms = (*h.underlying).clone();
     host.life_cap = None;
     host.life_floor = None;
     if h.standalone {
@@ -832,7 +914,7 @@ fn value(
     if !need.is_empty() {
         evaluate_on_each(host, on_need(), host_events)?;
         if own.is_none() {
-            evaluate_on_each(h.terms, on_need(), own_events)?;
+            evaluate_on_each(&h.terms, on_need(), own_events)?;
         }
     }
     let m = host.rate_multiplier.unwrap_or(1.0);

@@ -1200,27 +1200,50 @@ impl Setup<'_> {
 /// rate but no interest payment cycle, anchor or capitalisation: ACTUS schedules no interest
 /// payment for them (technical specification, PAM schedule of IP), so their interest is in no
 /// flow. Usually a tape that leaves out the payment frequency of bullet deposits or loans.
-fn interest_without_schedule<C: Borrow<ContractTerms>>(contracts: &[C]) -> Option<String> {
-    let ids: Vec<&str> = contracts
-        .iter()
-        .map(Borrow::borrow)
-        .filter(|t: &&ContractTerms| {
-            matches!(
+#[derive(Default)]
+struct InterestWithoutSchedule {
+    /// How many.
+    count: usize,
+    /// The first ten ids.
+    shown: Vec<String>,
+}
+
+impl InterestWithoutSchedule {
+    /// Counts the contracts of `batch` with an interest rate and no payment schedule.
+    fn add<C: Borrow<ContractTerms>>(&mut self, batch: &[C]) {
+        for t in batch.iter().map(Borrow::borrow) {
+            let t: &ContractTerms = t;
+            if matches!(
                 t.contract_type,
                 Some(ContractType::Pam | ContractType::Lam | ContractType::Ann | ContractType::Nam)
             ) && t.nominal_interest_rate.is_some_and(|r| r != 0.0)
                 && t.cycle_of_interest_payment.is_none()
                 && t.cycle_anchor_date_of_interest_payment.is_none()
                 && t.capitalization_end_date.is_none()
-        })
-        .map(ContractTerms::id)
-        .collect();
-    if ids.is_empty() {
+            {
+                self.count += 1;
+                if self.shown.len() < 10 {
+                    self.shown.push(t.id().to_string());
+                }
+            }
+        }
+    }
+
+    /// The warning, if any.
+    fn warning(&self) -> Option<String> {
+        interest_warning(self.count, &self.shown)
+    }
+}
+
+fn interest_warning(count: usize, shown: &[String]) -> Option<String> {
+    let ids_len = count;
+    if ids_len == 0 {
         return None;
     }
-    let shown: Vec<&str> = ids.iter().take(10).copied().collect();
-    let more = if ids.len() > 10 {
-        format!(" and {} more", ids.len() - 10)
+    let ids = shown;
+    let shown: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let more = if ids_len > 10 {
+        format!(" and {} more", ids_len - 10)
     } else {
         String::new()
     };
@@ -1228,10 +1251,10 @@ fn interest_without_schedule<C: Borrow<ContractTerms>>(contracts: &[C]) -> Optio
         "{} with an interest rate but no interest payment cycle or anchor \
          (cycleOfInterestPayment, cycleAnchorDateOfInterestPayment): ACTUS schedules no \
          interest payment for them, so their interest is in none of the flows: {}{more}",
-        if ids.len() == 1 {
+        if ids_len == 1 {
             "1 contract".to_string()
         } else {
-            format!("{} contracts", ids.len())
+            format!("{ids_len} contracts")
         },
         shown.join(", ")
     ))
@@ -1306,9 +1329,65 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
         behaviour: behaviour.as_ref(),
         ..options.clone()
     };
-    let options = &adjusted;
     // Contracts with automatic options, found first: a missing volatility stops the run here.
-    let kao = super::automatic_options::Plan::new(contracts, base, options.automatic_options)?;
+    let kao = super::automatic_options::Plan::new(contracts, base, adjusted.automatic_options)?;
+    analyse_core(
+        base,
+        scenarios,
+        as_of,
+        &adjusted,
+        materiality_notes,
+        Some(kao),
+        &mut |each| {
+            for batch in contracts.chunks(CHUNK * BATCH) {
+                each(batch)?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// A source of contracts for [`analyse_streamed`]: it hands every batch of the portfolio, in
+/// order, to the callback — batches of [`FEED_BATCH`] contracts but the last, so the chunks
+/// are the same whatever the source.
+pub type Feed<'f, C> =
+    dyn FnMut(&mut dyn FnMut(&[C]) -> Result<(), EveError>) -> Result<(), EveError> + 'f;
+
+/// The contracts per batch a [`Feed`] hands over (all but the last).
+pub const FEED_BATCH: usize = CHUNK * BATCH;
+
+/// [`analyse_scenarios`] on a portfolio streamed in batches (`feed`), never held whole: the
+/// options are already adjusted for EU materiality (which needs the whole portfolio; a
+/// caller that cannot know it up front runs without an assumption set that asks for it).
+/// The result is the same, byte for byte, as on the whole portfolio at once.
+///
+/// # Errors
+/// As [`analyse_scenarios`].
+pub fn analyse_streamed<C: Borrow<ContractTerms> + Sync>(
+    base: &MarketSnapshot,
+    scenarios: Vec<ScenarioMarket>,
+    as_of: DateTime,
+    options: &Options<'_>,
+    feed: &mut Feed<'_, C>,
+) -> Result<Analysis, EveError> {
+    analyse_core(base, scenarios, as_of, options, Vec::new(), None, feed)
+}
+
+/// The analysis over the batches `feed` hands over; `kao` is the plan of a portfolio held
+/// whole, else it is built batch by batch (its holders' terms copied).
+#[allow(clippy::too_many_lines)]
+fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
+    base: &MarketSnapshot,
+    scenarios: Vec<ScenarioMarket>,
+    as_of: DateTime,
+    options: &Options<'_>,
+    materiality_notes: Vec<String>,
+    kao: Option<super::automatic_options::Plan<'p>>,
+    feed: &mut Feed<'_, C>,
+) -> Result<Analysis, EveError> {
+    let streamed = kao.is_none();
+    let mut kao =
+        kao.unwrap_or_else(|| super::automatic_options::Plan::empty(options.automatic_options));
     let mut markets = vec![ScenarioMarket {
         name: "base".into(),
         standard: None,
@@ -1363,7 +1442,7 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
             v
         })
         .collect();
-    let setup = Setup {
+    let mut setup = Setup {
         markets: &markets,
         tables,
         as_of,
@@ -1481,16 +1560,27 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
                 format!("the assumption set names scenario {n:?}, which this run does not have")
             })
             .chain(materiality_notes)
-            .chain(interest_without_schedule(contracts))
             .collect(),
         ..Analysis::default()
     };
-    for (b, batch) in contracts.chunks(CHUNK * BATCH).enumerate() {
+    let mut offset = 0usize;
+    let mut interest = InterestWithoutSchedule::default();
+    feed(&mut |batch: &[C]| {
+        interest.add(batch);
+        if streamed {
+            // The batch's contracts with automatic options, their terms copied: the batch is
+            // gone by the time the options are valued.
+            let before = kao.holder_count();
+            kao.add_owned(batch, offset, base)?;
+            setup.option_holders.extend(kao.holder_indices_from(before));
+        }
+        let first = offset;
+        offset += batch.len();
         let partials: Vec<Partial> = batch
             .par_chunks(CHUNK)
             .enumerate()
             .map_init(Scratch::default, |s, (k, chunk)| {
-                setup.chunk(b * CHUNK * BATCH + k * CHUNK, chunk, s)
+                setup.chunk(first + k * CHUNK, chunk, s)
             })
             .collect();
         for p in partials {
@@ -1526,7 +1616,9 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
             out.failed.extend(p.failed);
             holder_values.extend(p.option_holders);
         }
-    }
+        Ok(())
+    })?;
+    out.warnings.extend(interest.warning());
     if options.margins.is_some() {
         // Never silent: how many contracts keep their margins, and why.
         let [stripped, no_rule, unsupported] = margin_counts;

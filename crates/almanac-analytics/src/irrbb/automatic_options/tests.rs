@@ -556,3 +556,43 @@ fn sensitivities_of_an_option_holder_are_its_hosts() {
         "the cap does not bind: {kao:?}"
     );
 }
+
+/// A portfolio streamed in batches gives the report of the whole, to the last bit: the
+/// options found batch by batch (their terms copied), the warnings gathered as they come.
+#[test]
+fn a_streamed_portfolio_gives_the_whole_report() {
+    use crate::irrbb::engine::{analyse_streamed, ScenarioMarket, FEED_BATCH};
+    let m = market(0.009);
+    let mut book = vec![
+        floater("CAPPED", "PAM", "RPA", "P6ML1", r#","lifeCap":0.03"#),
+        floater("FLOORED", "LAM", "RPL", "P6ML1", r#","lifeFloor":0.02"#),
+        floater("PLAIN", "PAM", "RPA", "P6ML1", ""),
+        yearly_frn(500_000.0, r#""lifeCap":0.035"#),
+    ];
+    let mut no_schedule = floater("NO-SCHEDULE", "PAM", "RPA", "P6ML1", "");
+    no_schedule.cycle_of_interest_payment = None;
+    no_schedule.cycle_anchor_date_of_interest_payment = None;
+    book.push(no_schedule);
+    let opts = Options {
+        per_contract: true,
+        automatic_options: AutomaticOptions::Kao,
+        ..Options::default()
+    };
+    let whole = analyse(&book, &m, &StandardSpec::default(), as_of(), &opts).unwrap();
+    let scenarios: Vec<ScenarioMarket> = Scenario::ALL
+        .iter()
+        .map(|s| ScenarioMarket::standard(*s, shock(&m, *s, &StandardSpec::default()).unwrap()))
+        .collect();
+    let streamed = analyse_streamed(&m, scenarios, as_of(), &opts, &mut |each| {
+        // Owned batches that are dropped after the call, as a store's are.
+        for batch in book.chunks(FEED_BATCH) {
+            let owned: Vec<ContractTerms> = batch.to_vec();
+            each(&owned)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert!(whole.automatic_options.is_some());
+    assert!(whole.warnings.iter().any(|w| w.contains("NO-SCHEDULE")));
+    assert_eq!(format!("{whole:?}"), format!("{streamed:?}"));
+}
