@@ -267,15 +267,10 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let t: &ContractTerms = t.borrow();
-            match products.and_then(|p| p.get(i)).and_then(Option::as_deref) {
-                Some(p) => std::borrow::Cow::Borrowed(p),
-                None => std::borrow::Cow::Owned(format!(
-                    "{}/{}",
-                    t.contract_type.map_or("?", |c| c.code()),
-                    t.contract_role.map_or("?", |r| r.code())
-                )),
-            }
+            segment_label(
+                t.borrow(),
+                products.and_then(|p| p.get(i)).and_then(Option::as_deref),
+            )
         })
         .collect();
     let distinct: std::collections::BTreeSet<&str> = labels.iter().map(|l| l.as_ref()).collect();
@@ -599,6 +594,22 @@ fn scenario_markets(
         market,
         spec,
     )
+}
+
+/// A contract's NII and gap segment: its position's product where known, else its contract
+/// type and role (`ANN/RPA`).
+pub(crate) fn segment_label<'a>(
+    t: &ContractTerms,
+    product: Option<&'a str>,
+) -> std::borrow::Cow<'a, str> {
+    match product {
+        Some(p) => std::borrow::Cow::Borrowed(p),
+        None => std::borrow::Cow::Owned(format!(
+            "{}/{}",
+            t.contract_type.map_or("?", |c| c.code()),
+            t.contract_role.map_or("?", |r| r.code())
+        )),
+    }
 }
 
 /// A scenario set to run: its text, a label for messages and the report (the file, or the

@@ -79,7 +79,9 @@ pub(crate) fn import(
     // Positions go to their stored (JSON) form chunk by chunk, so the parsed terms of a large
     // tape are never all in memory at once.
     let mut positions: Vec<StoredPosition> = Vec::new();
+    let mut facts = SnapshotFacts::default();
     let mut sink = |chunk: Vec<Position>| {
+        facts.add(&chunk);
         positions.par_extend(chunk.par_iter().map(|p| StoredPosition {
             row: p.row,
             contract_id: p.id().to_string(),
@@ -161,6 +163,7 @@ pub(crate) fn import(
         created_at: &created,
         positions,
         rejects,
+        facts: Some(serde_json::to_string(&facts)?),
     })?;
     if json {
         print_json(&serde_json::json!({
@@ -333,6 +336,35 @@ pub(crate) fn assumptions_diff(a: &str, b: &str, db: &Path, json: bool) -> Resul
         }
     }
     Ok(true)
+}
+
+/// What a run that streams a snapshot needs to know before its first position, gathered at
+/// import and stored with the snapshot (schema version 3).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SnapshotFacts {
+    /// The contracts' segment labels (product, else contract type and role), distinct and
+    /// sorted: the NII and gap segments of an IRRBB run.
+    pub(crate) segments: std::collections::BTreeSet<String>,
+    /// The contracts' outstanding notional (absolute) by currency, in each currency's units:
+    /// the default reporting currency.
+    pub(crate) notional_by_currency: std::collections::BTreeMap<String, f64>,
+}
+
+impl SnapshotFacts {
+    fn add(&mut self, positions: &[Position]) {
+        for p in positions {
+            if let Instrument::Contract(t) = &p.instrument {
+                let label = crate::irrbb::segment_label(t, p.attributes.product.as_deref());
+                if !self.segments.contains(label.as_ref()) {
+                    self.segments.insert(label.into_owned());
+                }
+                if let Some(c) = t.currency.as_deref() {
+                    *self.notional_by_currency.entry(c.to_string()).or_default() +=
+                        t.notional_principal.unwrap_or(0.0).abs();
+                }
+            }
+        }
+    }
 }
 
 /// The run manifest: everything a result depends on.

@@ -42,6 +42,7 @@
 //!     created_at: "2026-11-01T08:00:00Z",
 //!     positions: vec![position(2, "loan-1"), position(3, "deposit-7")],
 //!     rejects: Vec::new(),
+//!     facts: None,
 //! };
 //! let outcome = store.import_snapshot(snapshot.clone())?;
 //! assert_eq!(outcome.snapshot_id, "bs-5e5e5e5e5e5e5e5e");

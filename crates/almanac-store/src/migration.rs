@@ -30,6 +30,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 2,
         sql: include_str!("../migrations/0002_compressed_results.sql"),
     },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/0003_snapshot_facts.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -33,6 +33,10 @@ pub struct NewSnapshot<'a> {
     pub positions: Vec<StoredPosition>,
     /// The rejected input rows, in any order; stored and returned in row order.
     pub rejects: Vec<Reject>,
+    /// Facts about the positions derived by the caller (JSON), kept with them: what a run
+    /// that streams the positions needs to know first. Not part of the audit digest (they
+    /// are derived from what is).
+    pub facts: Option<String>,
 }
 
 /// One accepted position of a snapshot.
@@ -210,6 +214,7 @@ mod tests {
             created_at: "2026-11-01T08:00:00Z",
             positions,
             rejects: Vec::new(),
+            facts: None,
         }
     }
 

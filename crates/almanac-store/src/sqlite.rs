@@ -215,6 +215,13 @@ impl Storage for SqliteStore {
             }
         }
 
+        if let Some(facts) = &snapshot.facts {
+            tx.execute(
+                "INSERT INTO snapshot_facts (snapshot_key, facts) VALUES (?1, ?2)",
+                params![key, facts],
+            )
+            .map_err(StoreError::backend(IMPORTING))?;
+        }
         let detail = SnapshotDetail {
             as_of: snapshot.as_of.to_owned(),
             source: snapshot.source.to_owned(),
@@ -291,6 +298,18 @@ impl Storage for SqliteStore {
         let tx = self.read_transaction(READING_SNAPSHOTS)?;
         let key = snapshot_key(&tx, id)?;
         read_positions_into(&tx, key, batch.max(1), each)
+    }
+
+    fn snapshot_facts(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let tx = self.read_transaction(READING_SNAPSHOTS)?;
+        let key = snapshot_key(&tx, id)?;
+        tx.query_row(
+            "SELECT facts FROM snapshot_facts WHERE snapshot_key = ?1",
+            [key],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(StoreError::backend(READING_SNAPSHOTS))
     }
 
     fn snapshot_rejects(&self, id: &str) -> Result<Vec<Reject>, StoreError> {

@@ -58,6 +58,12 @@ pub trait Storage {
         each: &mut dyn FnMut(Vec<StoredPosition>),
     ) -> Result<(), StoreError>;
 
+    /// The facts stored with a snapshot at import (`NewSnapshot::facts`), if any.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown id; [`StoreError::Backend`].
+    fn snapshot_facts(&self, id: &str) -> Result<Option<String>, StoreError>;
+
     /// The rejected rows of a snapshot, in row order.
     ///
     /// # Errors

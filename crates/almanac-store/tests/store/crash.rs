@@ -143,6 +143,7 @@ fn child(path: &Path) {
                 created_at: "2026-11-01T08:00:00Z",
                 positions: template.clone(),
                 rejects: vec![reject(1, "header"), reject(2, "bad")],
+                facts: None,
             })
             .unwrap();
         writeln!(out, "committed {}", outcome.snapshot_id).unwrap();

@@ -287,3 +287,35 @@ fn positions_read_in_batches_are_the_positions() {
         Err(StoreError::NotFound { .. })
     ));
 }
+
+/// Facts stored with a snapshot read back as given; a snapshot without them has none; they
+/// cannot be changed afterwards.
+#[test]
+fn facts_are_kept_with_their_snapshot() {
+    let dir = TempDir::new("snapshot-facts");
+    let mut store = dir.open();
+    let (h1, h2) = (hash_of("with-facts"), hash_of("without"));
+    let mut new = snapshot(&h1, "2026-11-01T08:00:00Z", positions(3));
+    new.facts = Some(r#"{"segments":["A","B"]}"#.to_string());
+    let with = store.import_snapshot(new).unwrap().snapshot_id;
+    let without = store
+        .import_snapshot(snapshot(&h2, "2026-11-01T08:01:00Z", positions(2)))
+        .unwrap()
+        .snapshot_id;
+    assert_eq!(
+        store.snapshot_facts(&with).unwrap().as_deref(),
+        Some(r#"{"segments":["A","B"]}"#)
+    );
+    assert_eq!(store.snapshot_facts(&without).unwrap(), None);
+    assert!(matches!(
+        store.snapshot_facts("bs-0000000000000000"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(aborted_by_trigger(
+        dir.raw()
+            .execute("UPDATE snapshot_facts SET facts = '{}'", [])
+    ));
+    assert!(aborted_by_trigger(
+        dir.raw().execute("DELETE FROM snapshot_facts", [])
+    ));
+}

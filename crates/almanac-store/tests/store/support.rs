@@ -93,6 +93,7 @@ pub(crate) fn snapshot<'a>(
         created_at,
         positions,
         rejects: Vec::new(),
+        facts: None,
     }
 }
 
