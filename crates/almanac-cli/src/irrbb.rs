@@ -1,6 +1,6 @@
 //! `almanac irrbb`: EVE and ΔEVE under the six standardised scenarios, straight from files.
 
-use std::borrow::BorrowMut;
+use std::borrow::{Borrow, BorrowMut};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -250,17 +250,13 @@ pub(crate) struct Inputs<'a> {
 /// the valuation date; `failed` are the input rows that did not parse.
 pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
     contracts: &mut [C],
-    mut failed: Vec<(String, String)>,
+    failed: Vec<(String, String)>,
     market: &MarketSnapshot,
     as_of: Date,
     opts: &IrrbbOptions,
     inputs: &Inputs<'_>,
 ) -> Result<Report> {
-    let Inputs {
-        behaviour,
-        products,
-        set,
-    } = *inputs;
+    let products = inputs.products;
     // NII by product: the position's product where known, else contract type and role.
     // Labels borrow the products (a million of them): only the distinct names are owned.
     let labels: Vec<std::borrow::Cow<'_, str>> = contracts
@@ -289,6 +285,167 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
             t.status_date = Some(DateTime::midnight(as_of));
         }
     }
+    // The reporting currency (see `reporting_currency`), from the contracts.
+    let mut book: BTreeMap<&str, f64> = market.currencies().map(|c| (c, 0.0)).collect();
+    for t in contracts.iter() {
+        let t: &ContractTerms = t.borrow();
+        if let Some(x) = t.currency.as_deref().and_then(|c| book.get_mut(c)) {
+            *x += t.notional_principal.unwrap_or(0.0).abs();
+        }
+    }
+    let currency = reporting_currency(opts, &book);
+    let contracts: &[C] = contracts;
+    run_with(
+        Portfolio::Whole {
+            contracts,
+            segments: &segments,
+        },
+        &segment_names,
+        &currency,
+        failed,
+        market,
+        as_of,
+        opts,
+        inputs,
+    )
+}
+
+/// The reporting currency, known before the run so its sensitivities come out of it: asked
+/// for, else the currency with a discount curve holding the largest outstanding notional
+/// (`book`: the market's currencies with the contracts' notional, units of each as given),
+/// else the market's first.
+fn reporting_currency(opts: &IrrbbOptions, book: &BTreeMap<&str, f64>) -> String {
+    match &opts.currency {
+        Some(c) => c.to_ascii_uppercase(),
+        None => book
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(c, _)| c.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// The contracts of a run: held whole (with each one's segment index), or fed in batches from
+/// a stored snapshot, each contract with its product (the segments are then the snapshot's
+/// facts).
+pub(crate) enum Portfolio<'p, C> {
+    /// Every contract at once.
+    Whole {
+        /// The contracts, with status dates.
+        contracts: &'p [C],
+        /// Each contract's segment index.
+        segments: &'p [u16],
+    },
+    /// Batches of contracts of any size, in order, each with its products.
+    Fed(&'p mut Batches<'p>),
+}
+
+/// A source of a stored snapshot's contracts: it hands every batch, in order, with each
+/// contract's product, to the callback.
+pub(crate) type Batches<'p> = dyn FnMut(&mut dyn FnMut(Vec<Box<ContractTerms>>, Vec<Option<String>>) -> Result<()>) -> Result<()>
+    + 'p;
+
+/// [`analyse`] on a stored snapshot streamed in batches: `facts` are the snapshot's (its
+/// segment labels and notional by currency). The report is the same, byte for byte, as on the
+/// whole snapshot.
+pub(crate) fn analyse_fed(
+    batches: &mut Batches<'_>,
+    facts: &crate::store_cmds::SnapshotFacts,
+    failed: Vec<(String, String)>,
+    market: &MarketSnapshot,
+    as_of: Date,
+    opts: &IrrbbOptions,
+    inputs: &Inputs<'_>,
+) -> Result<Report> {
+    let segment_names: Vec<String> = facts.segments.iter().cloned().collect();
+    let book: BTreeMap<&str, f64> = market
+        .currencies()
+        .map(|c| (c, facts.notional_by_currency.get(c).copied().unwrap_or(0.0)))
+        .collect();
+    let currency = reporting_currency(opts, &book);
+    run_with::<Box<ContractTerms>>(
+        Portfolio::Fed(batches),
+        &segment_names,
+        &currency,
+        failed,
+        market,
+        as_of,
+        opts,
+        inputs,
+    )
+}
+
+/// The engine's streamed pass over `batches`: contracts regrouped in the engine's batches,
+/// status dates filled, segment indices from the snapshot's labels.
+fn fed_analysis(
+    batches: &mut Batches<'_>,
+    segment_names: &[String],
+    market: &MarketSnapshot,
+    scenarios: Vec<ScenarioMarket>,
+    as_of: DateTime,
+    options: &Options<'_>,
+) -> Result<almanac_analytics::irrbb::Analysis> {
+    use almanac_analytics::irrbb::engine::{analyse_streamed, FEED_BATCH};
+    use almanac_analytics::irrbb::EveError;
+    let index: std::collections::HashMap<&str, u16> = segment_names
+        .iter()
+        .enumerate()
+        .map(|(k, l)| (l.as_str(), k.min(usize::from(u16::MAX)) as u16))
+        .collect();
+    let mut pending: Vec<Box<ContractTerms>> = Vec::with_capacity(FEED_BATCH);
+    let mut segs: Vec<u16> = Vec::with_capacity(FEED_BATCH);
+    let mut stopped: Option<EveError> = None;
+    let a = analyse_streamed(market, scenarios, as_of, options, &mut |each| {
+        let read = batches(&mut |terms, products| {
+            for (mut t, product) in terms.into_iter().zip(products) {
+                if t.status_date.is_none() {
+                    t.status_date = Some(as_of);
+                }
+                let label = segment_label(&t, product.as_deref());
+                let Some(&g) = index.get(label.as_ref()) else {
+                    bail!(
+                        "contract {}: segment {label:?} is not in the snapshot's facts",
+                        t.id()
+                    );
+                };
+                pending.push(t);
+                segs.push(g);
+                if pending.len() == FEED_BATCH {
+                    if let Err(e) = each(&pending, Some(&segs)) {
+                        stopped = Some(e);
+                        bail!("the analysis stopped");
+                    }
+                    pending.clear();
+                    segs.clear();
+                }
+            }
+            Ok(())
+        });
+        if let Some(e) = stopped.take() {
+            return Err(e);
+        }
+        read.map_err(|e| EveError::Input(format!("{e:#}")))?;
+        if !pending.is_empty() {
+            each(&pending, Some(&segs))?;
+        }
+        Ok(())
+    })?;
+    Ok(a)
+}
+
+/// The run proper and its report, on either kind of portfolio.
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+fn run_with<C: Borrow<ContractTerms> + Sync>(
+    portfolio: Portfolio<'_, C>,
+    segment_names: &[String],
+    currency: &str,
+    mut failed: Vec<(String, String)>,
+    market: &MarketSnapshot,
+    as_of: Date,
+    opts: &IrrbbOptions,
+    inputs: &Inputs<'_>,
+) -> Result<Report> {
+    let Inputs { behaviour, set, .. } = *inputs;
     let mut spec = StandardSpec {
         calibration: opts.calibration.parse::<Calibration>()?,
         floor: opts.floor.parse::<Floor>()?,
@@ -306,25 +463,6 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
     };
     let (scenarios, set_info) = scenario_markets(opts, set, market, as_of, &mut spec)?;
     let standardised = opts.method == "standardised";
-    // The reporting currency, known before the run so its sensitivities come out of it: asked
-    // for, else the currency with a discount curve holding the largest outstanding notional
-    // (units of each currency as given), else the market's first.
-    let currency = match &opts.currency {
-        Some(c) => c.to_ascii_uppercase(),
-        None => {
-            let mut book: BTreeMap<&str, f64> = market.currencies().map(|c| (c, 0.0)).collect();
-            for t in contracts.iter() {
-                let t: &ContractTerms = t.borrow();
-                if let Some(x) = t.currency.as_deref().and_then(|c| book.get_mut(c)) {
-                    *x += t.notional_principal.unwrap_or(0.0).abs();
-                }
-            }
-            book.iter()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map(|(c, _)| c.to_string())
-                .unwrap_or_default()
-        }
-    };
     // User gap buckets: tenors to day offsets from the as-of date, increasing.
     let mut gap_bounds: Vec<u32> = Vec::new();
     for b in &opts.gap_buckets {
@@ -344,11 +482,14 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
         gap_bounds: &gap_bounds,
         per_contract: opts.per_contract,
         behaviour,
-        sensitivity_currency: (!opts.no_sensitivities).then_some(currency.as_str()),
+        sensitivity_currency: (!opts.no_sensitivities).then_some(currency),
         standardised,
         nii_months: 12 * opts.nii_horizon_years as usize,
-        segments: Some(&segments),
-        segment_names: &segment_names,
+        segments: match &portfolio {
+            Portfolio::Whole { segments, .. } => Some(segments),
+            Portfolio::Fed(_) => None,
+        },
+        segment_names,
         margins,
         automatic_options: opts
             .automatic_options
@@ -356,13 +497,23 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
             .map_err(|e| anyhow::anyhow!("--automatic-options {e}"))?,
     };
     let t0 = std::time::Instant::now();
-    let a = almanac_analytics::irrbb::analyse_scenarios(
-        contracts,
-        market,
-        scenarios,
-        DateTime::midnight(as_of),
-        &options,
-    )?;
+    let a = match portfolio {
+        Portfolio::Whole { contracts, .. } => almanac_analytics::irrbb::analyse_scenarios(
+            contracts,
+            market,
+            scenarios,
+            DateTime::midnight(as_of),
+            &options,
+        )?,
+        Portfolio::Fed(batches) => fed_analysis(
+            batches,
+            segment_names,
+            market,
+            scenarios,
+            DateTime::midnight(as_of),
+            &options,
+        )?,
+    };
     crate::timing("analyse (EVE, repricing, sensitivities)", t0);
     failed.extend(a.failed.iter().cloned());
     let view = a.primary();
@@ -378,8 +529,8 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
     let sensitivities = a
         .sensitivities
         .clone()
-        .unwrap_or_else(|| empty_sensitivities(&currency));
-    let top = by_currency.get(&currency);
+        .unwrap_or_else(|| empty_sensitivities(currency));
+    let top = by_currency.get(currency);
     // Per scenario: aggregate change across currencies, by regime.
     let mut aggregates = serde_json::Map::new();
     let mut worst_bcbs: BTreeMap<String, f64> = BTreeMap::new();
@@ -452,11 +603,11 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
     // Repricing gap of the reporting currency in the 19 buckets; the earnings column uses the
     // currency's parallel shock.
     let shift = spec
-        .sizes_for(&currency)
+        .sizes_for(currency)
         .map_or(0.02, |s| f64::from(s.parallel_bp) / 10_000.0);
     let flows = view
         .repricing
-        .get(&currency)
+        .get(currency)
         .map(|d| d.as_years())
         .unwrap_or_default();
     let gap = almanac_analytics::irrbb::repricing_gap(flows.iter().copied(), shift);
@@ -493,11 +644,11 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
     let mut user_by_product = serde_json::Map::new();
     let mut user_total = vec![0.0; gap_bounds.len() + 1];
     for (k, seg) in g.segments.iter().enumerate() {
-        let b = g.buckets(view_index, k, &currency, false);
+        let b = g.buckets(view_index, k, currency, false);
         if b.iter().any(|x| *x != 0.0) {
             by_product.insert(seg.clone(), rows(&b, &bcbs_labels));
         }
-        let u = g.buckets(view_index, k, &currency, true);
+        let u = g.buckets(view_index, k, currency, true);
         user_total.iter_mut().zip(&u).for_each(|(a, b)| *a += b);
         if !gap_bounds.is_empty() && u.iter().any(|x| *x != 0.0) {
             user_by_product.insert(seg.clone(), rows(&u, &user_labels));
@@ -518,7 +669,7 @@ pub(crate) fn analyse<C: BorrowMut<ContractTerms> + Sync>(
     // NII: the constant-balance-sheet projection, instantaneous and ramped, by scenario and
     // product; the one-year ΔNII of the parallel shocks feeds the EU outlier test.
     if let Some(p) = &a.nii {
-        doc["nii"] = nii_report(p, &a.scenario_names, &currency, opts.tier1);
+        doc["nii"] = nii_report(p, &a.scenario_names, currency, opts.tier1);
     }
     // The first-order repricing measure (§1.9 formula), kept beside it for reference.
     let (up, down) = (

@@ -817,14 +817,16 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         ),
         None => None,
     };
-    let t0 = std::time::Instant::now();
-    let SnapshotContracts {
-        mut contracts,
-        products,
-        non_interest,
-        failed,
-    } = snapshot_contracts(store, &m.snapshot)?;
-    crate::timing("load snapshot contracts", t0);
+    // A snapshot stored with its facts is streamed through the engine (ADR 0004), unless the
+    // assumption set asks for the EU materiality test, which needs every contract first.
+    let facts: Option<SnapshotFacts> = match store.snapshot_facts(&m.snapshot)? {
+        Some(text) => Some(
+            serde_json::from_str(&text)
+                .with_context(|| format!("the facts stored with snapshot {}", m.snapshot))?,
+        ),
+        None => None,
+    };
+    let facts = facts.filter(|_| behaviour.as_ref().is_none_or(|b| !b.asks_eu_materiality()));
     let options = crate::irrbb::IrrbbOptions {
         calibration: opts.calibration,
         floor: opts.floor,
@@ -854,21 +856,47 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         label: m.scenario_set.clone().unwrap_or_default(),
         load: &load,
     });
-    let mut report = crate::irrbb::analyse(
-        &mut contracts,
-        failed,
-        &market,
-        as_of,
-        &options,
-        &crate::irrbb::Inputs {
-            behaviour: behaviour.as_ref(),
-            products: Some(&products),
-            set: source.as_ref(),
-        },
-    )?;
-    // A million boxed terms take a while to free: the command ends soon, and the system
-    // takes the memory back at once.
-    free_at_exit((contracts, products));
+    let (mut report, non_interest) = match &facts {
+        Some(facts) => streamed_irrbb(
+            store,
+            &m.snapshot,
+            facts,
+            &market,
+            as_of,
+            &options,
+            &crate::irrbb::Inputs {
+                behaviour: behaviour.as_ref(),
+                products: None,
+                set: source.as_ref(),
+            },
+        )?,
+        None => {
+            let t0 = std::time::Instant::now();
+            let SnapshotContracts {
+                mut contracts,
+                products,
+                non_interest,
+                failed,
+            } = snapshot_contracts(store, &m.snapshot)?;
+            crate::timing("load snapshot contracts", t0);
+            let report = crate::irrbb::analyse(
+                &mut contracts,
+                failed,
+                &market,
+                as_of,
+                &options,
+                &crate::irrbb::Inputs {
+                    behaviour: behaviour.as_ref(),
+                    products: Some(&products),
+                    set: source.as_ref(),
+                },
+            )?;
+            // A million boxed terms take a while to free: the command ends soon, and the
+            // system takes the memory back at once.
+            free_at_exit((contracts, products));
+            (report, non_interest)
+        }
+    };
     report.doc["snapshot"] = serde_json::json!(m.snapshot);
     report.doc["non_interest_positions_excluded"] = serde_json::json!(non_interest);
     let t0 = std::time::Instant::now();
@@ -878,6 +906,99 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
     crate::irrbb::write_json_to(&mut bytes, &report.doc, &report.contracts)?;
     crate::timing("render report JSON", t0);
     Ok((bytes, report))
+}
+
+/// An IRRBB run on a stored snapshot streamed through the engine: this thread reads batches
+/// from the store while a worker parses them and the engine analyses them on all cores, so
+/// the terms are never all in memory. Returns the report and the number of non-interest
+/// positions left out; positions that do not parse come first in `failed`, as in the whole
+/// run.
+fn streamed_irrbb(
+    store: &SqliteStore,
+    snapshot: &str,
+    facts: &SnapshotFacts,
+    market: &MarketSnapshot,
+    as_of: Date,
+    options: &crate::irrbb::IrrbbOptions,
+    inputs: &crate::irrbb::Inputs<'_>,
+) -> Result<(crate::irrbb::Report, usize)> {
+    type Parsed = Result<Option<(Box<almanac_actus::ContractTerms>, Option<String>)>, String>;
+    let t0 = std::time::Instant::now();
+    let out = std::thread::scope(|scope| -> Result<_> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<almanac_store::StoredPosition>>(4);
+        // The reader has a connection of its own (one SQLite connection serves one thread;
+        // WAL lets readers run side by side).
+        let path = store.path().to_path_buf();
+        let reader = scope.spawn(move || -> Result<()> {
+            let own = SqliteStore::open(&path)?;
+            own.snapshot_positions_batched(snapshot, 16_384, &mut |batch| {
+                // An analysis that stopped (an error) has said why; the reading just ends.
+                let _ = tx.send(batch);
+            })?;
+            Ok(())
+        });
+        let mut failed: Vec<(String, String)> = Vec::new();
+        let mut non_interest = 0usize;
+        let mut batches = |each: &mut dyn FnMut(
+            Vec<Box<almanac_actus::ContractTerms>>,
+            Vec<Option<String>>,
+        ) -> Result<()>|
+         -> Result<()> {
+            for batch in rx.iter() {
+                let parsed: Vec<Parsed> = batch
+                    .par_iter()
+                    .map(|sp| {
+                        almanac_balance_sheet::contract_from_json(&sp.json)
+                            .map_err(|e| e.to_string())
+                    })
+                    .collect();
+                let mut terms = Vec::with_capacity(batch.len());
+                let mut products = Vec::with_capacity(batch.len());
+                for (sp, r) in batch.into_iter().zip(parsed) {
+                    match r {
+                        Ok(Some((t, product))) => {
+                            terms.push(t);
+                            products.push(product);
+                        }
+                        Ok(None) => non_interest += 1,
+                        Err(e) => failed.push((sp.contract_id, e)),
+                    }
+                }
+                each(terms, products)?;
+            }
+            Ok(())
+        };
+        let report = crate::irrbb::analyse_fed(
+            &mut batches,
+            facts,
+            Vec::new(),
+            market,
+            as_of,
+            options,
+            inputs,
+        );
+        // Stop the reader (if the analysis stopped early, its sends fail) before waiting.
+        drop(rx);
+        let read = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("reading the snapshot's positions failed"))?;
+        let report = report?;
+        read?;
+        Ok((report, failed, non_interest))
+    })?;
+    crate::timing("read and analyse (streamed)", t0);
+    let (mut report, failed, non_interest) = out;
+    if !failed.is_empty() {
+        // The positions that did not parse come first, as when the snapshot is read whole.
+        let mut all: Vec<serde_json::Value> = failed
+            .iter()
+            .map(|(id, why)| serde_json::json!({"contract_id": id, "reason": why}))
+            .collect();
+        all.extend(report.doc["failed"].as_array().cloned().unwrap_or_default());
+        report.failed += failed.len();
+        report.doc["failed"] = serde_json::Value::Array(all);
+    }
+    Ok((report, non_interest))
 }
 
 /// Leaves `x` to the end of the process: freeing a million small allocations one by one

@@ -596,6 +596,13 @@ impl Behaviour {
 pub const EU_MATERIALITY: f64 = 0.05;
 
 impl Behaviour {
+    /// Whether a rule asks for the EU materiality test, which needs the whole portfolio
+    /// before the run ([`Behaviour::with_eu_materiality`]).
+    pub fn asks_eu_materiality(&self) -> bool {
+        self.prepayment.values().any(|p| p.eu_materiality)
+            || self.early_redemption.values().any(|r| r.eu_materiality)
+    }
+
     /// The set with the EU materiality rules applied to `contracts`: when the contracts that
     /// prepayment rules treat are under 5 % of the assets (outstanding notional, all
     /// currencies' units summed as given), the rules that ask for it (`eu_materiality`) get a

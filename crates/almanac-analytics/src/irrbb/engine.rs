@@ -511,7 +511,6 @@ struct Setup<'a> {
     interleaved: Vec<Vec<f64>>,
     /// Discount tables of the sensitivity currency: base, then each bumped market.
     sens_tables: Vec<Option<DayTable<'a>>>,
-    segments: Option<&'a [u16]>,
     segment_count: usize,
     /// Margin rules, when margins are stripped.
     margins: Option<&'a Margins>,
@@ -947,6 +946,7 @@ impl Setup<'_> {
         &self,
         first: usize,
         contracts: &[C],
+        segs: Option<&[u16]>,
         s: &mut Scratch,
     ) -> Partial {
         let (nv, nm, nc) = (self.views(), self.markets.len(), self.ccys.len());
@@ -1002,9 +1002,8 @@ impl Setup<'_> {
                 s.kao_periods.clear();
                 s.kao_periods.resize(nm, None);
             }
-            let seg = self
-                .segments
-                .and_then(|v| v.get(first + i))
+            let seg = segs
+                .and_then(|v| v.get(i))
                 .map_or(0, |g| usize::from(*g).min(self.segment_count - 1));
             let (tenor, rate) = (
                 super::projection::tenor_class(t),
@@ -1339,8 +1338,12 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
         materiality_notes,
         Some(kao),
         &mut |each| {
-            for batch in contracts.chunks(CHUNK * BATCH) {
-                each(batch)?;
+            for (b, batch) in contracts.chunks(CHUNK * BATCH).enumerate() {
+                let first = b * CHUNK * BATCH;
+                let segs = adjusted
+                    .segments
+                    .and_then(|v| v.get(first..(first + batch.len()).min(v.len())));
+                each(batch, segs)?;
             }
             Ok(())
         },
@@ -1348,10 +1351,11 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
 }
 
 /// A source of contracts for [`analyse_streamed`]: it hands every batch of the portfolio, in
-/// order, to the callback — batches of [`FEED_BATCH`] contracts but the last, so the chunks
-/// are the same whatever the source.
-pub type Feed<'f, C> =
-    dyn FnMut(&mut dyn FnMut(&[C]) -> Result<(), EveError>) -> Result<(), EveError> + 'f;
+/// order, to the callback with the batch's segment indices (as `Options::segments` gives
+/// them for a whole portfolio) — batches of [`FEED_BATCH`] contracts but the last, so the
+/// chunks are the same whatever the source.
+pub type Feed<'f, C> = dyn FnMut(&mut dyn FnMut(&[C], Option<&[u16]>) -> Result<(), EveError>) -> Result<(), EveError>
+    + 'f;
 
 /// The contracts per batch a [`Feed`] hands over (all but the last).
 pub const FEED_BATCH: usize = CHUNK * BATCH;
@@ -1507,7 +1511,6 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
         interleaved,
         nii_grid: (options.nii_months > 0)
             .then(|| MonthGrid::new(as_of.date(), options.nii_months.min(60))),
-        segments: options.segments,
         segment_count: options.segment_names.len().max(1),
         bucket_of_day: (0..=TABLE_DAYS)
             .map(|d| super::buckets::bucket_of(d as f64 / 365.0) as u8)
@@ -1565,7 +1568,7 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
     };
     let mut offset = 0usize;
     let mut interest = InterestWithoutSchedule::default();
-    feed(&mut |batch: &[C]| {
+    feed(&mut |batch: &[C], segs: Option<&[u16]>| {
         interest.add(batch);
         if streamed {
             // The batch's contracts with automatic options, their terms copied: the batch is
@@ -1580,7 +1583,9 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
             .par_chunks(CHUNK)
             .enumerate()
             .map_init(Scratch::default, |s, (k, chunk)| {
-                setup.chunk(first + k * CHUNK, chunk, s)
+                let segs =
+                    segs.and_then(|v| v.get(k * CHUNK..(k * CHUNK + chunk.len()).min(v.len())));
+                setup.chunk(first + k * CHUNK, chunk, segs, s)
             })
             .collect();
         for p in partials {

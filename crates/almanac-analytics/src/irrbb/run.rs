@@ -103,6 +103,9 @@ pub enum EveError {
     /// Automatic options cannot be valued as asked (e.g. an index without a volatility).
     #[error("{0}")]
     AutomaticOptions(String),
+    /// The contracts fed to a streamed run could not be read, said in words.
+    #[error("{0}")]
+    Input(String),
 }
 
 /// Market data seen through a snapshot, noting whether the contract asked for any.

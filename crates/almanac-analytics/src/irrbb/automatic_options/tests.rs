@@ -587,7 +587,7 @@ fn a_streamed_portfolio_gives_the_whole_report() {
         // Owned batches that are dropped after the call, as a store's are.
         for batch in book.chunks(FEED_BATCH) {
             let owned: Vec<ContractTerms> = batch.to_vec();
-            each(&owned)?;
+            each(&owned, None)?;
         }
         Ok(())
     })
