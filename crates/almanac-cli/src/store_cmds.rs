@@ -801,22 +801,7 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         .irrbb
         .clone()
         .context("an IRRBB run without its options in the manifest")?;
-    let market_id = m
-        .market
-        .as_ref()
-        .context("an IRRBB run without market data")?;
-    let market = read_snapshot_toml(&store.document(market_id)?.body, market_id)?;
-    let as_of: Date = m
-        .horizon
-        .parse()
-        .map_err(|e| anyhow::anyhow!("manifest valuation date: {e}"))?;
-    let behaviour = match &m.assumptions {
-        Some(id) => Some(
-            almanac_analytics::irrbb::Behaviour::from_assumptions_toml(&store.document(id)?.body)
-                .map_err(|e| anyhow::anyhow!("{id}: {e}"))?,
-        ),
-        None => None,
-    };
+    let (market, as_of, behaviour) = manifest_inputs(store, m, "an IRRBB run")?;
     // A snapshot stored with its facts is streamed through the engine (ADR 0004), unless the
     // assumption set asks for the EU materiality test, which needs every contract first.
     let facts: Option<SnapshotFacts> = match store.snapshot_facts(&m.snapshot)? {
@@ -1288,6 +1273,36 @@ pub(crate) fn audit_verify(db: &Path, json: bool) -> Result<bool> {
     Ok(report.ok)
 }
 
+/// What a stored IRRBB or liquidity run (`what`, for messages) reads from its manifest's
+/// documents: the market, the as-of (valuation) date and the assumption set's behaviour.
+fn manifest_inputs(
+    store: &SqliteStore,
+    m: &Manifest,
+    what: &str,
+) -> Result<(
+    MarketSnapshot,
+    Date,
+    Option<almanac_analytics::irrbb::Behaviour>,
+)> {
+    let market_id = m
+        .market
+        .as_ref()
+        .with_context(|| format!("{what} without market data"))?;
+    let market = read_snapshot_toml(&store.document(market_id)?.body, market_id)?;
+    let as_of: Date = m
+        .horizon
+        .parse()
+        .map_err(|e| anyhow::anyhow!("the manifest's as-of date: {e}"))?;
+    let behaviour = match &m.assumptions {
+        Some(id) => Some(
+            almanac_analytics::irrbb::Behaviour::from_assumptions_toml(&store.document(id)?.body)
+                .map_err(|e| anyhow::anyhow!("{id}: {e}"))?,
+        ),
+        None => None,
+    };
+    Ok((market, as_of, behaviour))
+}
+
 /// The market snapshot a stored run's historical scenario names, from the documents its
 /// manifest lists.
 fn stored_scenario_market(
@@ -1324,24 +1339,9 @@ fn compute_liquidity(
         csv: None,
         drill_down: None,
     };
-    let behaviour = match &m.assumptions {
-        Some(id) => Some(
-            almanac_analytics::irrbb::Behaviour::from_assumptions_toml(&store.document(id)?.body)
-                .map_err(|e| anyhow::anyhow!("{id}: {e}"))?,
-        ),
-        None => None,
-    };
+    let (market, as_of, behaviour) = manifest_inputs(store, m, "a liquidity run")?;
     let (table, buckets) =
         options.resolve_with(opts.factors.as_deref(), "the run's factor table")?;
-    let market_id = m
-        .market
-        .as_ref()
-        .context("a liquidity run without market data")?;
-    let market = read_snapshot_toml(&store.document(market_id)?.body, market_id)?;
-    let as_of: Date = m
-        .horizon
-        .parse()
-        .map_err(|e| anyhow::anyhow!("manifest as-of date: {e}"))?;
     // A scenario set from the store, its historical snapshots from the documents named.
     let load = |name: &str| stored_scenario_market(store, m, name);
     let set = match &m.scenario_set {

@@ -1230,33 +1230,27 @@ impl InterestWithoutSchedule {
 
     /// The warning, if any.
     fn warning(&self) -> Option<String> {
-        interest_warning(self.count, &self.shown)
-    }
-}
-
-fn interest_warning(count: usize, shown: &[String]) -> Option<String> {
-    let ids_len = count;
-    if ids_len == 0 {
-        return None;
-    }
-    let ids = shown;
-    let shown: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let more = if ids_len > 10 {
-        format!(" and {} more", ids_len - 10)
-    } else {
-        String::new()
-    };
-    Some(format!(
-        "{} with an interest rate but no interest payment cycle or anchor \
-         (cycleOfInterestPayment, cycleAnchorDateOfInterestPayment): ACTUS schedules no \
-         interest payment for them, so their interest is in none of the flows: {}{more}",
-        if ids_len == 1 {
-            "1 contract".to_string()
+        let n = self.count;
+        if n == 0 {
+            return None;
+        }
+        let more = if n > self.shown.len() {
+            format!(" and {} more", n - self.shown.len())
         } else {
-            format!("{ids_len} contracts")
-        },
-        shown.join(", ")
-    ))
+            String::new()
+        };
+        Some(format!(
+            "{} with an interest rate but no interest payment cycle or anchor \
+             (cycleOfInterestPayment, cycleAnchorDateOfInterestPayment): ACTUS schedules no \
+             interest payment for them, so their interest is in none of the flows: {}{more}",
+            if n == 1 {
+                "1 contract".to_string()
+            } else {
+                format!("{n} contracts")
+            },
+            self.shown.join(", ")
+        ))
+    }
 }
 
 /// Runs EVE (base + the six standardised scenarios of `spec`), repricing and, if asked,
@@ -1568,7 +1562,17 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
     };
     let mut offset = 0usize;
     let mut interest = InterestWithoutSchedule::default();
+    let mut short_batch_seen = false;
     feed(&mut |batch: &[C], segs: Option<&[u16]>| {
+        // Chunks are cut from the whole sequence only if every batch but the last is full:
+        // a feed that breaks this would change the sums' order, so it is refused.
+        if short_batch_seen {
+            return Err(EveError::Input(format!(
+                "a feed handed a batch after one of fewer than {FEED_BATCH} contracts: \
+                 only the last batch may be short"
+            )));
+        }
+        short_batch_seen = batch.len() != FEED_BATCH;
         interest.add(batch);
         if streamed {
             // The batch's contracts with automatic options, their terms copied: the batch is

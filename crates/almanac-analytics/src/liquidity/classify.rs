@@ -154,8 +154,9 @@ pub struct Classified {
     pub signed_balance: f64,
     /// A derivative's netting set and fair value (bank's side, base market), for the NSFR.
     pub derivative: Option<(String, f64)>,
-    /// Weighted maturity outflows (positive) and inflows (negative) by day 1 to 30, for the US
-    /// maturity-mismatch add-on (only when the table asks for it).
+    /// Weighted maturity outflows (positive) and inflows (negative), units, by calendar day 1
+    /// to 30 after the as-of date, for the US maturity-mismatch add-on (only when the table
+    /// asks for it).
     pub maturity: Vec<(u8, f64)>,
     /// What unwinding the position's secured transactions maturing within 30 days would do to
     /// the HQLA stock, by level after haircuts (LCR30.34): encumbered collateral released,

@@ -77,7 +77,8 @@ pub struct Lcr {
     pub inflows: f64,
     /// Inflows after the cap (`min(inflows, cap × outflows)`).
     pub inflows_capped: f64,
-    /// The US maturity-mismatch add-on (12 CFR 249.30(b); 0 elsewhere).
+    /// The US maturity-mismatch add-on (12 CFR 249.30(b); 0 elsewhere), units, weighted at
+    /// the run-off and inflow rates.
     pub maturity_mismatch_addon: f64,
     /// The share of net cash outflows that counts (12 CFR 249.30(c); 1 elsewhere).
     pub outflow_adjustment: f64,

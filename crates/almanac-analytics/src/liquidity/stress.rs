@@ -206,7 +206,9 @@ pub struct StressResult {
     pub effects: Effects,
 }
 
-/// What a stress did, in units (positive).
+/// What a stress did: amounts positive (but the two changes, negative for a loss), in units of
+/// the report's currency (the reporting currency when consolidated), as of the run's as-of
+/// date.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Effects {
     /// Funding withdrawn over the window.

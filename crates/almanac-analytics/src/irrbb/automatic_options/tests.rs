@@ -595,4 +595,20 @@ fn a_streamed_portfolio_gives_the_whole_report() {
     assert!(whole.automatic_options.is_some());
     assert!(whole.warnings.iter().any(|w| w.contains("NO-SCHEDULE")));
     assert_eq!(format!("{whole:?}"), format!("{streamed:?}"));
+    // A feed that hands a short batch before the last would move the chunks: refused.
+    let scenarios: Vec<ScenarioMarket> = Scenario::ALL
+        .iter()
+        .map(|s| ScenarioMarket::standard(*s, shock(&m, *s, &StandardSpec::default()).unwrap()))
+        .collect();
+    let err = analyse_streamed(&m, scenarios, as_of(), &opts, &mut |each| {
+        for one in book.chunks(1) {
+            each(one, None)?;
+        }
+        Ok(())
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("only the last batch may be short"),
+        "{err}"
+    );
 }
