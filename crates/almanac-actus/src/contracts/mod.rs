@@ -123,6 +123,26 @@ impl EventSink for Vec<ContractEvent> {
     }
 }
 
+/// Both sinks get every event, the first one first: one evaluation feeds two consumers.
+impl<A: EventSink, B: EventSink> EventSink for (A, B) {
+    #[inline]
+    fn begin(&mut self) {
+        self.0.begin();
+        self.1.begin();
+    }
+
+    #[inline]
+    fn event(&mut self, head: EventHead, payoff: f64, states: &States) {
+        self.0.event(head, payoff, states);
+        self.1.event(head, payoff, states);
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.0.reserve(n);
+        self.1.reserve(n);
+    }
+}
+
 /// As [`evaluate_each`], each context's events going to its sink in `sinks` as they are
 /// produced (every sink gets `begin` first, then exactly the events `evaluate_into` would
 /// list, in order). PAM, LAM, NAM and ANN run straight into the sinks; other types are

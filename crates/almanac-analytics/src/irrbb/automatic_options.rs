@@ -42,8 +42,8 @@ use std::borrow::{Borrow, Cow};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use almanac_actus::{
-    ContractEvent, ContractRole, ContractTerms, ContractType, EventType, ReferenceObject,
-    ReferenceRole,
+    ContractEvent, ContractRole, ContractTerms, ContractType, EventHead, EventSink, EventType,
+    ReferenceObject, ReferenceRole, States,
 };
 use almanac_market::{MarketSnapshot, Volatility};
 use almanac_time::{Date, DateTime};
@@ -212,53 +212,111 @@ pub fn periods(
     until: Option<DateTime>,
     df: &mut impl FnMut(Date) -> f64,
 ) -> Result<Vec<Period>, String> {
-    let d0 = as_of.date();
-    let mut out: Vec<Period> = Vec::new();
-    let mut current: Option<usize> = None;
-    // Accrual base accrued and not yet paid, by period.
-    let mut unpaid: Vec<(usize, f64)> = Vec::new();
-    let mut previous: Option<f64> = None;
-    for e in events.iter().filter(|e| e.child == 0) {
-        let base = e.states.interest_accrual_base;
-        if let (Some(p), Some(prev)) = (current, previous) {
+    let mut fold = PeriodFold::new(code, market, as_of, until);
+    for e in events {
+        fold.push(e.head(), &e.states, df);
+    }
+    fold.finish()
+}
+
+/// [`periods`] event by event, as a contract's events are produced.
+struct PeriodFold<'a> {
+    code: &'a str,
+    market: &'a MarketSnapshot,
+    as_of: DateTime,
+    until: Option<DateTime>,
+    out: Vec<Period>,
+    /// The period the events are in (none before the first reset, or after a reset to a rate
+    /// given in the terms).
+    current: Option<usize>,
+    /// Accrual base accrued and not yet paid, by period.
+    unpaid: Vec<(usize, f64)>,
+    /// The accrual base after the previous event, zero after a payment.
+    previous: Option<f64>,
+    /// Why the first reset that could not be projected could not.
+    error: Option<String>,
+}
+
+impl<'a> PeriodFold<'a> {
+    fn new(
+        code: &'a str,
+        market: &'a MarketSnapshot,
+        as_of: DateTime,
+        until: Option<DateTime>,
+    ) -> PeriodFold<'a> {
+        PeriodFold {
+            code,
+            market,
+            as_of,
+            until,
+            out: Vec::new(),
+            current: None,
+            unpaid: Vec::new(),
+            previous: None,
+            error: None,
+        }
+    }
+
+    /// Starts over.
+    fn clear(&mut self) {
+        self.out.clear();
+        self.current = None;
+        self.unpaid.clear();
+        self.previous = None;
+        self.error = None;
+    }
+
+    /// The next event and the states after it; a child's events do not count.
+    fn push(&mut self, e: EventHead, states: &States, df: &mut impl FnMut(Date) -> f64) {
+        if e.child != 0 || self.error.is_some() {
+            return;
+        }
+        let base = states.interest_accrual_base;
+        if let (Some(p), Some(prev)) = (self.current, self.previous) {
             let x = base - prev;
             if x != 0.0 {
-                match unpaid.last_mut() {
+                match self.unpaid.last_mut() {
                     Some(last) if last.0 == p => last.1 += x,
-                    _ => unpaid.push((p, x)),
+                    _ => self.unpaid.push((p, x)),
                 }
             }
         }
         match e.event_type {
             EventType::Ip | EventType::Ipci | EventType::Td => {
-                let counts = e.event_time > as_of && until.is_none_or(|u| e.event_time <= u);
+                let counts =
+                    e.event_time > self.as_of && self.until.is_none_or(|u| e.event_time <= u);
                 if counts {
                     let df = df(e.event_time.date());
-                    let isc = e.states.interest_scaling_multiplier;
-                    for &(p, x) in &unpaid {
-                        out[p].annuity += isc * x * df;
+                    let isc = states.interest_scaling_multiplier;
+                    for &(p, x) in &self.unpaid {
+                        self.out[p].annuity += isc * x * df;
                     }
                 }
-                unpaid.clear();
+                self.unpaid.clear();
             }
-            EventType::Md => unpaid.clear(),
+            EventType::Md => self.unpaid.clear(),
             EventType::Rr => {
                 let date = e.schedule_time.date();
-                let forward = market
-                    .index_rate(code, date)
-                    .map_err(|err| format!("reset on {date}: {err}"))?;
-                out.push(Period {
-                    forward,
-                    expiry: f64::from(d0.days_until(date)) / 365.0,
-                    annuity: 0.0,
-                });
-                current = Some(out.len() - 1);
+                match self.market.index_rate(self.code, date) {
+                    Ok(forward) => {
+                        self.out.push(Period {
+                            forward,
+                            expiry: f64::from(self.as_of.date().days_until(date)) / 365.0,
+                            annuity: 0.0,
+                        });
+                        self.current = Some(self.out.len() - 1);
+                    }
+                    Err(err) => {
+                        self.error = Some(format!("reset on {date}: {err}"));
+                        return;
+                    }
+                }
             }
             // A reset to a rate given in the terms: no option on it.
-            EventType::Rrf => current = None,
+            EventType::Rrf => self.current = None,
             _ => {}
         }
-        previous = Some(
+        self.previous = Some(
             if matches!(
                 e.event_type,
                 EventType::Ip | EventType::Ipci | EventType::Td | EventType::Md
@@ -269,30 +327,106 @@ pub fn periods(
             },
         );
     }
-    Ok(out)
+
+    /// The periods, or why a reset could not be projected.
+    fn finish(self) -> Result<Vec<Period>, String> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.out),
+        }
+    }
 }
 
-/// The reset periods of a contract with a life cap or floor from its own events on one market
-/// (see [`periods`]) when no limit bound at any of its resets there — no reset rate at or
-/// beyond a limit —, so that its host's events are these very events: `None` otherwise, or
-/// when the contract has no reset index.
+/// The reset periods of a contract with a life cap or floor on one market, folded from its
+/// own events as they are produced (an [`EventSink`]), when no limit bound at any of its resets
+/// there — no reset rate at or beyond a limit —, so that its host's events are these very
+/// events (see [`UnboundPeriods::finish`]). `D` gives the discount factor of a payment date
+/// on that market.
+pub(super) struct UnboundPeriods<'a, D> {
+    /// `None` for a contract without a reset index or a discount table.
+    fold: Option<PeriodFold<'a>>,
+    df: Option<D>,
+    cap: Option<f64>,
+    floor: Option<f64>,
+    /// Whether a reset rate reached a limit.
+    bound: bool,
+}
+
+impl<'a, D: FnMut(Date) -> f64> UnboundPeriods<'a, D> {
+    /// For holder `t` on `market`; `df` is `None` when its currency has no discount table
+    /// there (then there are no periods).
+    pub(super) fn new(
+        t: &'a ContractTerms,
+        market: &'a MarketSnapshot,
+        as_of: DateTime,
+        df: Option<D>,
+    ) -> UnboundPeriods<'a, D> {
+        UnboundPeriods {
+            fold: t
+                .market_object_code_of_rate_reset
+                .as_deref()
+                .filter(|_| df.is_some())
+                .map(|code| PeriodFold::new(code, market, as_of, None)),
+            df,
+            cap: t.life_cap,
+            floor: t.life_floor,
+            bound: false,
+        }
+    }
+
+    /// The periods (see [`periods`]) when no limit bound at any reset; `None` when one did,
+    /// when a reset could not be projected, or when the contract has no reset index or
+    /// discount table.
+    pub(super) fn finish(self) -> Option<Vec<Period>> {
+        if self.bound {
+            return None;
+        }
+        self.fold?.finish().ok()
+    }
+}
+
+impl<D: FnMut(Date) -> f64> EventSink for UnboundPeriods<'_, D> {
+    fn begin(&mut self) {
+        self.bound = false;
+        if let Some(f) = &mut self.fold {
+            f.clear();
+        }
+    }
+
+    #[inline]
+    fn event(&mut self, head: EventHead, _payoff: f64, states: &States) {
+        let (Some(fold), Some(df)) = (&mut self.fold, &mut self.df) else {
+            return;
+        };
+        if self.bound {
+            return;
+        }
+        if matches!(head.event_type, EventType::Rr | EventType::Rrf) {
+            let r = states.nominal_interest_rate;
+            if self.cap.is_some_and(|c| r >= c) || self.floor.is_some_and(|f| r <= f) {
+                self.bound = true;
+                return;
+            }
+        }
+        fold.push(head, states, df);
+    }
+}
+
+/// [`UnboundPeriods`] from a list of events.
+#[cfg(test)]
 pub(super) fn unbound_periods(
     t: &ContractTerms,
     events: &[ContractEvent],
     market: &MarketSnapshot,
     as_of: DateTime,
-    df: &mut impl FnMut(Date) -> f64,
+    df: impl FnMut(Date) -> f64,
 ) -> Option<Vec<Period>> {
-    let code = t.market_object_code_of_rate_reset.as_deref()?;
-    let bound = events.iter().any(|e| {
-        let r = e.states.nominal_interest_rate;
-        matches!(e.event_type, EventType::Rr | EventType::Rrf)
-            && (t.life_cap.is_some_and(|c| r >= c) || t.life_floor.is_some_and(|f| r <= f))
-    });
-    if bound {
-        return None;
+    let mut sink = UnboundPeriods::new(t, market, as_of, Some(df));
+    sink.begin();
+    for e in events {
+        sink.event(e.head(), e.payoff, &e.states);
     }
-    periods(events, code, market, as_of, None, df).ok()
+    sink.finish()
 }
 
 /// The holder's value of a cap or floor at `limit` on the all-in rate of a host with periods

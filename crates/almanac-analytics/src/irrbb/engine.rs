@@ -29,7 +29,7 @@ use rayon::prelude::*;
 use super::assumptions::{Behaviour, Margins, Treatment};
 use super::flows::{self, Flows};
 use super::projection::{monthly, MonthGrid, NiiSums, Staged};
-use super::run::{evaluate_on, evaluate_on_into, CurrencyEve, EveError};
+use super::run::{evaluate_on_into, CurrencyEve, EveError};
 use super::sensitivity::{bumped, Sensitivities, BP};
 
 /// Days covered by the discount-factor tables (flows later are discounted directly).
@@ -411,12 +411,9 @@ impl Analysis {
 struct Scratch {
     events: Vec<ContractEvent>,
     pv: Vec<f64>,
-    /// Events of a market-reading contract on the other markets (`[0]` base, `[m − 1]`
-    /// scenario `m ≥ 2`, then the bumped markets it is re-evaluated on), evaluated together,
-    /// when its events are needed (an option holder's reset periods); else its flows there
-    /// in `multi_flows`, reduced as the events are produced.
-    multi: Vec<Vec<ContractEvent>>,
-    /// Flows of a market-reading contract on the other markets, indexed as `multi`.
+    /// Flows of a market-reading contract on the other markets (`[0]` base, `[m − 1]`
+    /// scenario `m ≥ 2`, then the bumped markets it is re-evaluated on), evaluated together
+    /// and reduced as the events are produced.
     multi_flows: Vec<Flows>,
     /// Which bumped markets a market-reading contract is re-evaluated on.
     sens_again: Vec<bool>,
@@ -675,14 +672,14 @@ impl Setup<'_> {
     }
 
     /// Evaluates and reduces contract `t` on market `m` into `s.contractual`, with `spread`
-    /// the margin to strip; returns whether it read market data. With `keep_events` its
-    /// events stay in `s.events`; else they are reduced as they are produced.
+    /// the margin to strip; returns whether it read market data. For an option `holder` its
+    /// reset periods there go to `s.kao_periods[m]` (see [`Setup::periods_sink`]).
     fn contractual(
         &self,
         t: &ContractTerms,
         m: usize,
         spread: f64,
-        keep_events: bool,
+        holder: bool,
         s: &mut Scratch,
     ) -> Result<bool, String> {
         if t.contract_type == Some(ContractType::Ump) {
@@ -690,15 +687,41 @@ impl Setup<'_> {
             return Ok(false);
         }
         let ccy = |c: &str| self.ccy_index(c);
-        if keep_events {
-            let reads = evaluate_on(t, &self.markets[m].market, &mut s.events)?;
-            flows::reduce(t, &s.events, self.as_of, &ccy, spread, &mut s.contractual)?;
+        let reducer = flows::Reducer::new(t, self.as_of, &ccy, spread, &mut s.contractual);
+        let market = &self.markets[m].market;
+        if holder {
+            let mut sink = (reducer, self.periods_sink(t, Some(m)));
+            let reads = evaluate_on_into(t, market, &mut sink)?;
+            let (reducer, periods) = sink;
+            reducer.finish()?;
+            s.kao_periods[m] = periods.finish();
             return Ok(reads);
         }
-        let mut sink = flows::Reducer::new(t, self.as_of, &ccy, spread, &mut s.contractual);
-        let reads = evaluate_on_into(t, &self.markets[m].market, &mut sink)?;
+        let mut sink = reducer;
+        let reads = evaluate_on_into(t, market, &mut sink)?;
         sink.finish()?;
         Ok(reads)
+    }
+
+    /// What folds option holder `t`'s reset periods on market `m` from its events there, if
+    /// no life cap or floor binds at any of its resets
+    /// ([`super::automatic_options::UnboundPeriods`]); nothing on a bumped market (`None`).
+    fn periods_sink<'s>(
+        &'s self,
+        t: &'s ContractTerms,
+        m: Option<usize>,
+    ) -> super::automatic_options::UnboundPeriods<'s, impl FnMut(almanac_time::Date) -> f64 + 's>
+    {
+        let table = m.and_then(|m| {
+            let c = self.ccy_index(t.currency.as_deref()?)?;
+            self.tables[m].get(usize::from(c))
+        });
+        super::automatic_options::UnboundPeriods::new(
+            t,
+            &self.markets[m.unwrap_or(0)].market,
+            self.as_of,
+            table.map(|tb| move |d| tb.at_date(d)),
+        )
     }
 
     /// Values a contract whose flows (`s.contractual`) are the same on every market — it reads
@@ -866,13 +889,14 @@ impl Setup<'_> {
     }
 
     /// Evaluates a market-reading contract on the base and scenarios 2… at once (its
-    /// schedule built once): into `s.multi` with `keep_events`, else reduced into
-    /// `s.multi_flows` with `spread` the margin stripped.
+    /// schedule built once), reduced into `s.multi_flows` with `spread` the margin stripped;
+    /// for an option `holder` its reset periods on each of those markets go to
+    /// `s.kao_periods`.
     fn evaluate_others(
         &self,
         t: &ContractTerms,
         spread: f64,
-        keep_events: bool,
+        holder: bool,
         s: &mut Scratch,
     ) -> Result<(), String> {
         let nm = self.markets.len();
@@ -882,7 +906,7 @@ impl Setup<'_> {
                 .iter()
                 .map(|(m, changed)| changed.as_ref().is_none_or(|c| reads_curve(t, m, c))),
         );
-        let markets = std::iter::once(0)
+        let markets: Vec<&MarketSnapshot> = std::iter::once(0)
             .chain(2..nm)
             .map(|m| &self.markets[m].market)
             .chain(
@@ -891,19 +915,37 @@ impl Setup<'_> {
                     .zip(&s.sens_again)
                     .filter(|(_, again)| **again)
                     .map(|((m, _), _)| m),
-            );
-        if keep_events {
-            return evaluate_on_each(t, markets, &mut s.multi);
-        }
-        let markets: Vec<&MarketSnapshot> = markets.collect();
+            )
+            .collect();
         if s.multi_flows.len() < markets.len() {
             s.multi_flows.resize_with(markets.len(), Flows::default);
         }
         let ccy = |c: &str| self.ccy_index(c);
-        let mut sinks: Vec<flows::Reducer<'_, _>> = s.multi_flows[..markets.len()]
+        let reducers = s.multi_flows[..markets.len()]
             .iter_mut()
-            .map(|f| flows::Reducer::new(t, self.as_of, &ccy, spread, f))
-            .collect();
+            .map(|f| flows::Reducer::new(t, self.as_of, &ccy, spread, f));
+        if holder {
+            // The run's markets in the order evaluated; the bumped markets have no periods.
+            let own = || {
+                std::iter::once(0)
+                    .chain(2..nm)
+                    .map(Some)
+                    .chain(std::iter::repeat(None))
+            };
+            let mut sinks: Vec<_> = reducers
+                .zip(own())
+                .map(|(r, m)| (r, self.periods_sink(t, m)))
+                .collect();
+            evaluate_on_each_into(t, markets.into_iter(), &mut sinks)?;
+            for ((reducer, periods), m) in sinks.into_iter().zip(own()) {
+                reducer.finish()?;
+                if let Some(m) = m {
+                    s.kao_periods[m] = periods.finish();
+                }
+            }
+            return Ok(());
+        }
+        let mut sinks: Vec<_> = reducers.collect();
         evaluate_on_each_into(t, markets.into_iter(), &mut sinks)?;
         sinks.into_iter().try_for_each(flows::Reducer::finish)
     }
@@ -920,26 +962,6 @@ impl Setup<'_> {
             super::run::on_demand_balance(t, &self.markets[0].market, self.as_of, &mut s.events)?;
         flows::nmd(balance, ccy, 0.0, 0.0, 0.0, &[], &mut s.contractual);
         Ok(())
-    }
-
-    /// An option holder's reset periods on market `m` from its own events there, if no life
-    /// cap or floor bound at any of its resets (see [`super::automatic_options::unbound_periods`]).
-    fn unbound_periods(
-        &self,
-        t: &ContractTerms,
-        m: usize,
-        events: &[ContractEvent],
-    ) -> Option<Vec<super::automatic_options::Period>> {
-        let c = self.ccy_index(t.currency.as_deref()?)? as usize;
-        let table = self.tables[m].get(c)?;
-        let mut df = |d: almanac_time::Date| table.at_date(d);
-        super::automatic_options::unbound_periods(
-            t,
-            events,
-            &self.markets[m].market,
-            self.as_of,
-            &mut df,
-        )
     }
 
     fn chunk<C: Borrow<ContractTerms>>(
@@ -1005,10 +1027,13 @@ impl Setup<'_> {
             let seg = segs
                 .and_then(|v| v.get(i))
                 .map_or(0, |g| usize::from(*g).min(self.segment_count - 1));
-            let (tenor, rate) = (
-                super::projection::tenor_class(t),
-                t.nominal_interest_rate.unwrap_or(0.0),
-            );
+            // The NII projection's replacement tenor (not needed without one).
+            let tenor = if self.nii_grid.is_some() {
+                super::projection::tenor_class(t)
+            } else {
+                0
+            };
+            let rate = t.nominal_interest_rate.unwrap_or(0.0);
             if self.nii_grid.is_some() {
                 s.nii.resize_with(nm, Vec::new);
                 s.nii.iter_mut().for_each(Vec::clear);
@@ -1047,29 +1072,10 @@ impl Setup<'_> {
                             self.evaluate_others(t, spread, holder, s)?;
                         }
                     } else if reads {
+                        // Its flows there, already reduced (the slot gets the previous
+                        // market's, no longer needed).
                         let j = if m == 0 { 0 } else { m - 1 };
-                        if holder {
-                            flows::reduce(
-                                t,
-                                &s.multi[j],
-                                self.as_of,
-                                &|c| self.ccy_index(c),
-                                spread,
-                                &mut s.contractual,
-                            )?;
-                        } else {
-                            // Its flows there, already reduced (the slot gets the previous
-                            // market's, no longer needed).
-                            std::mem::swap(&mut s.contractual, &mut s.multi_flows[j]);
-                        }
-                    }
-                    if holder && reads {
-                        let events = if k == 0 {
-                            &s.events
-                        } else {
-                            &s.multi[if m == 0 { 0 } else { m - 1 }]
-                        };
-                        s.kao_periods[m] = self.unbound_periods(t, m, events);
+                        std::mem::swap(&mut s.contractual, &mut s.multi_flows[j]);
                     }
                     let off = m * nc;
                     s.pv[m] = self.discount(&s.contractual, m, &mut local[off..off + nc]);

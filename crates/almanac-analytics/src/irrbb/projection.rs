@@ -41,11 +41,16 @@ pub fn tenor_class(t: &ContractTerms) -> usize {
         _ => 1.0 / 12.0,
     };
     let months = (years * 12.0).max(1.0);
-    TENORS
+    // The nearest tenor on a log scale; the tenors' logarithms are taken once per process
+    // (a million contracts would otherwise take them thirty times each).
+    static LN_TENORS: std::sync::LazyLock<[f64; TENORS.len()]> =
+        std::sync::LazyLock::new(|| TENORS.map(|m| f64::from(m).ln()));
+    let ln_months = months.ln();
+    LN_TENORS
         .iter()
         .enumerate()
         .min_by(|a, b| {
-            let d = |m: u32| (f64::from(m).ln() - months.ln()).abs();
+            let d = |ln_m: f64| (ln_m - ln_months).abs();
             d(*a.1).total_cmp(&d(*b.1))
         })
         .map_or(0, |(k, _)| k)
@@ -316,6 +321,36 @@ mod tests {
 
     fn flat(rate: f64) -> MarketSnapshot {
         crate::irrbb::testkit::flat(rate)
+    }
+
+    /// The replacement tenor is the nearest on a log scale, worked by hand: ln(18/12) = 0.405
+    /// exceeds ln(24/18) = 0.288, so an 18-month term rolls at 24 months.
+    #[test]
+    fn tenor_classes() {
+        let terms = |json: &str| -> ContractTerms {
+            serde_json::from_str::<almanac_actus::TermsFromJson>(json)
+                .expect("json")
+                .0
+                .expect("terms")
+        };
+        let term = |ied: &str, md: &str| {
+            terms(&format!(
+                r#"{{"contractType":"PAM","contractID":"x","initialExchangeDate":"{ied}T00:00:00",
+                    "maturityDate":"{md}T00:00:00"}}"#
+            ))
+        };
+        let tenor = |t: &ContractTerms| TENORS[tenor_class(t)];
+        assert_eq!(tenor(&term("2020-01-01", "2050-01-01")), 240);
+        assert_eq!(tenor(&term("2025-01-01", "2026-07-02")), 24);
+        assert_eq!(tenor(&term("2025-01-01", "2025-04-01")), 3);
+        assert_eq!(tenor(&term("2025-01-01", "2025-01-05")), 1);
+        let reset = terms(
+            r#"{"contractType":"ANN","contractID":"x","initialExchangeDate":"2020-01-01T00:00:00",
+                "maturityDate":"2050-01-01T00:00:00","cycleOfRateReset":"P5YL1"}"#,
+        );
+        assert_eq!(tenor(&reset), 60);
+        let nothing = terms(r#"{"contractType":"PAM","contractID":"x"}"#);
+        assert_eq!(tenor(&nothing), 1);
     }
 
     #[test]

@@ -612,3 +612,42 @@ fn a_streamed_portfolio_gives_the_whole_report() {
         "{err}"
     );
 }
+
+/// The reset periods folded from a holder's events as they are produced are those of the
+/// event list, bit for bit, and a limit reached at a reset leaves none (the host's events are
+/// then not the contract's own).
+#[test]
+fn periods_folded_as_produced_are_the_listed_ones() {
+    let m = market(0.009);
+    let at = as_of();
+    let curve = m.discount_curve("EUR").unwrap();
+    let df = |d: Date| curve.discount_at(d);
+    let events = |t: &ContractTerms| {
+        let mut out = Vec::new();
+        crate::irrbb::run::evaluate_on_into(t, &m, &mut out).unwrap();
+        out
+    };
+    let floored = yearly_frn(1_000_000.0, r#""lifeFloor":-0.02"#);
+    let listed = events(&floored);
+    let expected = periods(&listed, "IDX1Y", &m, at, None, &mut |d| df(d)).unwrap();
+    assert_eq!(
+        expected.len(),
+        4,
+        "resets at the end of 2026…2029: {expected:?}"
+    );
+    assert!(expected.iter().all(|p| p.annuity > 0.0), "{expected:?}");
+    assert_eq!(
+        unbound_periods(&floored, &listed, &m, at, df),
+        Some(expected)
+    );
+    // A cap below every forward binds at the first reset.
+    let capped = yearly_frn(1_000_000.0, r#""lifeCap":0.001"#);
+    assert_eq!(unbound_periods(&capped, &events(&capped), &m, at, df), None);
+    // No discount table for the currency: no periods.
+    let mut sink = UnboundPeriods::new(&floored, &m, at, None::<fn(Date) -> f64>);
+    sink.begin();
+    for e in &listed {
+        sink.event(e.head(), e.payoff, &e.states);
+    }
+    assert_eq!(sink.finish(), None);
+}
