@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use almanac_actus::ContractTerms;
 use almanac_analytics::irrbb::{
-    aggregate, outlier_test, Aggregation, Behaviour, ContractValues, CurrencyEve, NiiProjection,
+    aggregate, outlier_test, Aggregation, Behaviour, ContractTable, CurrencyEve, NiiProjection,
     Options, ScenarioMarket, Sensitivities, View,
 };
 use almanac_market::MarketSnapshot;
@@ -104,7 +104,7 @@ pub(crate) struct IrrbbArgs {
 /// A finished IRRBB run: the JSON document (without the per-contract values) and those.
 pub(crate) struct Report {
     pub(crate) doc: serde_json::Value,
-    pub(crate) contracts: Vec<ContractValues>,
+    pub(crate) contracts: ContractTable,
     pub(crate) failed: usize,
 }
 
@@ -959,7 +959,7 @@ pub(crate) fn summarise(report: &Report) {
 
 /// Writes the document with the per-contract values appended as `"contracts"`, streamed so
 /// that a million contracts do not need a million JSON objects in memory.
-fn write_json(path: &Path, doc: &serde_json::Value, contracts: &[ContractValues]) -> Result<()> {
+fn write_json(path: &Path, doc: &serde_json::Value, contracts: &ContractTable) -> Result<()> {
     let file =
         std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut w = std::io::BufWriter::new(file);
@@ -970,7 +970,7 @@ fn write_json(path: &Path, doc: &serde_json::Value, contracts: &[ContractValues]
 pub(crate) fn write_json_to(
     w: &mut impl std::io::Write,
     doc: &serde_json::Value,
-    contracts: &[ContractValues],
+    contracts: &ContractTable,
 ) -> Result<()> {
     let text = serde_json::to_string_pretty(doc)?;
     if contracts.is_empty() {
@@ -987,18 +987,22 @@ pub(crate) fn write_json_to(
     use rayon::prelude::*;
     const BLOCK: usize = 8_192;
     let group = BLOCK * 4 * rayon::current_num_threads().max(1);
-    for (g, part) in contracts.chunks(group).enumerate() {
+    let n = contracts.len();
+    for first in (0..n).step_by(group) {
+        let part = first..(first + group).min(n);
         let blocks: Vec<Result<Vec<u8>, serde_json::Error>> = part
-            .par_chunks(BLOCK)
-            .enumerate()
-            .map(|(b, block)| {
-                let mut out = Vec::with_capacity(block.len() * 300);
-                for (k, c) in block.iter().enumerate() {
-                    if g > 0 || b > 0 || k > 0 {
+            .step_by(BLOCK)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|start| {
+                let end = (start + BLOCK).min(n);
+                let mut out = Vec::with_capacity((end - start) * 300);
+                for k in start..end {
+                    if k > 0 {
                         out.extend_from_slice(b",\n");
                     }
                     out.extend_from_slice(b"    ");
-                    serde_json::to_writer(&mut out, c)?;
+                    serde_json::to_writer(&mut out, &contracts.row(k))?;
                 }
                 Ok(out)
             })
@@ -1016,7 +1020,7 @@ pub(crate) fn write_json_to(
 mod tests {
     use std::sync::Arc;
 
-    use almanac_analytics::irrbb::ContractValues;
+    use almanac_analytics::irrbb::ContractTable;
 
     /// Per-contract lines are rendered in parallel blocks: across block and group boundaries
     /// the report is still one valid JSON document with every contract once, in order, and
@@ -1025,14 +1029,10 @@ mod tests {
     fn per_contract_lines_render_in_order_across_blocks() {
         let names: Arc<[String]> = vec!["base".to_string(), "parallel_up".to_string()].into();
         let n = 70_001;
-        let contracts: Vec<ContractValues> = (0..n)
-            .map(|k| ContractValues {
-                contract_id: format!("C{k}"),
-                names: names.clone(),
-                pv: vec![k as f64 * 0.5, -(k as f64)],
-                contractual: None,
-            })
-            .collect();
+        let mut contracts = ContractTable::new(names, false);
+        for k in 0..n {
+            contracts.push(&format!("C{k}"), &[k as f64 * 0.5, -(k as f64)], None);
+        }
         let doc = serde_json::json!({"as_of": "2026-01-02"});
         let mut bytes = Vec::new();
         super::write_json_to(&mut bytes, &doc, &contracts).unwrap();
@@ -1046,7 +1046,7 @@ mod tests {
                 expected.push_str(",\n");
             }
             expected.push_str("    ");
-            expected.push_str(&serde_json::to_string(c).unwrap());
+            expected.push_str(&serde_json::to_string(&c).unwrap());
         }
         expected.push_str("\n  ]\n}");
         assert!(

@@ -302,7 +302,7 @@ pub(crate) enum ContractRows<'a> {
     /// Rows already in the document.
     Json(&'a [Value]),
     /// The engine's per-contract values.
-    Values(&'a [almanac_analytics::irrbb::ContractValues]),
+    Values(&'a almanac_analytics::irrbb::ContractTable),
 }
 
 impl ContractRows<'_> {
@@ -317,7 +317,7 @@ impl ContractRows<'_> {
         match self {
             ContractRows::Json(r) => std::borrow::Cow::Borrowed(&r[k]),
             ContractRows::Values(v) => {
-                std::borrow::Cow::Owned(serde_json::to_value(&v[k]).unwrap_or(Value::Null))
+                std::borrow::Cow::Owned(serde_json::to_value(v.row(k)).unwrap_or(Value::Null))
             }
         }
     }
@@ -327,7 +327,7 @@ impl ContractRows<'_> {
     fn columns(&self) -> Vec<PvColumn> {
         match self {
             ContractRows::Json(r) => contract_columns(r),
-            ContractRows::Values([]) => Vec::new(),
+            ContractRows::Values(v) if v.is_empty() => Vec::new(),
             ContractRows::Values(_) => contract_columns(&[self.row(0).into_owned()]),
         }
     }
@@ -1843,22 +1843,22 @@ mod tests {
     /// the same values inside it.
     #[test]
     fn contract_values_beside_the_document_write_the_same_rows() {
-        use almanac_analytics::irrbb::ContractValues;
+        use almanac_analytics::irrbb::ContractTable;
         let names: std::sync::Arc<[String]> = ["base", "parallel_up", "parallel_down"]
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let values: Vec<ContractValues> = (0..5)
-            .map(|k| ContractValues {
-                contract_id: format!("C-{k}"),
-                names: names.clone(),
-                pv: vec![100.0 + f64::from(k), 99.5, 100.25 / 3.0],
-                contractual: Some(vec![1.0, 2.0, f64::from(k) / 7.0]),
-            })
-            .collect();
+        let mut values = ContractTable::new(names, true);
+        for k in 0..5 {
+            values.push(
+                &format!("C-{k}"),
+                &[100.0 + f64::from(k), 99.5, 100.25 / 3.0],
+                Some(&[1.0, 2.0, f64::from(k) / 7.0]),
+            );
+        }
         let bare = json!({"as_of": "2025-12-31"});
         let mut with = bare.clone();
-        with["contracts"] = serde_json::to_value(&values).unwrap();
+        with["contracts"] = serde_json::to_value(values.iter().collect::<Vec<_>>()).unwrap();
         let base = std::env::temp_dir().join(format!("almanac-rows-{}", std::process::id()));
         let (a, b) = (base.join("json"), base.join("values"));
         write_csv(&with, None, &a).unwrap();

@@ -935,17 +935,18 @@ impl<'a> Plan<'a> {
                 .zip(&per_holder)
                 .filter_map(|(h, v)| v.map(|v| (h, v)))
                 .peekable();
-            for cv in out.contracts.iter_mut() {
+            for i in 0..out.contracts.len() {
                 let Some((h, v)) = next.peek() else { break };
-                if cv.contract_id != h.terms.id() {
+                if out.contracts.id(i) != h.terms.id() {
                     continue;
                 }
                 let behavioural_too =
                     behaviour.is_none_or(|b| b.treatment(&h.terms) == Treatment::Contractual);
+                let (pv, contractual) = out.contracts.values_mut(i);
                 if nv == 0 || behavioural_too {
-                    cv.pv.iter_mut().zip(&v.delta).for_each(|(a, b)| *a += b);
+                    pv.iter_mut().zip(&v.delta).for_each(|(a, b)| *a += b);
                 }
-                if let Some(c) = cv.contractual.as_mut() {
+                if let Some(c) = contractual {
                     c.iter_mut().zip(&v.delta).for_each(|(a, b)| *a += b);
                 }
                 next.next();

@@ -28,6 +28,7 @@ use rayon::prelude::*;
 
 use super::assumptions::{Behaviour, Margins, Treatment};
 use super::flows::{self, Flows};
+use super::per_contract::ContractTable;
 use super::projection::{monthly, MonthGrid, NiiSums, Staged};
 use super::run::{evaluate_on_into, CurrencyEve, EveError};
 use super::sensitivity::{bumped, Sensitivities, BP};
@@ -325,53 +326,6 @@ pub struct View {
     pub repricing: BTreeMap<String, DayAmounts>,
 }
 
-/// One contract's PVs by scenario (in [`Analysis::scenario_names`] order), as of the
-/// valuation date, summed over the currencies of its flows, bank's side.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ContractValues {
-    /// Contract id.
-    pub contract_id: String,
-    /// Scenario names, shared.
-    pub names: Arc<[String]>,
-    /// PVs of the primary view (behavioural when an assumption set is given).
-    pub pv: Vec<f64>,
-    /// PVs of the contractual view, when the primary view is behavioural.
-    pub contractual: Option<Vec<f64>>,
-}
-
-impl ContractValues {
-    /// The primary view's PV in scenario `name`.
-    pub fn get(&self, name: &str) -> Option<f64> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .map(|k| self.pv[k])
-    }
-}
-
-impl serde::Serialize for ContractValues {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        struct Named<'a>(&'a [String], &'a [f64]);
-        impl serde::Serialize for Named<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut m = s.serialize_map(Some(self.0.len()))?;
-                for (n, v) in self.0.iter().zip(self.1) {
-                    m.serialize_entry(n, v)?;
-                }
-                m.end()
-            }
-        }
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("contract_id", &self.contract_id)?;
-        m.serialize_entry("pv", &Named(&self.names, &self.pv))?;
-        if let Some(c) = &self.contractual {
-            m.serialize_entry("pv_contractual", &Named(&self.names, c))?;
-        }
-        m.end()
-    }
-}
-
 /// The result of a run.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Analysis {
@@ -382,7 +336,7 @@ pub struct Analysis {
     /// The behavioural view, with an assumption set.
     pub behavioural: Option<View>,
     /// Per-contract values, when asked for, in contract order.
-    pub contracts: Vec<ContractValues>,
+    pub contracts: ContractTable,
     /// Contracts that could not be valued, with the reason.
     pub failed: Vec<(String, String)>,
     /// Sensitivities of the asked currency (primary view).
@@ -451,7 +405,7 @@ struct Partial {
     sens_floating: Vec<f64>,
     /// NII sums per market.
     nii: Vec<NiiSums>,
-    contracts: Vec<ContractValues>,
+    contracts: ContractTable,
     failed: Vec<(String, String)>,
     /// What the engine found of the contracts with automatic options valued as KAO: what the
     /// option pass would otherwise evaluate again.
@@ -988,7 +942,7 @@ impl Setup<'_> {
                     .collect(),
                 None => Vec::new(),
             },
-            contracts: Vec::new(),
+            contracts: ContractTable::new(self.names.clone(), nv == 2),
             failed: Vec::new(),
         };
         let std = self.standardised;
@@ -1186,12 +1140,11 @@ impl Setup<'_> {
                     }
                     if self.per_contract {
                         let (c, b) = s.pv.split_at(nm);
-                        p.contracts.push(ContractValues {
-                            contract_id: t.id().to_string(),
-                            names: self.names.clone(),
-                            pv: if nv == 2 { b.to_vec() } else { c.to_vec() },
-                            contractual: (nv == 2).then(|| c.to_vec()),
-                        });
+                        if nv == 2 {
+                            p.contracts.push(t.id(), &b[..nm], Some(c));
+                        } else {
+                            p.contracts.push(t.id(), c, None);
+                        }
                     }
                 }
                 Err(e) => p.failed.push((t.id().to_string(), e)),
@@ -1551,6 +1504,7 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
     let mut margin_counts = [0usize; 3];
     let mut holder_values: Vec<HolderValues> = Vec::new();
     let mut out = Analysis {
+        contracts: ContractTable::new(names.clone(), nv == 2),
         scenario_names: names,
         warnings: options
             .behaviour
@@ -1627,7 +1581,7 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
                 .iter_mut()
                 .zip(&p.sens_floating)
                 .for_each(|(a, b)| *a += b);
-            out.contracts.extend(p.contracts);
+            out.contracts.append(&p.contracts);
             out.failed.extend(p.failed);
             holder_values.extend(p.option_holders);
         }
@@ -2538,13 +2492,10 @@ mod tests {
     fn same_eve(a: &Analysis, b: &Analysis, rel: f64) {
         assert!(a.failed.is_empty() && b.failed.is_empty());
         for (x, y) in a.contracts.iter().zip(&b.contracts) {
-            for (p, q) in x.pv.iter().zip(&y.pv) {
+            for (p, q) in x.pv.iter().zip(y.pv) {
                 assert!(close(*p, *q, rel), "{}: {p} vs {q}", x.contract_id);
             }
-            let (p, q) = (
-                x.contractual.as_ref().unwrap(),
-                y.contractual.as_ref().unwrap(),
-            );
+            let (p, q) = (x.contractual.unwrap(), y.contractual.unwrap());
             for (p, q) in p.iter().zip(q) {
                 assert!(close(*p, *q, rel), "{}: {p} vs {q}", x.contract_id);
             }
@@ -2614,7 +2565,7 @@ mod tests {
         same_eve(&stripped, &at_four, 1e-9);
         // The margin is worth something: stripping changed the value.
         let kept = run_margins(&[bullet("L1", 0.05, acc(0.05))], &b, false, None);
-        assert!(kept.contracts[0].pv[0] > stripped.contracts[0].pv[0] + 40_000.0);
+        assert!(kept.contracts.row(0).pv[0] > stripped.contracts.row(0).pv[0] + 40_000.0);
         assert!(stripped
             .warnings
             .iter()
@@ -2675,7 +2626,7 @@ mod tests {
                 n -= repaid;
             }
             assert!(n.abs() < 1e-6, "{n}");
-            let pv = stripped.contracts[0].pv[k];
+            let pv = stripped.contracts.row(0).pv[k];
             assert!(close(pv, expected, 1e-9), "{name}: {pv} vs {expected}");
             // The explanation shows the stripped amounts and the margins, and adds up.
             let e = stripped
@@ -2713,13 +2664,17 @@ mod tests {
         // 365 days in each year: 2 % of 100 000 paid, then the balance.
         let expected = -2_000.0 * df(2026) - 2_000.0 * df(2027) - 100_000.0 * df(2027);
         assert!(
-            close(a.contracts[0].pv[0], expected, 1e-12),
+            close(a.contracts.row(0).pv[0], expected, 1e-12),
             "{} {expected}",
-            a.contracts[0].pv[0]
+            a.contracts.row(0).pv[0]
         );
         // Kept, it is worth its discounted balance only.
         let kept = run_margins(&[deposit], &b, false, None);
-        assert!(close(kept.contracts[0].pv[0], -100_000.0 * df(2027), 1e-12));
+        assert!(close(
+            kept.contracts.row(0).pv[0],
+            -100_000.0 * df(2027),
+            1e-12
+        ));
         // NMDs: a 0 % current account stripped of −2 % is worth an account paying 2 %.
         let nmd = |id: &str, rate: f64| {
             terms(&format!(
@@ -2738,7 +2693,7 @@ mod tests {
         same_eve(&stripped, &at_two, 1e-12);
         // …which differs from the 0 % account kept as it is.
         let kept = run_margins(&[nmd("N0", 0.0)], &b, false, None);
-        assert!(kept.contracts[0].pv[0] > stripped.contracts[0].pv[0] + 1_000.0);
+        assert!(kept.contracts.row(0).pv[0] > stripped.contracts.row(0).pv[0] + 1_000.0);
     }
 
     /// A floater stripped of its own rate spread is worth the same floater without a spread
@@ -2766,7 +2721,7 @@ mod tests {
             assert!((x.1 - y.1).abs() < 1e-9 * t.value.abs(), "{x:?} {y:?}");
         }
         let kept = run_margins(&[floater("F1", 0.031, 0.012)], &b, false, None);
-        assert!(kept.contracts[0].pv[0] > stripped.contracts[0].pv[0] + 2_000.0);
+        assert!(kept.contracts.row(0).pv[0] > stripped.contracts.row(0).pv[0] + 2_000.0);
     }
 
     /// Stripping changes EVE only: NII and the repricing gap are those of the run that keeps

@@ -9,6 +9,7 @@ pub mod eve;
 pub mod flows;
 pub mod gap;
 pub mod nii;
+pub mod per_contract;
 pub mod projection;
 pub mod run;
 pub mod sensitivity;
@@ -19,12 +20,13 @@ pub use assumptions::{AssumptionError, Behaviour};
 pub use automatic_options::{AutomaticOptions, KaoReport, KaoScenario, OptionValues};
 pub use buckets::{Bucket, BCBS_BUCKETS};
 pub use engine::{
-    analyse, analyse_scenarios, Analysis, ContractValues, DayAmounts, Explained, ExplainedFlow,
-    GapBySegment, NiiProjection, Options, ScenarioMarket, View,
+    analyse, analyse_scenarios, Analysis, DayAmounts, Explained, ExplainedFlow, GapBySegment,
+    NiiProjection, Options, ScenarioMarket, View,
 };
 pub use eve::{aggregate, contract_pv, eve_standardised, outlier_test, Aggregation, OutlierTest};
 pub use gap::{repricing_flows, repricing_gap, GapRow};
 pub use nii::{delta_nii, nii_outlier_test, NiiOutlierTest};
+pub use per_contract::{ContractTable, ContractValues};
 pub use run::{
     contract_values, eve_standard, ContractPv, CurrencyEve, EveError, EveResult, ScenarioValue,
 };

@@ -244,7 +244,7 @@ pub fn eve_standard(
             .contracts
             .iter()
             .map(|c| ContractPv {
-                contract_id: c.contract_id.clone(),
+                contract_id: c.contract_id.to_string(),
                 pv: c.names.iter().cloned().zip(c.pv.iter().copied()).collect(),
             })
             .collect(),
