@@ -11,7 +11,8 @@ use almanac_ingest::{content_hash, ingest_csv_into, report, Mapping};
 use almanac_market::format::read_snapshot_toml;
 use almanac_market::MarketSnapshot;
 use almanac_store::{
-    DocumentKind, NewDocument, NewRun, NewSnapshot, Reject, SqliteStore, Storage, StoredPosition,
+    DocumentKind, NewDocument, NewRun, NewSnapshot, Reject, RunInfo, SqliteStore, Storage,
+    StoredPosition,
 };
 use almanac_time::Date;
 use anyhow::{bail, Context, Result};
@@ -606,7 +607,6 @@ pub(crate) fn run_cashflows(
         scenario_markets: Default::default(),
     };
     let results = compute(&store, &manifest)?;
-    let results_hash = sha256_hex(&results);
     let summary: CashflowResults = serde_json::from_slice(&results)?;
     let events = summary.events;
     for f in summary.failed.iter().take(20) {
@@ -619,11 +619,14 @@ pub(crate) fn run_cashflows(
         );
     }
     let manifest_json = serde_json::to_string(&manifest)?;
-    let id = store.record_run(NewRun {
+    // The results hash is the store's SHA-256 of them (computed once, for the audit entry).
+    let RunInfo {
+        id, results_hash, ..
+    } = store.record_run(&NewRun {
         kind: "cashflows".into(),
         manifest_json,
         results,
-        results_hash: results_hash.clone(),
+        results_hash: String::new(),
         created_at: now(),
     })?;
     let failed = summary.failed.len();
@@ -1105,20 +1108,25 @@ pub(crate) fn run_irrbb(
         liquidity: None,
     };
     let (results, report) = compute_irrbb(&store, &manifest)?;
-    let manifest_json = serde_json::to_string(&manifest)?;
-    // The stored results are the report file's bytes, rendered once. Writing the file and
-    // hashing the bytes are independent, and so are storing them and writing the Excel and
-    // CSV files: one thread each.
+    let new = NewRun {
+        kind: "irrbb".into(),
+        manifest_json: serde_json::to_string(&manifest)?,
+        results,
+        // The store's SHA-256 of the results, computed once, for the audit entry too.
+        results_hash: String::new(),
+        created_at: now(),
+    };
+    // The stored results are the report file's bytes, rendered once. Storing them, writing
+    // them to the file and writing the Excel and CSV files are independent: one thread each.
     let t0 = std::time::Instant::now();
-    let (results_hash, json_written) = std::thread::scope(|scope| {
-        let writer = scope.spawn(|| {
-            std::fs::write(out, &results).with_context(|| format!("writing {}", out.display()))
+    let (stored, json_written, written) = std::thread::scope(|scope| {
+        let json_writer = scope.spawn(|| {
+            let t0 = std::time::Instant::now();
+            let r = std::fs::write(out, &new.results)
+                .with_context(|| format!("writing {}", out.display()));
+            crate::timing("write the report", t0);
+            r
         });
-        (sha256_hex(&results), writer.join())
-    });
-    json_written.map_err(|_| anyhow::anyhow!("writing the report failed"))??;
-    crate::timing("write the report and hash it", t0);
-    let (stored, written) = std::thread::scope(|scope| {
         let writer = scope.spawn(|| {
             let t0 = std::time::Instant::now();
             let r = opts.write_extras(&report);
@@ -1126,20 +1134,16 @@ pub(crate) fn run_irrbb(
             r
         });
         let t0 = std::time::Instant::now();
-        let stored = store
-            .record_run(NewRun {
-                kind: "irrbb".into(),
-                manifest_json,
-                results,
-                results_hash: results_hash.clone(),
-                created_at: now(),
-            })
-            .map(|id| (id, results_hash));
+        let stored = store.record_run(&new);
         crate::timing("store the results", t0);
-        (stored, writer.join())
+        (stored, json_writer.join(), writer.join())
     });
-    let (id, results_hash) = stored?;
+    let RunInfo {
+        id, results_hash, ..
+    } = stored?;
+    json_written.map_err(|_| anyhow::anyhow!("writing the report failed"))??;
     written.map_err(|_| anyhow::anyhow!("writing the report files failed"))??;
+    crate::timing("store and write the report", t0);
     if json {
         print_json(&serde_json::json!({"run": id, "failed": report.failed,
             "results_hash": results_hash, "json": out.display().to_string()}));
@@ -1464,12 +1468,13 @@ pub(crate) fn run_liquidity(
     let (results, doc) = compute_liquidity(&store, &manifest, opts.drill_down.as_deref())?;
     std::fs::write(out, &results).with_context(|| format!("writing {}", out.display()))?;
     opts.write_extras(&doc)?;
-    let results_hash = sha256_hex(&results);
-    let id = store.record_run(NewRun {
+    let RunInfo {
+        id, results_hash, ..
+    } = store.record_run(&NewRun {
         kind: "liquidity".into(),
         manifest_json: serde_json::to_string(&manifest)?,
         results,
-        results_hash: results_hash.clone(),
+        results_hash: String::new(),
         created_at: now(),
     })?;
     let ok = doc["failed"].as_array().is_none_or(Vec::is_empty);

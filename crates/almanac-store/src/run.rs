@@ -18,8 +18,9 @@ pub struct NewRun {
     pub manifest_json: String,
     /// The results, in whatever format the engine wrote them (CSV, Parquet, JSON).
     pub results: Vec<u8>,
-    /// The engine's hash of `results`, kept as given. The store also records its own SHA-256
-    /// of the bytes in the audit entry.
+    /// The engine's hash of `results`, kept as given; empty for the store's own SHA-256 of
+    /// the bytes (lowercase hex), which it computes for the audit entry in any case — an
+    /// engine whose hash is SHA-256 need not compute it a second time.
     pub results_hash: String,
     /// When the run finished, an ISO 8601 timestamp given by the caller.
     pub created_at: String,
@@ -59,7 +60,6 @@ pub struct Run {
 
 pub(crate) fn validate(run: &NewRun) -> Result<(), StoreError> {
     require_non_empty("kind", &run.kind)?;
-    require_non_empty("results_hash", &run.results_hash)?;
     require_timestamp("created_at", &run.created_at)
 }
 

@@ -469,8 +469,8 @@ impl Storage for SqliteStore {
         Ok(out)
     }
 
-    fn record_run(&mut self, new: NewRun) -> Result<String, StoreError> {
-        run::validate(&new)?;
+    fn record_run(&mut self, new: &NewRun) -> Result<RunInfo, StoreError> {
+        run::validate(new)?;
         // Hashing and compressing large results are independent: one thread each.
         let (results_sha256, encoded) = std::thread::scope(|scope| {
             let hash = scope.spawn(|| sha256_hex(&new.results));
@@ -479,13 +479,18 @@ impl Storage for SqliteStore {
         });
         let results_sha256 =
             results_sha256.map_err(|_| StoreError::internal("hashing the results failed"))?;
+        let results_hash = if new.results_hash.is_empty() {
+            results_sha256.clone()
+        } else {
+            new.results_hash.clone()
+        };
         let (encoding, packed) = encoded?;
         let stored: &[u8] = packed.as_deref().unwrap_or(&new.results);
         let results_len = i64::try_from(new.results.len())
             .map_err(|_| StoreError::invalid("results", "larger than 2^63 bytes"))?;
         let tx = self.write_transaction(RECORDING)?;
         let seq = next_audit_seq(&tx, RECORDING)?;
-        let id = run::run_id(&new, seq);
+        let id = run::run_id(new, seq);
         tx.execute(
             "INSERT INTO runs (id, kind, created_at, manifest_json, results_hash, results,
                                results_encoding, results_len)
@@ -495,7 +500,7 @@ impl Storage for SqliteStore {
                 new.kind,
                 new.created_at,
                 new.manifest_json,
-                new.results_hash,
+                results_hash,
                 stored,
                 encoding.name(),
                 results_len,
@@ -504,7 +509,7 @@ impl Storage for SqliteStore {
         .map_err(StoreError::backend(RECORDING))?;
         let detail = RunDetail {
             kind: new.kind.clone(),
-            results_hash: new.results_hash.clone(),
+            results_hash: results_hash.clone(),
             results_len: new.results.len() as u64,
             results_sha256,
             manifest_sha256: sha256_hex(new.manifest_json.as_bytes()),
@@ -518,7 +523,13 @@ impl Storage for SqliteStore {
             RECORDING,
         )?;
         tx.commit().map_err(StoreError::backend(RECORDING))?;
-        Ok(id)
+        Ok(RunInfo {
+            id,
+            kind: new.kind.clone(),
+            created_at: new.created_at.clone(),
+            results_hash,
+            results_len: new.results.len() as u64,
+        })
     }
 
     fn runs(&self) -> Result<Vec<RunInfo>, StoreError> {

@@ -100,13 +100,14 @@ pub trait Storage {
     /// [`StoreError::NotFound`]; [`StoreError::Backend`].
     fn history(&self, id: &str) -> Result<Vec<DocumentInfo>, StoreError>;
 
-    /// Records a finished run and returns its id (`"run-"` + 16 hex digits, unique in the
-    /// store). Runs are immutable once recorded.
+    /// Records a finished run and returns what was recorded: its id (`"run-"` + 16 hex
+    /// digits, unique in the store) and its results hash (as given, or the store's SHA-256
+    /// of the results when none was given). Runs are immutable once recorded.
     ///
     /// # Errors
-    /// [`StoreError::InvalidInput`] for an empty kind or results hash or a malformed
-    /// timestamp; [`StoreError::Backend`].
-    fn record_run(&mut self, run: NewRun) -> Result<String, StoreError>;
+    /// [`StoreError::InvalidInput`] for an empty kind or a malformed timestamp;
+    /// [`StoreError::Backend`].
+    fn record_run(&mut self, run: &NewRun) -> Result<RunInfo, StoreError>;
 
     /// All runs without manifests and results, by `created_at` then id.
     ///

@@ -25,8 +25,9 @@ fn populated(tag: &str) -> (TempDir, Vec<String>) {
         ))
         .unwrap();
     let run_id = store
-        .record_run(run("cashflows", "{\"inputs\":[]}", b"date,amount\n"))
-        .unwrap();
+        .record_run(&run("cashflows", "{\"inputs\":[]}", b"date,amount\n"))
+        .unwrap()
+        .id;
     (dir, vec![snapshot_id, v1, v2, run_id])
 }
 

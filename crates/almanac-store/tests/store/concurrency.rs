@@ -61,7 +61,11 @@ fn concurrent_writers_keep_one_chain() {
                 let mut store = almanac_store::SqliteStore::open(&path).unwrap();
                 for i in 0..20 {
                     store
-                        .record_run(run("eve", &format!("{{\"writer\":{w},\"run\":{i}}}"), b"r"))
+                        .record_run(&run(
+                            "eve",
+                            &format!("{{\"writer\":{w},\"run\":{i}}}"),
+                            b"r",
+                        ))
                         .unwrap();
                 }
             })

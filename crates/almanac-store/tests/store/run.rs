@@ -14,7 +14,7 @@ fn a_run_round_trips_with_its_results() {
         r#"{"snapshot":"bs-1","market":"mkt-2"}"#,
         &results,
     );
-    let id = store.record_run(new.clone()).unwrap();
+    let id = store.record_run(&new).unwrap().id;
     assert!(id.starts_with("run-") && id.len() == 4 + 16);
 
     let stored = store.run(&id).unwrap();
@@ -37,8 +37,8 @@ fn identical_runs_get_distinct_ids() {
     let dir = TempDir::new("run-distinct");
     let mut store = dir.open();
     let new = run("eve", "{}", b"x");
-    let first = store.record_run(new.clone()).unwrap();
-    let second = store.record_run(new).unwrap();
+    let first = store.record_run(&new).unwrap().id;
+    let second = store.record_run(&new).unwrap().id;
     assert_ne!(first, second);
     assert_eq!(store.runs().unwrap().len(), 2);
 }
@@ -47,7 +47,7 @@ fn identical_runs_get_distinct_ids() {
 fn runs_cannot_be_updated_or_deleted() {
     let dir = TempDir::new("run-immutable");
     let mut store = dir.open();
-    let id = store.record_run(run("eve", "{}", b"original")).unwrap();
+    let id = store.record_run(&run("eve", "{}", b"original")).unwrap().id;
     let raw = dir.raw();
     assert!(aborted_by_trigger(raw.execute(
         "UPDATE runs SET results = x'00' WHERE id = ?1",
@@ -74,7 +74,7 @@ fn an_unknown_run_is_not_found_and_bad_input_is_refused() {
     let mut no_kind = run("", "{}", b"");
     no_kind.kind.clear();
     assert!(matches!(
-        store.record_run(no_kind),
+        store.record_run(&no_kind),
         Err(StoreError::InvalidInput { field: "kind", .. })
     ));
     assert!(store.runs().unwrap().is_empty());
@@ -103,7 +103,7 @@ fn large_results_are_stored_compressed_and_read_back_as_given() {
     let dir = TempDir::new("run-compressed");
     let mut store = dir.open();
     let results = report_like(3 << 20);
-    let id = store.record_run(run("irrbb", "{}", &results)).unwrap();
+    let id = store.record_run(&run("irrbb", "{}", &results)).unwrap().id;
     let (stored, encoding, len): (i64, String, i64) = dir
         .raw()
         .query_row(
@@ -126,8 +126,9 @@ fn damaged_compressed_results_are_an_error_and_an_audit_finding() {
     let dir = TempDir::new("run-damaged");
     let mut store = dir.open();
     let id = store
-        .record_run(run("irrbb", "{}", &report_like(2 << 20)))
-        .unwrap();
+        .record_run(&run("irrbb", "{}", &report_like(2 << 20)))
+        .unwrap()
+        .id;
     let raw = dir.raw();
     raw.execute_batch("DROP TRIGGER runs_no_update;").unwrap();
     raw.execute(
@@ -174,4 +175,23 @@ fn runs_recorded_by_schema_version_1_read_back_after_the_upgrade() {
     let r = store.run("run-0000000000000001").unwrap();
     assert_eq!(r.results, b"{\"eve\":1}");
     assert_eq!(store.runs().unwrap()[0].results_len, 9);
+}
+
+/// A run recorded without a hash of its own gets the store's SHA-256 of its results, the one
+/// the audit entry records, and `audit verify` finds nothing wrong with it.
+#[test]
+fn a_run_without_a_hash_gets_the_stores_sha256() {
+    let dir = TempDir::new("run-store-hash");
+    let mut store = dir.open();
+    let mut new = run("irrbb", "{}", b"abc");
+    new.results_hash.clear();
+    let info = store.record_run(&new).unwrap();
+    // SHA-256("abc"), FIPS 180-2 appendix B.1.
+    let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    assert_eq!(info.results_hash, abc);
+    assert_eq!(info.results_len, 3);
+    assert_eq!(store.run(&info.id).unwrap().results_hash, abc);
+    assert_eq!(store.runs().unwrap(), vec![info]);
+    let report = store.verify_audit().unwrap();
+    assert!(report.ok, "{report:?}");
 }
