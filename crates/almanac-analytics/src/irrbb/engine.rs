@@ -845,14 +845,17 @@ impl Setup<'_> {
     /// Evaluates a market-reading contract on the base and scenarios 2… at once (its
     /// schedule built once), reduced into `s.multi_flows` with `spread` the margin stripped;
     /// for an option `holder` its reset periods on each of those markets go to
-    /// `s.kao_periods`.
+    /// `s.kao_periods`. With `first`, on scenario 1 too, before the others and into
+    /// `s.contractual` (what [`Setup::contractual`] does alone): then returns whether the
+    /// contract read market data (else `true`, which the caller knew).
     fn evaluate_others(
         &self,
         t: &ContractTerms,
         spread: f64,
         holder: bool,
+        first: bool,
         s: &mut Scratch,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         let nm = self.markets.len();
         s.sens_again.clear();
         s.sens_again.extend(
@@ -860,9 +863,16 @@ impl Setup<'_> {
                 .iter()
                 .map(|(m, changed)| changed.as_ref().is_none_or(|c| reads_curve(t, m, c))),
         );
-        let markets: Vec<&MarketSnapshot> = std::iter::once(0)
+        // The run's markets in the order evaluated (the bumped markets after them).
+        let own: Vec<usize> = first
+            .then_some(1)
+            .into_iter()
+            .chain(std::iter::once(0))
             .chain(2..nm)
-            .map(|m| &self.markets[m].market)
+            .collect();
+        let markets: Vec<&MarketSnapshot> = own
+            .iter()
+            .map(|&m| &self.markets[m].market)
             .chain(
                 self.sens_markets
                     .iter()
@@ -871,37 +881,37 @@ impl Setup<'_> {
                     .map(|((m, _), _)| m),
             )
             .collect();
-        if s.multi_flows.len() < markets.len() {
-            s.multi_flows.resize_with(markets.len(), Flows::default);
+        let others = markets.len() - usize::from(first);
+        if s.multi_flows.len() < others {
+            s.multi_flows.resize_with(others, Flows::default);
         }
         let ccy = |c: &str| self.ccy_index(c);
-        let reducers = s.multi_flows[..markets.len()]
-            .iter_mut()
-            .map(|f| flows::Reducer::new(t, self.as_of, &ccy, spread, f));
-        if holder {
-            // The run's markets in the order evaluated; the bumped markets have no periods.
-            let own = || {
-                std::iter::once(0)
-                    .chain(2..nm)
-                    .map(Some)
-                    .chain(std::iter::repeat(None))
-            };
+        let flows = first
+            .then_some(&mut s.contractual)
+            .into_iter()
+            .chain(s.multi_flows[..others].iter_mut());
+        let reducers = flows.map(|f| flows::Reducer::new(t, self.as_of, &ccy, spread, f));
+        let reads = if holder {
+            let periods_of = |k: usize| own.get(k).copied();
             let mut sinks: Vec<_> = reducers
-                .zip(own())
-                .map(|(r, m)| (r, self.periods_sink(t, m)))
+                .enumerate()
+                .map(|(k, r)| (r, self.periods_sink(t, periods_of(k))))
                 .collect();
-            evaluate_on_each_into(t, markets.into_iter(), &mut sinks)?;
-            for ((reducer, periods), m) in sinks.into_iter().zip(own()) {
+            let reads = evaluate_on_each_into(t, markets.into_iter(), &mut sinks)?;
+            for (k, (reducer, periods)) in sinks.into_iter().enumerate() {
                 reducer.finish()?;
-                if let Some(m) = m {
+                if let Some(m) = periods_of(k) {
                     s.kao_periods[m] = periods.finish();
                 }
             }
-            return Ok(());
-        }
-        let mut sinks: Vec<_> = reducers.collect();
-        evaluate_on_each_into(t, markets.into_iter(), &mut sinks)?;
-        sinks.into_iter().try_for_each(flows::Reducer::finish)
+            reads
+        } else {
+            let mut sinks: Vec<_> = reducers.collect();
+            let reads = evaluate_on_each_into(t, markets.into_iter(), &mut sinks)?;
+            sinks.into_iter().try_for_each(flows::Reducer::finish)?;
+            reads
+        };
+        Ok(reads || !first)
     }
 
     /// A non-maturity deposit (UMP) is contractually repayable on demand: its balance at the
@@ -999,7 +1009,17 @@ impl Setup<'_> {
                 let mut reads = false;
                 for (k, m) in (1..nm).chain(0..1).enumerate() {
                     if k == 0 {
-                        reads = self.contractual(t, m, spread, holder, s)?;
+                        // A contract with rate resets is all but certain to read market
+                        // data: evaluated on every market at once, its schedule built once.
+                        // (Scenario 1 is then the first market: `m` here.)
+                        let all_at_once = t.cycle_of_rate_reset.is_some()
+                            && t.contract_type != Some(ContractType::Ump)
+                            && nm > 1;
+                        reads = if all_at_once {
+                            self.evaluate_others(t, spread, holder, true, s)?
+                        } else {
+                            self.contractual(t, m, spread, holder, s)?
+                        };
                         if !reads && (nv == 1 || treatment == Treatment::Contractual) {
                             // The same flows on every market: one pass values them on all.
                             self.all_markets(s, &mut local);
@@ -1022,8 +1042,8 @@ impl Setup<'_> {
                             }
                             return Ok((false, true));
                         }
-                        if reads && (nm > 1 || !self.sens_markets.is_empty()) {
-                            self.evaluate_others(t, spread, holder, s)?;
+                        if reads && !all_at_once && (nm > 1 || !self.sens_markets.is_empty()) {
+                            self.evaluate_others(t, spread, holder, false, s)?;
                         }
                     } else if reads {
                         // Its flows there, already reduced (the slot gets the previous
@@ -1743,28 +1763,38 @@ pub(super) fn evaluate_on_each<'m>(
 ) -> Result<(), String> {
     let markets: Vec<&MarketSnapshot> = markets.collect();
     out.resize_with(markets.len(), Vec::new);
-    evaluate_on_each_into(t, markets.into_iter(), out)
+    evaluate_on_each_into(t, markets.into_iter(), out).map(|_| ())
 }
 
 /// As [`evaluate_on_each`], market `k`'s events going to `sinks[k]` as they are produced
 /// ([`almanac_actus::evaluate_each_into`]); markets beyond the sinks are not evaluated.
+/// Returns whether the evaluation on the first market read market data (which does not
+/// depend on the market: a floater reads its index on every one).
 pub(super) fn evaluate_on_each_into<'m, S: almanac_actus::EventSink>(
     t: &ContractTerms,
-    markets: impl Iterator<Item = &'m MarketSnapshot>,
+    mut markets: impl Iterator<Item = &'m MarketSnapshot>,
     sinks: &mut [S],
-) -> Result<(), String> {
-    let observers: Vec<almanac_actus::SnapshotObserver<'_>> =
+) -> Result<bool, String> {
+    let Some(first) = markets.next() else {
+        return Ok(false);
+    };
+    let first = super::run::Recording::new(first);
+    let rest: Vec<almanac_actus::SnapshotObserver<'_>> =
         markets.map(almanac_actus::SnapshotObserver::new).collect();
+    let observers = std::iter::once(&first as &dyn almanac_actus::RiskFactorObserver).chain(
+        rest.iter()
+            .map(|o| o as &dyn almanac_actus::RiskFactorObserver),
+    );
     let ctxs: Vec<almanac_actus::EvalContext<'_>> = observers
-        .iter()
-        .map(|o| almanac_actus::EvalContext {
-            observer: o,
+        .map(|observer| almanac_actus::EvalContext {
+            observer,
             observed_events: &[],
             to: None,
         })
         .collect();
     let refs: Vec<&almanac_actus::EvalContext<'_>> = ctxs.iter().collect();
-    almanac_actus::evaluate_each_into(t, &refs, sinks).map_err(|e| e.to_string())
+    almanac_actus::evaluate_each_into(t, &refs, sinks).map_err(|e| e.to_string())?;
+    Ok(first.used())
 }
 
 /// Whether a contract's flows can change when only `curve` changes: its rate-reset index
@@ -1953,6 +1983,35 @@ mod tests {
         // Half a year of 3 % on 1 000 000 from the status date (no accrued interest given).
         let missing = value("TD-no-cycle") - value("TD-yearly");
         assert!((14_000.0..15_000.0).contains(&missing), "{missing}");
+    }
+
+    /// A contract with a rate-reset cycle is evaluated on every market at once; one whose
+    /// resets all fall after its maturity reads no market data, and is valued exactly as the
+    /// same contract without the cycle.
+    #[test]
+    fn a_reset_cycle_that_reads_nothing_values_as_fixed() {
+        let pam = |id: &str, reset: &str| {
+            terms(&format!(
+                r#"{{"contractType":"PAM","contractID":"{id}","contractRole":"RPA","currency":"EUR",
+                "statusDate":"2025-12-31","initialExchangeDate":"2025-06-15","maturityDate":"2029-06-15",
+                "notionalPrincipal":1000000,"nominalInterestRate":0.03,"dayCountConvention":"A360",
+                "cycleAnchorDateOfInterestPayment":"2026-06-15","cycleOfInterestPayment":"P1YL1"{reset}}}"#
+            ))
+        };
+        let idle = r#","cycleAnchorDateOfRateReset":"2030-06-15","cycleOfRateReset":"P1YL1",
+            "marketObjectCodeOfRateReset":"IDX""#;
+        let live = r#","cycleAnchorDateOfRateReset":"2026-06-15","cycleOfRateReset":"P1YL1",
+            "marketObjectCodeOfRateReset":"IDX""#;
+        let book = vec![pam("fixed", ""), pam("idle", idle), pam("live", live)];
+        let opts = Options {
+            per_contract: true,
+            ..Options::default()
+        };
+        let a = analyse(&book, &market(), &StandardSpec::default(), as_of(), &opts).unwrap();
+        assert!(a.failed.is_empty(), "{:?}", a.failed);
+        assert_eq!(a.contracts.row(1).pv, a.contracts.row(0).pv);
+        // The live floater moves with the scenarios' forwards: not the fixed contract's values.
+        assert_ne!(a.contracts.row(2).pv, a.contracts.row(0).pv);
     }
 
     #[test]

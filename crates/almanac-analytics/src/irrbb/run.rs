@@ -109,9 +109,24 @@ pub enum EveError {
 }
 
 /// Market data seen through a snapshot, noting whether the contract asked for any.
-struct Recording<'a> {
+pub(super) struct Recording<'a> {
     inner: SnapshotObserver<'a>,
     used: AtomicBool,
+}
+
+impl<'a> Recording<'a> {
+    /// Market `m`, nothing asked yet.
+    pub(super) fn new(m: &'a MarketSnapshot) -> Recording<'a> {
+        Recording {
+            inner: SnapshotObserver::new(m),
+            used: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the contract asked for market data.
+    pub(super) fn used(&self) -> bool {
+        self.used.load(Ordering::Relaxed)
+    }
 }
 
 impl RiskFactorObserver for Recording<'_> {
@@ -165,10 +180,7 @@ pub(crate) fn evaluate_on_into<S: almanac_actus::EventSink>(
     m: &MarketSnapshot,
     sink: &mut S,
 ) -> Result<bool, String> {
-    let obs = Recording {
-        inner: SnapshotObserver::new(m),
-        used: AtomicBool::new(false),
-    };
+    let obs = Recording::new(m);
     let ctx = EvalContext {
         observer: &obs,
         observed_events: &[],
@@ -176,7 +188,7 @@ pub(crate) fn evaluate_on_into<S: almanac_actus::EventSink>(
     };
     almanac_actus::evaluate_each_into(t, &[&ctx], std::slice::from_mut(sink))
         .map_err(|e| e.to_string())?;
-    Ok(obs.used.load(Ordering::Relaxed))
+    Ok(obs.used())
 }
 
 /// Value by currency of the events in `events` (contract `t`) on market `m`: every payoff

@@ -29,7 +29,7 @@ fn normal_cdf_known_values() {
             normal_cdf(d)
         );
     }
-    // Around the switch between series and continued fraction (|x| = 1.5): smooth.
+    // Its slope is the density.
     let (d, h) = (-1.5 * std::f64::consts::SQRT_2, 1e-7);
     let slope = (normal_cdf(d + h) - normal_cdf(d - h)) / (2.0 * h);
     assert!(
