@@ -447,10 +447,9 @@ struct Holder<'a> {
     /// The contract's terms: borrowed from the portfolio, or owned when the portfolio is
     /// streamed (its batches are dropped before the options are valued).
     terms: Cow<'a, ContractTerms>,
-    /// The contract on whose resets the options are written: the contract itself, or a
-    /// CAPFL's underlying. Valued without caps or floors (and a CAPFL's as an asset): the
-    /// host, built when valued.
-    underlying: Cow<'a, ContractTerms>,
+    /// A CAPFL's underlying, on whose resets its options are written; `None` for options
+    /// embedded in the contract itself (see [`Holder::underlying`]).
+    capfl_underlying: Option<Cow<'a, ContractTerms>>,
     /// A standalone cap or floor: the whole contract is the option.
     standalone: bool,
     options: Vec<Embedded>,
@@ -459,11 +458,18 @@ struct Holder<'a> {
 }
 
 impl Holder<'_> {
-    /// The holder with its terms owned.
+    /// The contract on whose resets the options are written: the contract itself, or a
+    /// CAPFL's underlying. Valued without caps or floors (and a CAPFL's as an asset): the
+    /// host, built when valued.
+    fn underlying(&self) -> &ContractTerms {
+        self.capfl_underlying.as_deref().unwrap_or(&self.terms)
+    }
+
+    /// The holder with its terms owned (one copy of a contract with embedded options).
     fn into_owned(self) -> Holder<'static> {
         Holder {
             terms: Cow::Owned(self.terms.into_owned()),
-            underlying: Cow::Owned(self.underlying.into_owned()),
+            capfl_underlying: self.capfl_underlying.map(|u| Cow::Owned(u.into_owned())),
             standalone: self.standalone,
             options: self.options,
             currency: self.currency,
@@ -619,7 +625,7 @@ fn holder(t: &ContractTerms) -> Result<Option<Holder<'_>>, &'static str> {
         .unwrap_or_default();
     Ok(Some(Holder {
         terms: Cow::Borrowed(t),
-        underlying: Cow::Borrowed(underlying),
+        capfl_underlying: standalone.then_some(Cow::Borrowed(underlying)),
         standalone,
         options,
         currency,
@@ -1014,7 +1020,7 @@ fn value(
         engine.and_then(|e| e.periods[k].as_ref())
     };
     let need: Vec<usize> = (0..nm).filter(|&k| known(k).is_none()).collect();
-    let mut host: ContractTerms = (*h.underlying).clone();
+    let mut host: ContractTerms = h.underlying().clone();
     host.life_cap = None;
     host.life_floor = None;
     if h.standalone {
