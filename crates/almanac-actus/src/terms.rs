@@ -548,9 +548,10 @@ impl ContractTerms {
 /// Contract terms read straight from a JSON object by a serde deserializer, term by term as
 /// [`ContractTerms::from_raw`] reads a map (the same terms, extras and errors) without
 /// building the map first: what loading a million stored positions needs. The outcome of the
-/// terms is inside, so a bad term does not fail the surrounding document's parse.
+/// terms is inside, so a bad term does not fail the surrounding document's parse. The terms
+/// are built in place on the heap: at about 1.5 KB they are costly to move.
 #[derive(Debug)]
-pub struct TermsFromJson(pub Result<ContractTerms, TermError>);
+pub struct TermsFromJson(pub Result<Box<ContractTerms>, TermError>);
 
 /// What [`ContractTerms::read_term`] made of one entry.
 enum TermRead {
@@ -612,7 +613,7 @@ impl<'de> serde::Deserialize<'de> for TermsFromJson {
                 self,
                 mut map: A,
             ) -> Result<TermsFromJson, A::Error> {
-                let mut t = ContractTerms::default();
+                let mut t = Box::<ContractTerms>::default();
                 // The first bad term (named once the contract id is known), the structure
                 // (read once it is).
                 let mut bad: Option<(String, Value, String)> = None;
@@ -631,7 +632,7 @@ impl<'de> serde::Deserialize<'de> for TermsFromJson {
                         Err(reason) => bad = Some((key.to_string(), value, reason)),
                     }
                 }
-                let id = t.contract_id.clone().unwrap_or_default();
+                let id = t.contract_id.take().unwrap_or_default();
                 if let Some((term, value, reason)) = bad {
                     return Ok(TermsFromJson(Err(TermError {
                         contract_id: id,

@@ -14,7 +14,7 @@ fn both(
     let streamed: TermsFromJson = serde_json::from_str(&text).unwrap();
     let raw: RawTerms = obj.clone();
     (
-        streamed.0.map_err(|e| e.to_string()),
+        streamed.0.map(|t| *t).map_err(|e| e.to_string()),
         ContractTerms::from_raw(&raw, "").map_err(|e| e.to_string()),
     )
 }

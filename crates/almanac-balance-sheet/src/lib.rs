@@ -295,7 +295,7 @@ pub fn contract_from_json(json: &str) -> Result<Option<ContractAndProduct>, Posi
         serde_json::from_str(json).map_err(|e| PositionError(e.to_string()))?;
     match (f.terms, f.non_interest) {
         (Some(almanac_actus::TermsFromJson(terms)), None) => Ok(Some((
-            Box::new(terms.map_err(|e| PositionError(e.to_string()))?),
+            terms.map_err(|e| PositionError(e.to_string()))?,
             f.attributes.product,
         ))),
         (None, Some(_)) => Ok(None),
@@ -388,7 +388,7 @@ impl Position {
             serde_json::from_str(json).map_err(|e| PositionError(e.to_string()))?;
         let instrument = match (f.terms, f.non_interest) {
             (Some(almanac_actus::TermsFromJson(terms)), None) => {
-                Instrument::Contract(Box::new(terms.map_err(|e| PositionError(e.to_string()))?))
+                Instrument::Contract(terms.map_err(|e| PositionError(e.to_string()))?)
             }
             (None, Some(n)) => Instrument::NonInterest(n),
             _ => {

@@ -328,7 +328,7 @@ mod tests {
     #[test]
     fn tenor_classes() {
         let terms = |json: &str| -> ContractTerms {
-            serde_json::from_str::<almanac_actus::TermsFromJson>(json)
+            *serde_json::from_str::<almanac_actus::TermsFromJson>(json)
                 .expect("json")
                 .0
                 .expect("terms")
