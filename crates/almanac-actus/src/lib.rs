@@ -45,5 +45,5 @@ pub use event::{ContractEvent, EventHead, EventType, States};
 pub use observer::{MarketData, NoMarketData, ObservedEvent, RiskFactorObserver, SnapshotObserver};
 pub use terms::{
     canonical_term_name, CalendarCode, ContractReference, ContractTerms, DayCountCode, RawTerms,
-    ReferenceObject, TermsFromJson,
+    ReferenceObject, TermsFromJson, TermsSeed,
 };

@@ -603,8 +603,24 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
 
 impl<'de> serde::Deserialize<'de> for TermsFromJson {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TermsFromJson, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
+        serde::de::DeserializeSeed::deserialize(TermsSeed(""), d)
+    }
+}
+
+/// Reads [`TermsFromJson`] naming a contract without a `contractID` by the given hint, as
+/// [`ContractTerms::from_raw`] does with its `contract_id_hint` (plain deserialization
+/// leaves such a contract's id empty).
+#[derive(Debug, Clone, Copy)]
+pub struct TermsSeed<'h>(pub &'h str);
+
+impl<'de> serde::de::DeserializeSeed<'de> for TermsSeed<'_> {
+    type Value = TermsFromJson;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<TermsFromJson, D::Error> {
+        struct V<'h> {
+            hint: &'h str,
+        }
+        impl<'de> serde::de::Visitor<'de> for V<'_> {
             type Value = TermsFromJson;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an object of ACTUS terms")
@@ -632,7 +648,10 @@ impl<'de> serde::Deserialize<'de> for TermsFromJson {
                         Err(reason) => bad = Some((key.to_string(), value, reason)),
                     }
                 }
-                let id = t.contract_id.take().unwrap_or_default();
+                let id = t
+                    .contract_id
+                    .take()
+                    .unwrap_or_else(|| self.hint.to_string());
                 if let Some((term, value, reason)) = bad {
                     return Ok(TermsFromJson(Err(TermError {
                         contract_id: id,
@@ -651,7 +670,7 @@ impl<'de> serde::Deserialize<'de> for TermsFromJson {
                 Ok(TermsFromJson(Ok(t)))
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_map(V { hint: self.0 })
     }
 }
 

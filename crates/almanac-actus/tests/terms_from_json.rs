@@ -63,3 +63,34 @@ fn streamed_terms_name_the_same_bad_term() {
     assert_eq!(a, b);
     assert_eq!(a.unwrap().extra.get("vendor"), Some(&Value::from(7)));
 }
+
+/// A contract without an id is named by the hint in both readings, in its terms and in its
+/// errors; a given id wins over the hint.
+#[test]
+fn a_seeded_reading_names_a_contract_without_an_id_by_the_hint() {
+    use serde::de::DeserializeSeed;
+    let seeded = |text: &str, hint: &str| {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let t = almanac_actus::TermsSeed(hint).deserialize(&mut de).unwrap();
+        let raw: RawTerms = serde_json::from_str(text).unwrap();
+        (
+            t.0.map(|t| *t).map_err(|e| e.to_string()),
+            ContractTerms::from_raw(&raw, hint).map_err(|e| e.to_string()),
+        )
+    };
+    let (a, b) = seeded(
+        r#"{"contractType": "PAM", "notionalPrincipal": 1000}"#,
+        "f.json item 3",
+    );
+    assert_eq!(a, b);
+    assert_eq!(a.unwrap().id(), "f.json item 3");
+    let (a, b) = seeded(
+        r#"{"contractType": "PAM", "nominalInterestRate": "x"}"#,
+        "item 4",
+    );
+    assert_eq!(a, b);
+    assert!(a.unwrap_err().contains("item 4"));
+    let (a, b) = seeded(r#"{"contractType": "PAM", "contractID": "Z"}"#, "item 5");
+    assert_eq!(a, b);
+    assert_eq!(a.unwrap().id(), "Z");
+}

@@ -155,7 +155,7 @@ fn stream_csv(
             .map(|(row, rec)| {
                 let origin = format!("{name} row {row}");
                 let terms = match rec {
-                    Ok(r) => csv_terms(&headers, &r, &origin),
+                    Ok(r) => csv_terms(&headers, &r, &origin).map(Box::new),
                     Err(e) => Err(format!("unreadable row: {e}")),
                 };
                 InputContract { origin, terms }
@@ -211,7 +211,7 @@ fn render(
         (Some(as_of), None) => {
             owned = ContractTerms {
                 status_date: Some(as_of),
-                ..terms.clone()
+                ..(**terms).clone()
             };
             &owned
         }

@@ -10,7 +10,8 @@ use serde_json::Value;
 pub(crate) struct InputContract {
     /// Where it came from (`file.csv row 12`).
     pub(crate) origin: String,
-    pub(crate) terms: Result<ContractTerms, String>,
+    /// Boxed: a million of them are moved about, at 1.5 KB each.
+    pub(crate) terms: Result<Box<ContractTerms>, String>,
 }
 
 /// Reads JSON (an array of term objects, or an ACTUS suite file) or CSV contracts.
@@ -24,6 +25,15 @@ pub(crate) fn read_contracts(path: &Path) -> Result<(Vec<InputContract>, MarketD
         return Ok((read_csv(file, &name)?, MarketData::new()));
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
+    if text.trim_start().starts_with('[') {
+        // An array of term objects: read contract by contract, without a document tree of
+        // them all first (a million contracts' tree takes gigabytes).
+        let mut de = serde_json::Deserializer::from_str(&text);
+        let out = serde::de::Deserializer::deserialize_seq(&mut de, Items { name: &name })
+            .and_then(|out| de.end().map(|()| out))
+            .with_context(|| format!("{name}: not JSON"))?;
+        return Ok((out, MarketData::new()));
+    }
     let root: Value = serde_json::from_str(&text).with_context(|| format!("{name}: not JSON"))?;
     let mut market = MarketData::new();
     let mut out = Vec::new();
@@ -55,10 +65,91 @@ pub(crate) fn read_contracts(path: &Path) -> Result<(Vec<InputContract>, MarketD
     Ok((out, market))
 }
 
+/// The items of a JSON array of contracts, each read as it comes ([`almanac_actus::TermsSeed`]:
+/// the same terms and errors as [`ContractTerms::from_raw`] on the item), named `file item k`.
+struct Items<'a> {
+    name: &'a str,
+}
+
+impl<'de> serde::de::Visitor<'de> for Items<'_> {
+    type Value = Vec<InputContract>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of contracts")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        loop {
+            let origin = format!("{} item {}", self.name, out.len() + 1);
+            match seq.next_element_seed(Item(&origin))? {
+                Some(terms) => out.push(InputContract { origin, terms }),
+                None => return Ok(out),
+            }
+        }
+    }
+}
+
+/// One item of the array: terms, or why it is not an object of terms.
+struct Item<'h>(&'h str);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Item<'_> {
+    type Value = Result<Box<ContractTerms>, String>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Item<'_> {
+    type Value = Result<Box<ContractTerms>, String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object of ACTUS terms")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::DeserializeSeed;
+        let read = almanac_actus::TermsSeed(self.0)
+            .deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(read.0.map_err(|e| e.to_string()))
+    }
+
+    // Anything else is an item that is not a contract (reported, the others still read).
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(not_an_object())
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+}
+
+fn not_an_object() -> Result<Box<ContractTerms>, String> {
+    Err("expected an object of ACTUS terms".to_string())
+}
+
 fn from_value(v: &Value, origin: String) -> InputContract {
     let terms = match v.as_object() {
-        Some(raw) => ContractTerms::from_raw(raw, &origin).map_err(|e| e.to_string()),
-        None => Err("expected an object of ACTUS terms".to_string()),
+        Some(raw) => ContractTerms::from_raw(raw, &origin)
+            .map(Box::new)
+            .map_err(|e| e.to_string()),
+        None => not_an_object(),
     };
     InputContract { origin, terms }
 }
@@ -88,7 +179,7 @@ pub(crate) fn read_csv<R: std::io::Read>(reader: R, name: &str) -> Result<Vec<In
             }
         };
         out.push(InputContract {
-            terms: csv_terms(&headers, &rec, &origin),
+            terms: csv_terms(&headers, &rec, &origin).map(Box::new),
             origin,
         });
     }
@@ -171,4 +262,50 @@ pub(crate) fn read_market(path: &Path) -> Result<MarketData> {
     let mut market = MarketData::new();
     add_market(&mut market, &root, &name)?;
     Ok(market)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An array of contracts read item by item gives, item for item, what reading each item
+    /// of the parsed document gives: the terms, the errors (naming a contract without an id
+    /// by its item), and items that are not objects; a broken document is an error.
+    #[test]
+    fn an_array_read_item_by_item_is_the_array_read_whole() {
+        let text = r#"[
+            {"contractType":"PAM","contractID":"A","contractRole":"RPA","currency":"EUR",
+             "statusDate":"2025-12-31","initialExchangeDate":"2025-01-01",
+             "maturityDate":"2027-01-01","notionalPrincipal":1000,"nominalInterestRate":0.02,
+             "vendorField":{"x":[1,2]}},
+            {"contractType":"PAM","notionalPrincipal":"lots"},
+            {"contractType":"PAM","notionalPrincipal":5},
+            "not a contract",
+            [1, {"a": 2}],
+            null
+        ]"#;
+        let dir = std::env::temp_dir().join(format!("almanac-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("contracts.json");
+        std::fs::write(&path, text).unwrap();
+        let (read, _) = read_contracts(&path).unwrap();
+        let name = path.display().to_string();
+        let whole: Vec<Value> = serde_json::from_str(text).unwrap();
+        assert_eq!(read.len(), whole.len());
+        for (i, (r, v)) in read.iter().zip(&whole).enumerate() {
+            let expected = from_value(v, format!("{name} item {}", i + 1));
+            assert_eq!(r.origin, expected.origin);
+            assert_eq!(r.terms, expected.terms, "item {}", i + 1);
+        }
+        assert!(read[0].terms.is_ok());
+        assert!(read[1].terms.as_ref().unwrap_err().contains("item 2"));
+        assert_eq!(
+            read[2].terms.as_ref().unwrap().id(),
+            format!("{name} item 3")
+        );
+        std::fs::write(&path, "[{\"contractType\":\"PAM\"},").unwrap();
+        let err = read_contracts(&path).err().unwrap();
+        assert!(format!("{err:#}").contains("not JSON"), "{err:#}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -210,7 +210,9 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
             market.as_of()
         );
     }
+    let t0 = std::time::Instant::now();
     let (inputs, _) = crate::input::read_contracts(&args.contracts)?;
+    crate::timing("read the contracts", t0);
     let mut contracts = Vec::with_capacity(inputs.len());
     let mut failed: Vec<(String, String)> = Vec::new();
     for c in inputs {
@@ -230,9 +232,15 @@ pub(crate) fn run(args: &IrrbbArgs) -> Result<bool> {
             ..Inputs::default()
         },
     )?;
+    let t0 = std::time::Instant::now();
     args.options.write(&report, &args.json)?;
+    crate::timing("write the report", t0);
     summarise(&report);
-    Ok(report.failed == 0)
+    // A million boxed terms take a while to free: the command ends now, and the system
+    // takes the memory back at once.
+    let ok = report.failed == 0;
+    crate::store_cmds::free_at_exit((contracts, report));
+    Ok(ok)
 }
 
 /// What a run takes besides contracts, market and options.

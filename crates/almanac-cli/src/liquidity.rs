@@ -196,7 +196,7 @@ pub(crate) fn run(args: &LiquidityArgs) -> Result<bool> {
                 }
                 positions.push(Position {
                     row: 0,
-                    instrument: Instrument::Contract(Box::new(t)),
+                    instrument: Instrument::Contract(t),
                     attributes: Attributes::default(),
                 });
             }

@@ -993,7 +993,7 @@ fn streamed_irrbb(
 /// takes the allocator half a second of CPU the command's last steps need, and the system
 /// takes a process's memory back at exit in one go. Only for what a command holds until it
 /// ends (its inputs and report), never in a loop.
-fn free_at_exit<T>(x: T) {
+pub(crate) fn free_at_exit<T>(x: T) {
     std::mem::forget(x);
 }
 
