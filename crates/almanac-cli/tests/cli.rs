@@ -1027,6 +1027,27 @@ fn arg(p: &std::path::Path) -> String {
     p.to_str().unwrap().to_string()
 }
 
+/// Replays stored run `id` of the store `db` and checks that it gives the stored results bit
+/// for bit.
+fn assert_replays(db: &std::path::Path, id: &str) {
+    let o = run_ok(&["runs", "replay", id, "--db", &arg(db), "--json"]);
+    let replay: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(replay["identical"], true, "run {id}: {replay}");
+}
+
+/// Exports the latest snapshot of the store `db` as ACTUS terms to `out`.
+fn export_latest(db: &std::path::Path, out: &std::path::Path) {
+    run_ok(&[
+        "snapshots",
+        "export",
+        "latest",
+        "--out",
+        &arg(out),
+        "--db",
+        &arg(db),
+    ]);
+}
+
 /// A sample bank of about `n` contracts written to `dir/bank` and imported into `dir/a.db`.
 fn stored_bank(dir: &std::path::Path, n: usize) -> (std::path::PathBuf, std::path::PathBuf) {
     let (db, bank) = (dir.join("a.db"), dir.join("bank"));
@@ -1107,21 +1128,10 @@ fn run_irrbb_records_and_replays() {
         manifest.contains("asm-") && manifest.contains("mkt-"),
         "{manifest}"
     );
-    let replay: serde_json::Value =
-        serde_json::from_slice(&ok(&["runs", "replay", id, "--db", &s(&db), "--json"]).stdout)
-            .unwrap();
-    assert_eq!(replay["identical"], true);
+    assert_replays(&db, id);
     // The exported contracts through the file-based command: the same contractual EVE.
     let exported = dir.join("contracts.json");
-    ok(&[
-        "snapshots",
-        "export",
-        "latest",
-        "--out",
-        &s(&exported),
-        "--db",
-        &s(&db),
-    ]);
+    export_latest(&db, &exported);
     let file_out = dir.join("file.json");
     ok(&[
         "irrbb",
@@ -1326,10 +1336,7 @@ fn run_irrbb_on_a_scenario_set_replays_from_the_store() {
             != 0.0
     );
     std::fs::remove_dir_all(&sets).unwrap();
-    let replay: serde_json::Value =
-        serde_json::from_slice(&ok(&["runs", "replay", &id, "--db", &s(&db), "--json"]).stdout)
-            .unwrap();
-    assert_eq!(replay["identical"], true);
+    assert_replays(&db, &id);
     let shown =
         String::from_utf8(ok(&["runs", "show", &id, "--db", &s(&db), "--json"]).stdout).unwrap();
     assert!(
@@ -1508,10 +1515,7 @@ fn run_irrbb_strips_margins_and_replays() {
         serde_json::from_slice(&ok(&["runs", "show", &id, "--db", &s(&db), "--json"]).stdout)
             .unwrap();
     assert_eq!(shown["manifest"]["irrbb"]["strip_margins"], true, "{shown}");
-    let replay: serde_json::Value =
-        serde_json::from_slice(&ok(&["runs", "replay", &id, "--db", &s(&db), "--json"]).stdout)
-            .unwrap();
-    assert_eq!(replay["identical"], true);
+    assert_replays(&db, &id);
 }
 
 /// `--automatic-options`: by default (kao) the floors of the sample bank's corporate floaters
@@ -1627,10 +1631,7 @@ fn irrbb_automatic_options_kao_intrinsic_and_replay() {
             serde_json::from_slice(&ok(&["runs", "show", id, "--db", &s(&db), "--json"]).stdout)
                 .unwrap();
         assert_eq!(shown["manifest"]["irrbb"]["automatic_options"], mode);
-        let replay: serde_json::Value =
-            serde_json::from_slice(&ok(&["runs", "replay", id, "--db", &s(&db), "--json"]).stdout)
-                .unwrap();
-        assert_eq!(replay["identical"], true, "{mode}");
+        assert_replays(&db, id);
     }
     // The market without its volatilities: an error naming the index and both ways out.
     let text = std::fs::read_to_string(&market).unwrap();
@@ -1638,15 +1639,7 @@ fn irrbb_automatic_options_kao_intrinsic_and_replay() {
     let bare = dir.join("bare.toml");
     std::fs::write(&bare, &text[..cut]).unwrap();
     let exported = dir.join("contracts.json");
-    ok(&[
-        "snapshots",
-        "export",
-        "latest",
-        "--out",
-        &s(&exported),
-        "--db",
-        &s(&db),
-    ]);
+    export_latest(&db, &exported);
     let irrbb = |mode: &str| {
         almanac()
             .args(["irrbb", "--contracts", &s(&exported), "--market", &s(&bare)])
@@ -1712,9 +1705,7 @@ fn run_irrbb_without_sensitivities() {
         assert_eq!(full[key], lean[key], "{key}");
     }
     let id = lean_run["run"].as_str().unwrap();
-    let replay = ok(&["runs", "replay", id, "--db", &s(&db), "--json"]);
-    let r: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
-    assert_eq!(r["identical"], true, "{r}");
+    assert_replays(&db, id);
 }
 
 /// `run liquidity` on a stored sample bank: LCR, NSFR, ladder and survival horizon from its
@@ -1779,10 +1770,7 @@ fn run_liquidity_records_replays_and_reports_missing_classifications() {
     assert!(nsfr["asf"].as_f64().unwrap() > 0.0 && nsfr["rsf"].as_f64().unwrap() > 0.0);
     assert_eq!(report["ladder"]["buckets"].as_array().unwrap().len(), 21);
     assert!(report["survival_horizon"]["contractual"]["beyond_last_bucket"].is_boolean());
-    let replay: serde_json::Value =
-        serde_json::from_slice(&ok(&["runs", "replay", &id, "--db", &s(&db), "--json"]).stdout)
-            .unwrap();
-    assert_eq!(replay["identical"], true);
+    assert_replays(&db, &id);
     // EU: the NSFR's RSF falls by exactly the Level 1 securities' 5 %.
     let l1: f64 = nsfr["lines"]
         .as_array()
@@ -1865,30 +1853,10 @@ fn run_liquidity_records_replays_and_reports_missing_classifications() {
     let open = |l: &serde_json::Value| l["open_maturity_outflows"].as_f64().unwrap();
     assert!(open(&behavioural["behavioural_ladder"]) < open(&behavioural["ladder"]));
     assert!(behavioural["survival_horizon"]["behavioural"].is_object());
-    let replay: serde_json::Value = serde_json::from_slice(
-        &ok(&[
-            "runs",
-            "replay",
-            with["run"].as_str().unwrap(),
-            "--db",
-            &s(&db),
-            "--json",
-        ])
-        .stdout,
-    )
-    .unwrap();
-    assert_eq!(replay["identical"], true);
+    assert_replays(&db, with["run"].as_str().unwrap());
     // Plain ACTUS terms: no classification, every contract noted.
     let exported = dir.join("contracts.json");
-    ok(&[
-        "snapshots",
-        "export",
-        "latest",
-        "--out",
-        &s(&exported),
-        "--db",
-        &s(&db),
-    ]);
+    export_latest(&db, &exported);
     let plain = dir.join("plain.json");
     ok(&[
         "liquidity",
@@ -2107,19 +2075,7 @@ fn run_liquidity_with_stress_scenarios() {
     // The stressed overnight outflows exceed the contractual ones by what the stress adds.
     let overnight = |l: &serde_json::Value| num(&l["outflows"][0]);
     assert!(overnight(&doc["stresses"][0]["ladder"]) > overnight(&doc["ladder"]));
-    let replay: serde_json::Value = serde_json::from_slice(
-        &ok(&[
-            "runs",
-            "replay",
-            run["run"].as_str().unwrap(),
-            "--db",
-            &s(&db),
-            "--json",
-        ])
-        .stdout,
-    )
-    .unwrap();
-    assert_eq!(replay["identical"], true);
+    assert_replays(&db, run["run"].as_str().unwrap());
     {
         use calamine::Reader;
         let wb: calamine::Xlsx<_> = calamine::open_workbook(dir.join("stressed.xlsx")).unwrap();
@@ -2212,30 +2168,10 @@ fn run_liquidity_with_stress_scenarios() {
     ]);
     let own: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     std::fs::remove_file(&table).unwrap();
-    let replay: serde_json::Value = serde_json::from_slice(
-        &ok(&[
-            "runs",
-            "replay",
-            own["run"].as_str().unwrap(),
-            "--db",
-            &s(&db),
-            "--json",
-        ])
-        .stdout,
-    )
-    .unwrap();
-    assert_eq!(replay["identical"], true);
+    assert_replays(&db, own["run"].as_str().unwrap());
     // The same from files, and refusals.
     let exported = dir.join("contracts.json");
-    ok(&[
-        "snapshots",
-        "export",
-        "latest",
-        "--out",
-        &s(&exported),
-        "--db",
-        &s(&db),
-    ]);
+    export_latest(&db, &exported);
     let file_run = |set: &std::path::Path| {
         almanac()
             .args([
