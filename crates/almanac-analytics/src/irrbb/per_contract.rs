@@ -1,6 +1,9 @@
 //! Per-contract values of a run ([`super::Options::per_contract`]): each contract's PV on the
-//! base and every scenario market, as of the valuation date, summed over the currencies of
-//! its flows, from the bank's side (assets positive, liabilities negative).
+//! base and every scenario market, as of the valuation date, from the bank's side (assets
+//! positive, liabilities negative), in the units of the contract's currency. A contract with
+//! flows in two currencies (an FX forward, a cross-currency swap) has its legs' PVs added as
+//! they are, each in its own currency's units, unconverted: the EVE by currency keeps them
+//! apart.
 //!
 //! They are held flat — the ids in one string, the PVs in one array, a row per contract — so a
 //! million contracts are a handful of allocations rather than millions, and the engine's
