@@ -28,6 +28,7 @@
 #![deny(clippy::unwrap_used, clippy::print_stdout)]
 
 mod codes;
+mod compact;
 pub mod conformance;
 mod contracts;
 mod error;
@@ -37,6 +38,7 @@ mod terms;
 
 pub use almanac_time::{Date, DateTime};
 pub use codes::*;
+pub use compact::{CompactError, FORMAT as COMPACT_FORMAT};
 pub use contracts::{
     evaluate, evaluate_each, evaluate_each_into, evaluate_into, EvalContext, EventSink,
 };

@@ -176,6 +176,23 @@ macro_rules! impl_code_term {
         }
     )*};
 }
+crate::compact::compact_by_code!(
+    ContractType,
+    ContractRole,
+    InterestCalculationBase,
+    ScalingEffect,
+    FeeBasis,
+    DeliverySettlement,
+    OptionType,
+    OptionExerciseType,
+    ContractPerformance,
+    GuaranteedExposure,
+    IncreaseDecrease,
+    FixedVariable,
+    DayCountCode,
+    CalendarCode,
+    CreditEventType,
+);
 impl_code_term!(
     ContractType,
     ContractRole,
@@ -275,7 +292,34 @@ macro_rules! terms {
                     _ => Ok(false),
                 }
             }
+
+            /// The fingerprint of the terms' layout in their compact form: a hash of every
+            /// term's name and type in declaration order ([`crate::compact`]).
+            pub const COMPACT_LAYOUT: u32 = crate::compact::fnv1a(
+                concat!($($key, ":", stringify!($ty), ";"),+).as_bytes()
+            );
+
+            /// Writes each term that is set: its index in the declaration, then its value.
+            pub(crate) fn write_compact_terms(&self, out: &mut Vec<u8>) {
+                let mut index: u8 = 0;
+                $(
+                    if let Some(v) = &self.$field {
+                        out.push(index);
+                        crate::compact::Compact::write(v, out);
+                    }
+                    index += 1;
+                )+
+                let _ = index;
+            }
         }
+
+        /// The reader of each term's compact value, by its index in the declaration.
+        pub(crate) const COMPACT_READERS: &[crate::compact::ReadTerm] = &[$(
+            |t, r| {
+                t.$field = Some(<$ty as crate::compact::Compact>::read(r)?);
+                Ok(())
+            }
+        ),+];
     };
 }
 

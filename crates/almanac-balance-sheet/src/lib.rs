@@ -305,6 +305,52 @@ pub fn contract_from_json(json: &str) -> Result<Option<ContractAndProduct>, Posi
     }
 }
 
+/// A stored position's compact form ([`Position::compact_form`]) read back: the contract
+/// terms and product, as [`contract_from_json`] reads them from the JSON; `Ok(None)` for a
+/// non-interest item. An error means the form is not one this build reads (the caller reads
+/// the JSON instead).
+pub fn contract_from_compact(form: &[u8]) -> Result<Option<ContractAndProduct>, PositionError> {
+    let bad = |why: &str| PositionError(format!("compact form: {why}"));
+    match form.split_first() {
+        Some((&FORM_NON_INTEREST, [])) => Ok(None),
+        Some((&FORM_CONTRACT, rest)) => {
+            let (product, terms) = match rest.split_first() {
+                Some((0, terms)) => (None, terms),
+                Some((1, rest)) => {
+                    let (len, rest) = rest
+                        .split_first_chunk::<4>()
+                        .ok_or_else(|| bad("truncated product"))?;
+                    let len = usize::try_from(u32::from_le_bytes(*len))
+                        .map_err(|_| bad("product too long"))?;
+                    if rest.len() < len {
+                        return Err(bad("truncated product"));
+                    }
+                    let (text, terms) = rest.split_at(len);
+                    let text = std::str::from_utf8(text).map_err(|_| bad("product not UTF-8"))?;
+                    (Some(text.to_owned()), terms)
+                }
+                _ => return Err(bad("bad product flag")),
+            };
+            let terms =
+                ContractTerms::read_compact(terms).map_err(|e| PositionError(e.to_string()))?;
+            Ok(Some((terms, product)))
+        }
+        _ => Err(bad("unknown kind")),
+    }
+}
+
+/// Names the compact form this build writes and reads ([`Position::compact_form`]): its own
+/// version, the terms' format and their layout fingerprint
+/// ([`ContractTerms::COMPACT_LAYOUT`]). A reader given forms written under another value reads
+/// the JSON instead.
+pub const COMPACT_FORM_VERSION: u64 = (1u64 << 40)
+    | ((almanac_actus::COMPACT_FORMAT as u64) << 32)
+    | ContractTerms::COMPACT_LAYOUT as u64;
+
+/// The first byte of a compact form: what follows.
+const FORM_NON_INTEREST: u8 = 0;
+const FORM_CONTRACT: u8 = 1;
+
 /// A position that cannot be read back.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("position: {0}")]
@@ -380,6 +426,31 @@ impl Position {
             attributes: self.attributes.clone(),
         })
         .unwrap_or_default()
+    }
+
+    /// What the interest-rate analytics read of this position, in a compact binary form a
+    /// store can keep beside the JSON (read back by [`contract_from_compact`], the same as
+    /// [`contract_from_json`] gives): for a contract its product and terms
+    /// ([`ContractTerms::write_compact`]), for a non-interest item one byte. `None` for a
+    /// contract whose terms have no compact form (a `contractStructure`, or terms Almanac
+    /// does not interpret): it is read from its JSON.
+    pub fn compact_form(&self) -> Option<Vec<u8>> {
+        match &self.instrument {
+            Instrument::NonInterest(_) => Some(vec![FORM_NON_INTEREST]),
+            Instrument::Contract(t) => {
+                let mut out = Vec::with_capacity(192);
+                out.push(FORM_CONTRACT);
+                match &self.attributes.product {
+                    None => out.push(0),
+                    Some(p) => {
+                        out.push(1);
+                        out.extend_from_slice(&u32::try_from(p.len()).ok()?.to_le_bytes());
+                        out.extend_from_slice(p.as_bytes());
+                    }
+                }
+                t.write_compact(&mut out).then_some(out)
+            }
+        }
     }
 
     /// Reads a position from its stored JSON (contract terms re-validated).
@@ -543,5 +614,60 @@ mod tests {
             .unwrap_err()
             .0
             .contains("neither"));
+    }
+
+    #[test]
+    fn the_compact_form_reads_as_the_json_does() {
+        let mut loan = contract(
+            r#"{"contractType":"ANN","contractID":"M1","contractRole":"RPA","currency":"EUR",
+            "statusDate":"2025-12-31","initialExchangeDate":"2025-01-01","maturityDate":"2045-01-01",
+            "notionalPrincipal":250000.37,"nominalInterestRate":0.031,"lifeCap":0.045,
+            "cycleOfPrincipalRedemption":"P1ML1","cycleOfInterestPayment":"P1ML1",
+            "cycleOfRateReset":"P5YL1","marketObjectCodeOfRateReset":"EURSWAP5Y"}"#,
+        );
+        let without_product = loan.clone();
+        loan.attributes.product = Some("MORT_RESET".into());
+        let equity = Position {
+            row: 2,
+            instrument: Instrument::NonInterest(NonInterestItem {
+                id: "EQ".into(),
+                side: Side::Equity,
+                amount: 1.0,
+                currency: "EUR".into(),
+            }),
+            attributes: Attributes::default(),
+        };
+        for p in [&loan, &without_product, &equity] {
+            let form = p
+                .compact_form()
+                .expect("plain positions have a compact form");
+            assert_eq!(
+                contract_from_compact(&form).unwrap(),
+                contract_from_json(&p.to_json()).unwrap(),
+                "{}",
+                p.id()
+            );
+        }
+        assert_eq!(equity.compact_form(), Some(vec![FORM_NON_INTEREST]));
+        // Terms Almanac does not interpret: no compact form, the JSON is read.
+        let mut odd = loan.clone();
+        if let Instrument::Contract(t) = &mut odd.instrument {
+            t.extra.insert("notionalRate".into(), serde_json::json!(1));
+        }
+        assert_eq!(odd.compact_form(), None);
+        // Every cut of a form, and other kinds, are errors, never a wrong contract.
+        let form = loan.compact_form().unwrap();
+        let whole = contract_from_compact(&form).unwrap();
+        for n in 0..form.len() {
+            if let Ok(r) = contract_from_compact(&form[..n]) {
+                // A cut between two terms is a form of fewer terms.
+                assert_ne!(r, whole);
+                assert!(n > 20, "only cuts after the header and product read");
+            }
+        }
+        assert!(contract_from_compact(&[]).is_err());
+        assert!(contract_from_compact(&[7]).is_err());
+        assert!(contract_from_compact(&[FORM_NON_INTEREST, 0]).is_err());
+        assert!(contract_from_compact(&[FORM_CONTRACT, 2]).is_err());
     }
 }

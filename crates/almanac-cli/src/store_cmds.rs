@@ -80,13 +80,17 @@ pub(crate) fn import(
     // Positions go to their stored (JSON) form chunk by chunk, so the parsed terms of a large
     // tape are never all in memory at once.
     let mut positions: Vec<StoredPosition> = Vec::new();
-    let mut facts = SnapshotFacts::default();
+    let mut facts = SnapshotFacts {
+        compact_forms: Some(almanac_balance_sheet::COMPACT_FORM_VERSION),
+        ..SnapshotFacts::default()
+    };
     let mut sink = |chunk: Vec<Position>| {
         facts.add(&chunk);
         positions.par_extend(chunk.par_iter().map(|p| StoredPosition {
             row: p.row,
             contract_id: p.id().to_string(),
             json: p.to_json(),
+            form: p.compact_form(),
         }));
     };
     let out = if tape
@@ -349,6 +353,11 @@ pub(crate) struct SnapshotFacts {
     /// The contracts' outstanding notional (absolute) by currency, in each currency's units:
     /// the default reporting currency.
     pub(crate) notional_by_currency: std::collections::BTreeMap<String, f64>,
+    /// The version of the compact forms stored beside the positions
+    /// ([`almanac_balance_sheet::COMPACT_FORM_VERSION`]; none before schema version 4): a run
+    /// reads them instead of the JSON when it reads this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) compact_forms: Option<u64>,
 }
 
 impl SnapshotFacts {
@@ -911,47 +920,103 @@ fn streamed_irrbb(
     inputs: &crate::irrbb::Inputs<'_>,
 ) -> Result<(crate::irrbb::Report, usize)> {
     type Parsed = Result<Option<(Box<almanac_actus::ContractTerms>, Option<String>)>, String>;
+    /// A batch as read: the positions' compact forms, or (for a snapshot without forms this
+    /// build reads) the positions.
+    enum Batch {
+        Forms(almanac_store::FormBatch),
+        Positions(Vec<almanac_store::StoredPosition>),
+    }
+    let forms = facts.compact_forms == Some(almanac_balance_sheet::COMPACT_FORM_VERSION);
     let t0 = std::time::Instant::now();
     let out = std::thread::scope(|scope| -> Result<_> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<almanac_store::StoredPosition>>(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
         // The reader has a connection of its own (one SQLite connection serves one thread;
         // WAL lets readers run side by side).
         let path = store.path().to_path_buf();
         let reader = scope.spawn(move || -> Result<()> {
             let own = SqliteStore::open(&path)?;
-            own.snapshot_positions_batched(snapshot, 16_384, &mut |batch| {
-                // An analysis that stopped (an error) has said why; the reading just ends.
-                let _ = tx.send(batch);
-            })?;
+            // An analysis that stopped (an error) has said why; the reading just ends.
+            let read = forms
+                && own.snapshot_forms_batched(snapshot, 16_384, &mut |batch| {
+                    let _ = tx.send(Batch::Forms(batch));
+                })?;
+            if !read {
+                own.snapshot_positions_batched(snapshot, 16_384, &mut |batch| {
+                    let _ = tx.send(Batch::Positions(batch));
+                })?;
+            }
             Ok(())
         });
         let mut failed: Vec<(String, String)> = Vec::new();
         let mut non_interest = 0usize;
+        // Positions handed on so far: names a position whose form does not read.
+        let mut ordinal = 0usize;
         let mut batches = |each: &mut dyn FnMut(
             Vec<Box<almanac_actus::ContractTerms>>,
             Vec<Option<String>>,
         ) -> Result<()>|
          -> Result<()> {
             for batch in rx.iter() {
-                let parsed: Vec<Parsed> = batch
-                    .par_iter()
-                    .map(|sp| {
-                        almanac_balance_sheet::contract_from_json(&sp.json)
-                            .map_err(|e| e.to_string())
-                    })
-                    .collect();
-                let mut terms = Vec::with_capacity(batch.len());
-                let mut products = Vec::with_capacity(batch.len());
-                for (sp, r) in batch.into_iter().zip(parsed) {
+                let from_json = |json: &str| {
+                    almanac_balance_sheet::contract_from_json(json).map_err(|e| e.to_string())
+                };
+                // Each position parsed (the batch is freed here, after: freeing on the
+                // workers is slower), with the id a failure is reported under.
+                let (parsed, ids): (Vec<Parsed>, Vec<Option<&str>>) = match &batch {
+                    Batch::Positions(batch) => (
+                        batch.par_iter().map(|sp| from_json(&sp.json)).collect(),
+                        batch
+                            .iter()
+                            .map(|sp| Some(sp.contract_id.as_str()))
+                            .collect(),
+                    ),
+                    Batch::Forms(b) => (
+                        b.entries
+                            .par_iter()
+                            .map(|e| match e {
+                                almanac_store::FormEntry::Form(r) => {
+                                    almanac_balance_sheet::contract_from_compact(
+                                        &b.bytes[r.clone()],
+                                    )
+                                    .map_err(|e| {
+                                        format!(
+                                            "{e} (the stored form does not read back: \
+                                             `almanac audit verify` checks the store)"
+                                        )
+                                    })
+                                }
+                                almanac_store::FormEntry::Json(sp) => from_json(&sp.json),
+                            })
+                            .collect(),
+                        b.entries
+                            .iter()
+                            .map(|e| match e {
+                                almanac_store::FormEntry::Form(_) => None,
+                                almanac_store::FormEntry::Json(sp) => Some(sp.contract_id.as_str()),
+                            })
+                            .collect(),
+                    ),
+                };
+                let mut terms = Vec::with_capacity(parsed.len());
+                let mut products = Vec::with_capacity(parsed.len());
+                for (r, id) in parsed.into_iter().zip(ids) {
                     match r {
                         Ok(Some((t, product))) => {
                             terms.push(t);
                             products.push(product);
                         }
                         Ok(None) => non_interest += 1,
-                        Err(e) => failed.push((sp.contract_id, e)),
+                        Err(e) => failed.push((
+                            id.map_or_else(
+                                || format!("position {} of the snapshot", ordinal + 1),
+                                str::to_owned,
+                            ),
+                            e,
+                        )),
                     }
+                    ordinal += 1;
                 }
+                drop(batch);
                 each(terms, products)?;
             }
             Ok(())

@@ -1191,6 +1191,105 @@ fn run_irrbb_records_and_replays() {
     assert!(streamed["contracts"].as_array().unwrap().len() > 300);
 }
 
+/// A snapshot imported now keeps a compact form of each contract beside its JSON, and a
+/// stored IRRBB run reads those: its report is the one read from the JSON (a snapshot whose
+/// forms this build does not read), byte for byte. A damaged form is a failed position, with
+/// the reason, never a silently changed contract; `audit verify` finds it.
+#[test]
+fn run_irrbb_reads_compact_forms_as_the_json() {
+    let dir = temp_dir("run-irrbb-forms");
+    let (db, bank) = stored_bank(&dir, 300);
+    let (ok, s) = (run_ok, arg);
+    let run = |out: &std::path::Path| -> serde_json::Value {
+        let o = ok(&[
+            "run",
+            "irrbb",
+            "--snapshot",
+            "latest",
+            "--market",
+            &s(&bank.join("market.toml")),
+            "--per-contract",
+            "--out",
+            &s(out),
+            "--db",
+            &s(&db),
+            "--json",
+        ]);
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (positions, forms): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM positions), (SELECT count(*) FROM position_forms)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(positions > 300);
+    assert_eq!(forms, positions, "every sample-bank position has a compact form");
+    let from_forms = dir.join("forms.json");
+    assert_eq!(run(&from_forms)["failed"], 0);
+    // The same snapshot as one imported before forms: its facts name no form version.
+    let facts: String = conn
+        .query_row("SELECT facts FROM snapshot_facts", [], |r| r.get(0))
+        .unwrap();
+    let mut f: serde_json::Value = serde_json::from_str(&facts).unwrap();
+    assert!(f["compact_forms"].as_u64().is_some(), "{facts}");
+    f.as_object_mut().unwrap().remove("compact_forms");
+    conn.execute_batch(&format!(
+        "DROP TRIGGER snapshot_facts_no_update;
+         UPDATE snapshot_facts SET facts = '{f}';"
+    ))
+    .unwrap();
+    let from_json = dir.join("json.json");
+    assert_eq!(run(&from_json)["failed"], 0);
+    assert!(
+        std::fs::read(&from_forms).unwrap() == std::fs::read(&from_json).unwrap(),
+        "the report read from the forms differs from the one read from the JSON"
+    );
+    // A damaged form: the position fails with the reason, the others are valued.
+    conn.execute_batch(&format!(
+        "UPDATE snapshot_facts SET facts = '{facts}';
+         DROP TRIGGER position_forms_no_update;
+         UPDATE position_forms SET form = x'01000107' WHERE ordinal = 4;"
+    ))
+    .unwrap();
+    drop(conn);
+    let damaged = Command::new(env!("CARGO_BIN_EXE_almanac"))
+        .args([
+            "run",
+            "irrbb",
+            "--snapshot",
+            "latest",
+            "--market",
+            &s(&bank.join("market.toml")),
+            "--out",
+            &s(&dir.join("damaged.json")),
+            "--db",
+            &s(&db),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    // The run is stored; the exit code says that positions failed.
+    assert_eq!(damaged.status.code(), Some(1));
+    let damaged: serde_json::Value = serde_json::from_slice(&damaged.stdout).unwrap();
+    assert_eq!(damaged["failed"], 1);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("damaged.json")).unwrap()).unwrap();
+    let failed = &report["failed"][0];
+    assert_eq!(failed["contract_id"], "position 5 of the snapshot");
+    assert!(
+        failed["reason"].as_str().unwrap().contains("audit verify"),
+        "{failed}"
+    );
+    let audit = Command::new(env!("CARGO_BIN_EXE_almanac"))
+        .args(["audit", "verify", "--db", &s(&db)])
+        .output()
+        .unwrap();
+    assert_eq!(audit.status.code(), Some(1), "audit verify finds the form");
+}
+
 /// `almanac irrbb --scenarios FILE` runs a scenario set: user, standard and ramped scenarios
 /// by their names, with the set's behaviour multipliers; the report names the set.
 #[test]

@@ -33,6 +33,7 @@
 //!     row,
 //!     contract_id: id.to_owned(),
 //!     json: format!(r#"{{"contractID":"{id}"}}"#),
+//!     form: None,
 //! };
 //! let hash = "5e".repeat(32); // the SHA-256 of the input file, computed by the caller
 //! let snapshot = NewSnapshot {
@@ -95,6 +96,8 @@ pub use audit::{entry_hash, AuditEntry, AuditReport, GENESIS_HASH};
 pub use document::{document_id, Document, DocumentInfo, DocumentKind, NewDocument};
 pub use error::{BackendError, ObjectKind, StoreError};
 pub use run::{NewRun, Run, RunInfo};
-pub use snapshot::{ImportOutcome, NewSnapshot, Reject, SnapshotInfo, StoredPosition};
+pub use snapshot::{
+    FormBatch, FormEntry, ImportOutcome, NewSnapshot, Reject, SnapshotInfo, StoredPosition,
+};
 pub use sqlite::SqliteStore;
 pub use storage::Storage;

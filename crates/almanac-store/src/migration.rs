@@ -34,6 +34,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 3,
         sql: include_str!("../migrations/0003_snapshot_facts.sql"),
     },
+    Migration {
+        version: 4,
+        sql: include_str!("../migrations/0004_position_forms.sql"),
+    },
 ];
 
 /// The schema version this build writes.

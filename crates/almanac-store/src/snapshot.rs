@@ -48,6 +48,43 @@ pub struct StoredPosition {
     pub contract_id: String,
     /// The validated position as JSON; the store keeps it as opaque text.
     pub json: String,
+    /// A compact binary form of the position the caller derived from it, opaque to the
+    /// store, which its runs may read instead of the JSON
+    /// ([`Storage::snapshot_forms_batched`](crate::Storage::snapshot_forms_batched)); covered
+    /// by the snapshot's audit digest. Stored when given at import; always `None` in what
+    /// [`Storage::snapshot_positions`](crate::Storage::snapshot_positions) returns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<Vec<u8>>,
+}
+
+/// A batch of a snapshot's positions in row order as their compact forms
+/// ([`StoredPosition::form`]), from
+/// [`Storage::snapshot_forms_batched`](crate::Storage::snapshot_forms_batched).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormBatch {
+    /// The forms end to end.
+    pub bytes: Vec<u8>,
+    /// One entry per position, in row order.
+    pub entries: Vec<FormEntry>,
+}
+
+/// One position of a [`FormBatch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormEntry {
+    /// Its form: this range of [`FormBatch::bytes`].
+    Form(std::ops::Range<usize>),
+    /// A position stored without a form: the position itself.
+    Json(StoredPosition),
+}
+
+impl FormBatch {
+    /// The form of entry `entry`, if it has one.
+    pub fn form(&self, entry: &FormEntry) -> Option<&[u8]> {
+        match entry {
+            FormEntry::Form(r) => self.bytes.get(r.clone()),
+            FormEntry::Json(_) => None,
+        }
+    }
 }
 
 /// One rejected input row of a snapshot, with the reason.
@@ -142,6 +179,7 @@ pub(crate) fn prepare(snapshot: &mut NewSnapshot<'_>) -> Result<(), StoreError> 
 pub(crate) struct RowsDigest {
     hasher: FieldHasher,
     in_rejects: bool,
+    in_forms: bool,
 }
 
 impl RowsDigest {
@@ -151,6 +189,7 @@ impl RowsDigest {
         RowsDigest {
             hasher,
             in_rejects: false,
+            in_forms: false,
         }
     }
 
@@ -163,6 +202,7 @@ impl RowsDigest {
     }
 
     pub(crate) fn reject(&mut self, reject: &Reject) {
+        debug_assert!(!self.in_forms, "rejects come before forms");
         if !self.in_rejects {
             self.hasher.field(b"rejects");
             self.in_rejects = true;
@@ -172,6 +212,20 @@ impl RowsDigest {
             .field(reject.column.as_bytes())
             .field(reject.value.as_bytes())
             .field(reject.reason.as_bytes());
+    }
+
+    /// The form of the position at `ordinal`, after every reject, in ordinal order. A
+    /// snapshot without forms has the digest it had before forms existed.
+    pub(crate) fn form(&mut self, ordinal: u64, form: &[u8]) {
+        if !self.in_rejects {
+            self.hasher.field(b"rejects");
+            self.in_rejects = true;
+        }
+        if !self.in_forms {
+            self.hasher.field(b"forms");
+            self.in_forms = true;
+        }
+        self.hasher.number(ordinal).field(form);
     }
 
     pub(crate) fn finish_hex(mut self) -> String {
@@ -203,6 +257,7 @@ mod tests {
             row,
             contract_id: contract_id.to_owned(),
             json: "{}".to_owned(),
+            form: None,
         }
     }
 

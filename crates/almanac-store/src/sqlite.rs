@@ -13,9 +13,9 @@ use crate::migration;
 use crate::run::{self, RunDetail};
 use crate::snapshot::{self, RowsDigest, SnapshotDetail};
 use crate::{
-    AuditEntry, AuditReport, Document, DocumentInfo, DocumentKind, ImportOutcome, NewDocument,
-    NewRun, NewSnapshot, ObjectKind, Reject, Run, RunInfo, SnapshotInfo, Storage, StoreError,
-    StoredPosition, GENESIS_HASH,
+    AuditEntry, AuditReport, Document, DocumentInfo, DocumentKind, FormBatch, FormEntry,
+    ImportOutcome, NewDocument, NewRun, NewSnapshot, ObjectKind, Reject, Run, RunInfo,
+    SnapshotInfo, Storage, StoreError, StoredPosition, GENESIS_HASH,
 };
 
 /// How long a call waits for another connection's write lock before failing.
@@ -213,6 +213,19 @@ impl Storage for SqliteStore {
                     .map_err(StoreError::backend(IMPORTING))?;
                 digest.reject(reject);
             }
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO position_forms (snapshot_key, ordinal, form) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(StoreError::backend(IMPORTING))?;
+            for (ordinal, position) in snapshot.positions.iter().enumerate() {
+                if let Some(form) = &position.form {
+                    insert
+                        .execute(params![key, count_to_sql(ordinal)?, form])
+                        .map_err(StoreError::backend(IMPORTING))?;
+                    digest.form(ordinal as u64, form);
+                }
+            }
         }
 
         if let Some(facts) = &snapshot.facts {
@@ -298,6 +311,17 @@ impl Storage for SqliteStore {
         let tx = self.read_transaction(READING_SNAPSHOTS)?;
         let key = snapshot_key(&tx, id)?;
         read_positions_into(&tx, key, batch.max(1), each)
+    }
+
+    fn snapshot_forms_batched(
+        &self,
+        id: &str,
+        batch: usize,
+        each: &mut dyn FnMut(FormBatch),
+    ) -> Result<bool, StoreError> {
+        let tx = self.read_transaction(READING_SNAPSHOTS)?;
+        let key = snapshot_key(&tx, id)?;
+        read_forms_into(&tx, key, batch.max(1), each)
     }
 
     fn snapshot_facts(&self, id: &str) -> Result<Option<String>, StoreError> {
@@ -903,6 +927,14 @@ fn verify_snapshot(
     for reject in &rejects {
         digest.reject(reject);
     }
+    for (ordinal, form) in read_forms(conn, snapshot.key)? {
+        match u64::try_from(ordinal) {
+            Ok(o) if ordinal < snapshot.positions => digest.form(o, &form),
+            _ => problems.push(format!(
+                "snapshot {name} holds a form for position {ordinal}, which it does not have"
+            )),
+        }
+    }
     let differs = detail.as_of != snapshot.as_of
         || detail.source != snapshot.source
         || detail.content_hash != snapshot.content_hash
@@ -1107,6 +1139,7 @@ fn read_positions_into(
             row: row_from_sql(source_row)?,
             contract_id,
             json,
+            form: None,
         });
         if out.len() == batch {
             each(std::mem::take(&mut out));
@@ -1116,6 +1149,111 @@ fn read_positions_into(
         each(out);
     }
     Ok(())
+}
+
+/// The forms of snapshot `key` in row order, in batches of `batch`, the positions without
+/// one in their places; `false` if the snapshot has no forms.
+fn read_forms_into(
+    conn: &Connection,
+    key: i64,
+    batch: usize,
+    each: &mut dyn FnMut(FormBatch),
+) -> Result<bool, StoreError> {
+    let db = StoreError::backend;
+    let any: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM position_forms WHERE snapshot_key = ?1)",
+            [key],
+            |row| row.get(0),
+        )
+        .map_err(db(READING_SNAPSHOTS))?;
+    if !any {
+        return Ok(false);
+    }
+    let total: i64 = conn
+        .query_row(
+            "SELECT positions FROM snapshots WHERE key = ?1",
+            [key],
+            |row| row.get(0),
+        )
+        .map_err(db(READING_SNAPSHOTS))?;
+    let mut forms = conn
+        .prepare_cached(
+            "SELECT ordinal, form FROM position_forms WHERE snapshot_key = ?1 ORDER BY ordinal",
+        )
+        .map_err(db(READING_SNAPSHOTS))?;
+    let mut between = conn
+        .prepare_cached(
+            "SELECT source_row, contract_id, json FROM positions
+             WHERE snapshot_key = ?1 AND ordinal >= ?2 AND ordinal < ?3 ORDER BY ordinal",
+        )
+        .map_err(db(READING_SNAPSHOTS))?;
+    let mut out = FormBatch::default();
+    // The positions from ordinal `next` up to `end` (exclusive), which have no form.
+    let mut whole = |next: i64,
+                     end: i64,
+                     out: &mut FormBatch,
+                     each: &mut dyn FnMut(FormBatch)|
+     -> Result<(), StoreError> {
+        if next >= end {
+            return Ok(());
+        }
+        let rows = between
+            .query_map(params![key, next, end], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?))
+            })
+            .map_err(db(READING_SNAPSHOTS))?;
+        for row in rows {
+            let (source_row, contract_id, json) = row.map_err(db(READING_SNAPSHOTS))?;
+            out.entries.push(FormEntry::Json(StoredPosition {
+                row: row_from_sql(source_row)?,
+                contract_id,
+                json,
+                form: None,
+            }));
+            if out.entries.len() >= batch {
+                each(std::mem::take(out));
+            }
+        }
+        Ok(())
+    };
+    let mut next: i64 = 0;
+    let mut rows = forms.query([key]).map_err(db(READING_SNAPSHOTS))?;
+    while let Some(row) = rows.next().map_err(db(READING_SNAPSHOTS))? {
+        let ordinal: i64 = row.get(0).map_err(db(READING_SNAPSHOTS))?;
+        whole(next, ordinal, &mut out, each)?;
+        let form = row
+            .get_ref(1)
+            .and_then(|v| v.as_blob().map_err(Into::into))
+            .map_err(db(READING_SNAPSHOTS))?;
+        let start = out.bytes.len();
+        out.bytes.extend_from_slice(form);
+        out.entries.push(FormEntry::Form(start..out.bytes.len()));
+        if out.entries.len() >= batch {
+            each(std::mem::take(&mut out));
+        }
+        next = ordinal + 1;
+    }
+    whole(next, total, &mut out, each)?;
+    if !out.entries.is_empty() {
+        each(out);
+    }
+    Ok(true)
+}
+
+/// The forms of snapshot `key` by ordinal, for the audit digest.
+fn read_forms(conn: &Connection, key: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    let db = StoreError::backend;
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT ordinal, form FROM position_forms WHERE snapshot_key = ?1 ORDER BY ordinal",
+        )
+        .map_err(db(READING_SNAPSHOTS))?;
+    let rows = statement
+        .query_map([key], |row| Ok((row.get(0)?, row.get(1)?)))
+        .map_err(db(READING_SNAPSHOTS))?;
+    rows.collect::<Result<_, _>>()
+        .map_err(db(READING_SNAPSHOTS))
 }
 
 fn read_rejects(conn: &Connection, key: i64) -> Result<Vec<Reject>, StoreError> {

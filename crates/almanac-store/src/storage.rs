@@ -1,8 +1,9 @@
 //! The storage interface that every back end implements.
 
 use crate::{
-    AuditEntry, AuditReport, Document, DocumentInfo, DocumentKind, ImportOutcome, NewDocument,
-    NewRun, NewSnapshot, Reject, Run, RunInfo, SnapshotInfo, StoreError, StoredPosition,
+    AuditEntry, AuditReport, Document, DocumentInfo, DocumentKind, FormBatch, ImportOutcome,
+    NewDocument, NewRun, NewSnapshot, Reject, Run, RunInfo, SnapshotInfo, StoreError,
+    StoredPosition,
 };
 
 /// The store's interface: append-only snapshots, documents and runs, and the audit log that
@@ -57,6 +58,21 @@ pub trait Storage {
         batch: usize,
         each: &mut dyn FnMut(Vec<StoredPosition>),
     ) -> Result<(), StoreError>;
+
+    /// The positions of a snapshot in row order as their compact forms
+    /// ([`StoredPosition::form`]), handed to `each` in batches of `batch` as they are read;
+    /// a position stored without a form comes whole, in its place. Returns `false`, without
+    /// calling `each`, for a snapshot that has no forms at all (imported before forms
+    /// existed, or without them): read its positions instead.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown id; [`StoreError::Backend`].
+    fn snapshot_forms_batched(
+        &self,
+        id: &str,
+        batch: usize,
+        each: &mut dyn FnMut(FormBatch),
+    ) -> Result<bool, StoreError>;
 
     /// The facts stored with a snapshot at import (`NewSnapshot::facts`), if any.
     ///

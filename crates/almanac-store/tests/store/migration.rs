@@ -42,7 +42,7 @@ fn open_creates_the_file_in_wal_mode_and_records_the_version() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(triggers, 14, "UPDATE and DELETE triggers on seven tables");
+    assert_eq!(triggers, 16, "UPDATE and DELETE triggers on eight tables");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Snapshot import, listing and reading.
 
-use almanac_store::{NewSnapshot, ObjectKind, Storage, StoreError};
+use almanac_store::{FormEntry, NewSnapshot, ObjectKind, Storage, StoreError, StoredPosition};
 
 use crate::support::{aborted_by_trigger, hash_of, position, positions, reject, snapshot, TempDir};
 
@@ -318,4 +318,106 @@ fn facts_are_kept_with_their_snapshot() {
     assert!(aborted_by_trigger(
         dir.raw().execute("DELETE FROM snapshot_facts", [])
     ));
+}
+
+/// Forms given at import come back in row order, in batches of the size asked, with the
+/// positions that have none in their places (whole); a snapshot without forms says so; forms
+/// cannot be changed afterwards, and `audit verify` finds one that was.
+#[test]
+fn forms_are_read_in_row_order_with_the_positions_without_one_in_place() {
+    let dir = TempDir::new("snapshot-forms");
+    let mut store = dir.open();
+    // Given out of row order; rows 3 and 6 and the last (8) have no form.
+    let mut given: Vec<StoredPosition> = [5u64, 2, 8, 3, 7, 4, 6]
+        .iter()
+        .map(|&r| {
+            let mut p = position(r, &format!("c{r}"));
+            if ![3, 6, 8].contains(&r) {
+                p.form = Some(vec![r as u8; r as usize]);
+            }
+            p
+        })
+        .collect();
+    let with = store
+        .import_snapshot(snapshot(
+            &hash_of("forms"),
+            "2026-11-01T08:00:00Z",
+            given.clone(),
+        ))
+        .unwrap()
+        .snapshot_id;
+    given.sort_by_key(|p| p.row);
+    for size in [1, 2, 3, 7, 100] {
+        let mut sizes = Vec::new();
+        let mut seen: Vec<(u64, Option<Vec<u8>>)> = Vec::new();
+        let has = store
+            .snapshot_forms_batched(&with, size, &mut |b| {
+                sizes.push(b.entries.len());
+                for e in &b.entries {
+                    seen.push(match e {
+                        FormEntry::Form(_) => {
+                            let f = b.form(e).unwrap().to_vec();
+                            (u64::from(f[0]), Some(f))
+                        }
+                        FormEntry::Json(p) => {
+                            assert!(p.form.is_none());
+                            assert_eq!(p.json, position(p.row, &p.contract_id).json);
+                            (p.row, None)
+                        }
+                    });
+                }
+            })
+            .unwrap();
+        assert!(has);
+        let expected: Vec<(u64, Option<Vec<u8>>)> =
+            given.iter().map(|p| (p.row, p.form.clone())).collect();
+        assert_eq!(seen, expected, "batch {size}");
+        let batches: Vec<usize> = (0..7).step_by(size).map(|k| size.min(7 - k)).collect();
+        assert_eq!(sizes, batches, "batch {size}");
+    }
+    // What snapshot_positions returns has no forms, and the JSON as given.
+    let whole = store.snapshot_positions(&with).unwrap();
+    assert!(whole.iter().all(|p| p.form.is_none()));
+    let without = store
+        .import_snapshot(snapshot(
+            &hash_of("no forms"),
+            "2026-11-01T08:01:00Z",
+            positions(3),
+        ))
+        .unwrap()
+        .snapshot_id;
+    let mut calls = 0;
+    assert!(!store
+        .snapshot_forms_batched(&without, 2, &mut |_| calls += 1)
+        .unwrap());
+    assert_eq!(calls, 0);
+    assert!(matches!(
+        store.snapshot_forms_batched("bs-0000000000000000", 3, &mut |_| {}),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(store.verify_audit().unwrap().ok);
+    assert!(aborted_by_trigger(
+        dir.raw()
+            .execute("UPDATE position_forms SET form = x'00'", [])
+    ));
+    assert!(aborted_by_trigger(
+        dir.raw().execute("DELETE FROM position_forms", [])
+    ));
+    // A changed form breaks the snapshot's digest.
+    dir.raw()
+        .execute_batch(
+            "DROP TRIGGER position_forms_no_update;
+             UPDATE position_forms SET form = x'0505050506' WHERE ordinal = 3;",
+        )
+        .unwrap();
+    let report = store.verify_audit().unwrap();
+    assert!(!report.ok);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains(&format!("snapshot {with}: stored rows differ"))),
+        "{:#?}",
+        report.problems
+    );
 }

@@ -62,6 +62,7 @@ pub(crate) fn position(row: u64, contract_id: &str) -> StoredPosition {
         row,
         contract_id: contract_id.to_owned(),
         json: format!(r#"{{"contractID":"{contract_id}","notionalPrincipal":{row}}}"#),
+        form: None,
     }
 }
 
