@@ -720,42 +720,140 @@ struct SnapshotContracts {
     failed: Vec<(String, String)>,
 }
 
+/// A batch of a snapshot's positions as read: their compact forms, or the positions.
+enum PositionBatch {
+    Forms(almanac_store::FormBatch),
+    Positions(Vec<almanac_store::StoredPosition>),
+}
+
+/// Reads a snapshot's positions in batches: their compact forms when `forms` (the snapshot's
+/// facts name the version this build reads) and the snapshot has them, else the positions.
+fn read_batches(
+    store: &SqliteStore,
+    snapshot: &str,
+    forms: bool,
+    each: &mut dyn FnMut(PositionBatch),
+) -> Result<()> {
+    const BATCH: usize = 16_384;
+    let read = forms
+        && store.snapshot_forms_batched(snapshot, BATCH, &mut |b| each(PositionBatch::Forms(b)))?;
+    if !read {
+        store.snapshot_positions_batched(snapshot, BATCH, &mut |b| {
+            each(PositionBatch::Positions(b));
+        })?;
+    }
+    Ok(())
+}
+
+/// A position's contract terms and product (`None` for a non-interest item), or why it does
+/// not read back.
+type Parsed = Result<Option<(Box<almanac_actus::ContractTerms>, Option<String>)>, String>;
+
+/// Takes the contracts out of batches of positions, counting the non-interest items and
+/// listing the positions that do not read back.
+#[derive(Default)]
+struct Unpacker {
+    failed: Vec<(String, String)>,
+    non_interest: usize,
+    /// Positions taken so far: names a position whose form does not read.
+    ordinal: usize,
+}
+
+impl Unpacker {
+    /// Parses `batch` on all cores (only the terms and the product: the other attributes
+    /// are skipped over unparsed) and hands each contract to `push`, in row order. The batch
+    /// is freed here, after: freeing on the workers is slower.
+    fn take(
+        &mut self,
+        batch: PositionBatch,
+        push: &mut dyn FnMut(Box<almanac_actus::ContractTerms>, Option<String>),
+    ) {
+        use almanac_store::FormEntry;
+        let from_json = |json: &str| -> Parsed {
+            almanac_balance_sheet::contract_from_json(json).map_err(|e| e.to_string())
+        };
+        // Each position parsed, with the id a failure is reported under.
+        let (parsed, ids): (Vec<Parsed>, Vec<Option<&str>>) = match &batch {
+            PositionBatch::Positions(batch) => (
+                batch.par_iter().map(|sp| from_json(&sp.json)).collect(),
+                batch
+                    .iter()
+                    .map(|sp| Some(sp.contract_id.as_str()))
+                    .collect(),
+            ),
+            PositionBatch::Forms(b) => (
+                b.entries
+                    .par_iter()
+                    .map(|e| match e {
+                        FormEntry::Form(r) => {
+                            almanac_balance_sheet::contract_from_compact(&b.bytes[r.clone()])
+                                .map_err(|e| {
+                                    format!(
+                                        "{e} (the stored form does not read back: \
+                                         `almanac audit verify` checks the store)"
+                                    )
+                                })
+                        }
+                        FormEntry::Json(sp) => from_json(&sp.json),
+                    })
+                    .collect(),
+                b.entries
+                    .iter()
+                    .map(|e| match e {
+                        FormEntry::Form(_) => None,
+                        FormEntry::Json(sp) => Some(sp.contract_id.as_str()),
+                    })
+                    .collect(),
+            ),
+        };
+        for (r, id) in parsed.into_iter().zip(ids) {
+            match r {
+                Ok(Some((t, product))) => push(t, product),
+                Ok(None) => self.non_interest += 1,
+                Err(e) => self.failed.push((
+                    id.map_or_else(
+                        || format!("position {} of the snapshot", self.ordinal + 1),
+                        str::to_owned,
+                    ),
+                    e,
+                )),
+            }
+            self.ordinal += 1;
+        }
+        drop(batch);
+    }
+}
+
 /// The contracts of a snapshot (in row order), with the positions that are not contracts
 /// (non-interest items: fixed assets, equity) counted, and positions that do not read back
-/// listed with the reason.
-fn snapshot_contracts(store: &SqliteStore, snapshot: &str) -> Result<SnapshotContracts> {
-    type Parsed = Result<Option<(Box<almanac_actus::ContractTerms>, Option<String>)>, String>;
-    // Only the terms and the product: the other attributes are skipped over unparsed.
-    let parse = |sp: &almanac_store::StoredPosition| -> Parsed {
-        almanac_balance_sheet::contract_from_json(&sp.json).map_err(|e| e.to_string())
-    };
+/// listed with the reason; read from their compact forms when `forms` (see [`read_batches`]).
+fn snapshot_contracts(
+    store: &SqliteStore,
+    snapshot: &str,
+    forms: bool,
+) -> Result<SnapshotContracts> {
     // Reading the rows (one thread, the store's) and parsing them (all cores) overlap: the
     // store hands over batches that a second thread parses while it reads the next.
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<almanac_store::StoredPosition>>(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<PositionBatch>(4);
         let parser = scope.spawn(move || {
-            let mut out = SnapshotContracts {
-                contracts: Vec::new(),
-                products: Vec::new(),
-                non_interest: 0,
-                failed: Vec::new(),
-            };
+            let mut contracts = Vec::new();
+            let mut products = Vec::new();
+            let mut unpacker = Unpacker::default();
             for batch in rx {
-                let parsed: Vec<Parsed> = batch.par_iter().map(parse).collect();
-                for (sp, r) in batch.into_iter().zip(parsed) {
-                    match r {
-                        Ok(Some((t, product))) => {
-                            out.contracts.push(t);
-                            out.products.push(product);
-                        }
-                        Ok(None) => out.non_interest += 1,
-                        Err(e) => out.failed.push((sp.contract_id, e)),
-                    }
-                }
+                unpacker.take(batch, &mut |t, product| {
+                    contracts.push(t);
+                    products.push(product);
+                });
             }
-            out
+            SnapshotContracts {
+                contracts,
+                products,
+                non_interest: unpacker.non_interest,
+                failed: unpacker.failed,
+            }
         });
-        let read = store.snapshot_positions_batched(snapshot, 16_384, &mut |batch| {
+        let read = read_batches(store, snapshot, forms, &mut |batch| {
             // The parser only stops early by panicking, which the join below reports.
             let _ = tx.send(batch);
         });
@@ -778,7 +876,7 @@ pub(crate) fn snapshots_export(snapshot: &str, out: &Path, db: &Path) -> Result<
         non_interest,
         failed,
         ..
-    } = snapshot_contracts(&store, &info.id)?;
+    } = snapshot_contracts(&store, &info.id, false)?;
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut w = std::io::BufWriter::new(file);
     let mut write = || -> Result<()> {
@@ -823,6 +921,9 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
         ),
         None => None,
     };
+    // Read from the compact forms stored beside the positions when this build reads them.
+    let forms = facts.as_ref().and_then(|f| f.compact_forms)
+        == Some(almanac_balance_sheet::COMPACT_FORM_VERSION);
     let facts = facts.filter(|_| behaviour.as_ref().is_none_or(|b| !b.asks_eu_materiality()));
     let options = crate::irrbb::IrrbbOptions {
         calibration: opts.calibration,
@@ -874,7 +975,7 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
                 products,
                 non_interest,
                 failed,
-            } = snapshot_contracts(store, &m.snapshot)?;
+            } = snapshot_contracts(store, &m.snapshot, forms)?;
             crate::timing("load snapshot contracts", t0);
             let report = crate::irrbb::analyse(
                 &mut contracts,
@@ -919,104 +1020,33 @@ fn streamed_irrbb(
     options: &crate::irrbb::IrrbbOptions,
     inputs: &crate::irrbb::Inputs<'_>,
 ) -> Result<(crate::irrbb::Report, usize)> {
-    type Parsed = Result<Option<(Box<almanac_actus::ContractTerms>, Option<String>)>, String>;
-    /// A batch as read: the positions' compact forms, or (for a snapshot without forms this
-    /// build reads) the positions.
-    enum Batch {
-        Forms(almanac_store::FormBatch),
-        Positions(Vec<almanac_store::StoredPosition>),
-    }
     let forms = facts.compact_forms == Some(almanac_balance_sheet::COMPACT_FORM_VERSION);
     let t0 = std::time::Instant::now();
     let out = std::thread::scope(|scope| -> Result<_> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<PositionBatch>(4);
         // The reader has a connection of its own (one SQLite connection serves one thread;
         // WAL lets readers run side by side).
         let path = store.path().to_path_buf();
         let reader = scope.spawn(move || -> Result<()> {
             let own = SqliteStore::open(&path)?;
-            // An analysis that stopped (an error) has said why; the reading just ends.
-            let read = forms
-                && own.snapshot_forms_batched(snapshot, 16_384, &mut |batch| {
-                    let _ = tx.send(Batch::Forms(batch));
-                })?;
-            if !read {
-                own.snapshot_positions_batched(snapshot, 16_384, &mut |batch| {
-                    let _ = tx.send(Batch::Positions(batch));
-                })?;
-            }
-            Ok(())
+            read_batches(&own, snapshot, forms, &mut |batch| {
+                // An analysis that stopped (an error) has said why; the reading just ends.
+                let _ = tx.send(batch);
+            })
         });
-        let mut failed: Vec<(String, String)> = Vec::new();
-        let mut non_interest = 0usize;
-        // Positions handed on so far: names a position whose form does not read.
-        let mut ordinal = 0usize;
+        let mut unpacker = Unpacker::default();
         let mut batches = |each: &mut dyn FnMut(
             Vec<Box<almanac_actus::ContractTerms>>,
             Vec<Option<String>>,
         ) -> Result<()>|
          -> Result<()> {
             for batch in rx.iter() {
-                let from_json = |json: &str| {
-                    almanac_balance_sheet::contract_from_json(json).map_err(|e| e.to_string())
-                };
-                // Each position parsed (the batch is freed here, after: freeing on the
-                // workers is slower), with the id a failure is reported under.
-                let (parsed, ids): (Vec<Parsed>, Vec<Option<&str>>) = match &batch {
-                    Batch::Positions(batch) => (
-                        batch.par_iter().map(|sp| from_json(&sp.json)).collect(),
-                        batch
-                            .iter()
-                            .map(|sp| Some(sp.contract_id.as_str()))
-                            .collect(),
-                    ),
-                    Batch::Forms(b) => (
-                        b.entries
-                            .par_iter()
-                            .map(|e| match e {
-                                almanac_store::FormEntry::Form(r) => {
-                                    almanac_balance_sheet::contract_from_compact(
-                                        &b.bytes[r.clone()],
-                                    )
-                                    .map_err(|e| {
-                                        format!(
-                                            "{e} (the stored form does not read back: \
-                                             `almanac audit verify` checks the store)"
-                                        )
-                                    })
-                                }
-                                almanac_store::FormEntry::Json(sp) => from_json(&sp.json),
-                            })
-                            .collect(),
-                        b.entries
-                            .iter()
-                            .map(|e| match e {
-                                almanac_store::FormEntry::Form(_) => None,
-                                almanac_store::FormEntry::Json(sp) => Some(sp.contract_id.as_str()),
-                            })
-                            .collect(),
-                    ),
-                };
-                let mut terms = Vec::with_capacity(parsed.len());
-                let mut products = Vec::with_capacity(parsed.len());
-                for (r, id) in parsed.into_iter().zip(ids) {
-                    match r {
-                        Ok(Some((t, product))) => {
-                            terms.push(t);
-                            products.push(product);
-                        }
-                        Ok(None) => non_interest += 1,
-                        Err(e) => failed.push((
-                            id.map_or_else(
-                                || format!("position {} of the snapshot", ordinal + 1),
-                                str::to_owned,
-                            ),
-                            e,
-                        )),
-                    }
-                    ordinal += 1;
-                }
-                drop(batch);
+                let mut terms = Vec::new();
+                let mut products = Vec::new();
+                unpacker.take(batch, &mut |t, product| {
+                    terms.push(t);
+                    products.push(product);
+                });
                 each(terms, products)?;
             }
             Ok(())
@@ -1037,7 +1067,7 @@ fn streamed_irrbb(
             .map_err(|_| anyhow::anyhow!("reading the snapshot's positions failed"))?;
         let report = report?;
         read?;
-        Ok((report, failed, non_interest))
+        Ok((report, unpacker.failed, unpacker.non_interest))
     })?;
     crate::timing("read and analyse (streamed)", t0);
     let (mut report, failed, non_interest) = out;

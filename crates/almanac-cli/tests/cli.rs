@@ -1192,31 +1192,58 @@ fn run_irrbb_records_and_replays() {
 }
 
 /// A snapshot imported now keeps a compact form of each contract beside its JSON, and a
-/// stored IRRBB run reads those: its report is the one read from the JSON (a snapshot whose
-/// forms this build does not read), byte for byte. A damaged form is a failed position, with
+/// stored IRRBB run reads those, streamed or (for an assumption set that asks for the EU
+/// materiality test) whole: its report is the one read from the JSON (a snapshot whose forms
+/// this build does not read), byte for byte. A damaged form is a failed position, with
 /// the reason, never a silently changed contract; `audit verify` finds it.
 #[test]
 fn run_irrbb_reads_compact_forms_as_the_json() {
     let dir = temp_dir("run-irrbb-forms");
     let (db, bank) = stored_bank(&dir, 300);
-    let (ok, s) = (run_ok, arg);
-    let run = |out: &std::path::Path| -> serde_json::Value {
-        let o = ok(&[
-            "run",
-            "irrbb",
-            "--snapshot",
-            "latest",
-            "--market",
-            &s(&bank.join("market.toml")),
-            "--per-contract",
-            "--out",
-            &s(out),
-            "--db",
-            &s(&db),
-            "--json",
-        ]);
+    let s = arg;
+    // An assumption set that asks for the EU materiality test: the run reads the snapshot
+    // whole (it needs every contract first) instead of streaming it.
+    let whole = dir.join("eu.toml");
+    std::fs::write(
+        &whole,
+        std::fs::read_to_string(bank.join("assumptions.toml"))
+            .unwrap()
+            .replace("cpr = 0.06\n", "cpr = 0.06\neu_materiality = true\n"),
+    )
+    .unwrap();
+    let run_with = |out: &std::path::Path, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "run".to_string(),
+            "irrbb".into(),
+            "--snapshot".into(),
+            "latest".into(),
+            "--market".into(),
+            s(&bank.join("market.toml")),
+            "--per-contract".into(),
+            "--out".into(),
+            s(out),
+            "--db".into(),
+            s(&db),
+            "--json".into(),
+        ];
+        args.extend(extra.iter().map(|x| x.to_string()));
+        let o = Command::new(env!("CARGO_BIN_EXE_almanac"))
+            .args(&args)
+            .env("ALMANAC_TIMINGS", "1")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        // Read whole or streamed, as asked.
+        let timings = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            timings.contains("load snapshot contracts"),
+            !extra.is_empty(),
+            "{timings}"
+        );
         serde_json::from_slice(&o.stdout).unwrap()
     };
+    let run = |out: &std::path::Path| run_with(out, &[]);
+    let eu = ["--assumptions", whole.to_str().unwrap()];
     let conn = rusqlite::Connection::open(&db).unwrap();
     let (positions, forms): (i64, i64) = conn
         .query_row(
@@ -1226,9 +1253,14 @@ fn run_irrbb_reads_compact_forms_as_the_json() {
         )
         .unwrap();
     assert!(positions > 300);
-    assert_eq!(forms, positions, "every sample-bank position has a compact form");
+    assert_eq!(
+        forms, positions,
+        "every sample-bank position has a compact form"
+    );
     let from_forms = dir.join("forms.json");
     assert_eq!(run(&from_forms)["failed"], 0);
+    let whole_from_forms = dir.join("whole-forms.json");
+    assert_eq!(run_with(&whole_from_forms, &eu)["failed"], 0);
     // The same snapshot as one imported before forms: its facts name no form version.
     let facts: String = conn
         .query_row("SELECT facts FROM snapshot_facts", [], |r| r.get(0))
@@ -1246,6 +1278,12 @@ fn run_irrbb_reads_compact_forms_as_the_json() {
     assert!(
         std::fs::read(&from_forms).unwrap() == std::fs::read(&from_json).unwrap(),
         "the report read from the forms differs from the one read from the JSON"
+    );
+    let whole_from_json = dir.join("whole-json.json");
+    assert_eq!(run_with(&whole_from_json, &eu)["failed"], 0);
+    assert!(
+        std::fs::read(&whole_from_forms).unwrap() == std::fs::read(&whole_from_json).unwrap(),
+        "read whole, the report from the forms differs from the one from the JSON"
     );
     // A damaged form: the position fails with the reason, the others are valued.
     conn.execute_batch(&format!(
