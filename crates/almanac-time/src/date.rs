@@ -75,6 +75,18 @@ const YEAR_STARTS: [i32; TABLE_YEARS + 1] = {
     out
 };
 
+/// Day number of the first of each month the tables cover (January 1900 is entry 0), and of
+/// the month after the last.
+static MONTH_STARTS: [i32; TABLE_YEARS * 12 + 1] = {
+    let mut out = [0; TABLE_YEARS * 12 + 1];
+    let mut k = 0;
+    while k <= TABLE_YEARS * 12 {
+        out[k] = days_from_civil(TABLE_FIRST_YEAR + (k / 12) as i32, (k % 12) as u32 + 1, 1);
+        k += 1;
+    }
+    out
+};
+
 /// Month (1–12) and day of month of each day of the year (0-based), common and leap years,
 /// packed as `month << 5 | day`.
 const MONTH_DAYS: [[u16; 366]; 2] = {
@@ -192,10 +204,29 @@ impl Date {
         Date(days_from_civil(year, month, day))
     }
 
-    /// A date from a civil date the caller has already checked (day within the month).
+    /// Day `day` (1-based, clipped to the month's length) of the month `month_index` months
+    /// after January of year 0 (`year * 12 + month - 1`), or its last day with
+    /// `month_end`: the k-th date of a monthly schedule in one step. From the tables for
+    /// 1900–2299 (two reads), else computed; the same date either way (tested).
     #[inline]
-    pub(crate) const fn from_civil_unchecked(year: i32, month: u32, day: u32) -> Date {
-        Date(days_from_civil(year, month, day))
+    pub(crate) fn in_month(month_index: i32, day: u32, month_end: bool) -> Date {
+        let k = month_index - TABLE_FIRST_YEAR * 12;
+        if (0..(TABLE_YEARS * 12) as i32).contains(&k) {
+            let start = MONTH_STARTS[k as usize];
+            let len = (MONTH_STARTS[k as usize + 1] - start) as u32;
+            let d = if month_end { len } else { day.min(len) };
+            return Date(start + d as i32 - 1);
+        }
+        let (y, m) = (
+            month_index.div_euclid(12),
+            month_index.rem_euclid(12) as u32 + 1,
+        );
+        let last = days_in_month(y, m);
+        Date(days_from_civil(
+            y,
+            m,
+            if month_end { last } else { day.min(last) },
+        ))
     }
 
     /// The date `days` days after 1970-01-01 (Arrow `Date32` value).
@@ -548,6 +579,25 @@ mod tests {
                 super::civil_from_days(z),
                 super::civil_from_days_computed(z)
             );
+        }
+    }
+
+    #[test]
+    fn month_dates_from_the_tables_agree_with_the_computation() {
+        // Every month from 1800 to 2399 (the table covers 1900–2299), every day, both rules.
+        for index in 1800 * 12..2400 * 12 {
+            let (y, m) = (index / 12, (index % 12) as u32 + 1);
+            let last = super::days_in_month(y, m);
+            for day in 1..=31 {
+                for month_end in [false, true] {
+                    let d = if month_end { last } else { day.min(last) };
+                    assert_eq!(
+                        super::Date::in_month(index, day, month_end),
+                        super::Date::ymd(y, m, d),
+                        "{y}-{m} day {day} month end {month_end}"
+                    );
+                }
+            }
         }
     }
 

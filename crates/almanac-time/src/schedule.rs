@@ -113,10 +113,7 @@ pub fn generate_into<T: SchedulePoint>(
         if months == 0 {
             return anchor_date.add_days(days * k);
         }
-        let total = base + months * k;
-        let (y, m) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
-        let last = crate::date::days_in_month(y, m);
-        Date::from_civil_unchecked(y, m, if to_month_end { last } else { day.min(last) })
+        Date::in_month(base + months * k, day, to_month_end)
     };
     let mut k = 0;
     let mut next = anchor;
