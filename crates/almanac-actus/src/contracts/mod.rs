@@ -297,8 +297,13 @@ impl<'t> Model<'t> {
 
     /// The date accruals run to for a scheduled time: shifted under `SC…` conventions,
     /// unshifted under `CS…`; 23:59:59 counts as the next day.
+    #[inline]
     pub(crate) fn calc_date(&self, t: DateTime) -> Date {
         let d = t.accrual_date();
+        // No shift moves it (NOS, CS…): the accrual date, without a calendar look-up.
+        if self.calc_date_is_accrual_date() {
+            return d;
+        }
         if t.is_end_of_day() {
             // Shift the written date, then step to the end of that day.
             return self
@@ -311,6 +316,7 @@ impl<'t> Model<'t> {
 
     /// Whether [`Model::calc_date`] is the accrual date of every time (no business-day shift
     /// moves the date accruals run to): the `NOS` and `CS…` conventions.
+    #[inline]
     pub(crate) fn calc_date_is_accrual_date(&self) -> bool {
         self.bdc == BusinessDayConvention::NoShift || self.bdc.calculates_on_scheduled_date()
     }
