@@ -1,6 +1,7 @@
 //! The market snapshot: everything market-related that a run reads, for one as-of date.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use almanac_time::{Date, DayCount, Period};
 
@@ -37,6 +38,74 @@ pub struct MarketSnapshot {
     fx: BTreeMap<(String, String), f64>,
     fixings: BTreeMap<String, Vec<(Date, f64)>>,
     volatilities: BTreeMap<String, Volatility>,
+    /// The projected index rates already asked for (see [`ForwardCache`]).
+    forwards: ForwardCache,
+}
+
+/// The projected rates of a snapshot's indices by fixing day, each computed the first time it
+/// is asked for: an IRRBB run asks a few thousand distinct fixings of its floating-rate
+/// contracts millions of times (each projection interpolates the forecast curve twice and
+/// takes two exponentials). A memo, not part of the snapshot's value: a clone starts empty,
+/// every change to the snapshot empties it, and two snapshots compare equal whatever their
+/// caches hold. The rates are the same, bit for bit, as computed afresh; an index that cannot
+/// be projected is not cached (its error is computed again).
+#[derive(Default)]
+struct ForwardCache {
+    /// Per index in name order: its name and, once it is first projected, a slot per day
+    /// after the as-of date (up to [`ForwardCache::DAYS`]), [`ForwardCache::EMPTY`] until
+    /// computed.
+    #[allow(clippy::type_complexity)]
+    tables: std::sync::OnceLock<Vec<(String, std::sync::OnceLock<Box<[AtomicU64]>>)>>,
+}
+
+impl ForwardCache {
+    /// Fixing days cached after the as-of date (60 years).
+    const DAYS: usize = 60 * 366;
+    /// The bits of a slot not yet computed (a NaN no computation yields).
+    const EMPTY: u64 = 0x7ff8_dead_beef_0001;
+
+    /// The slot of `index` on the `day`-th day after the as-of date, if cached.
+    fn slot(
+        &self,
+        indices: &BTreeMap<String, IndexDefinition>,
+        index: &str,
+        day: usize,
+    ) -> Option<&AtomicU64> {
+        if day >= Self::DAYS {
+            return None;
+        }
+        let tables = self.tables.get_or_init(|| {
+            indices
+                .keys()
+                .map(|name| (name.clone(), std::sync::OnceLock::new()))
+                .collect()
+        });
+        let (_, slots) = tables.iter().find(|(name, _)| name == index)?;
+        let slots = slots.get_or_init(|| {
+            (0..Self::DAYS)
+                .map(|_| AtomicU64::new(Self::EMPTY))
+                .collect()
+        });
+        Some(&slots[day])
+    }
+}
+
+impl Clone for ForwardCache {
+    fn clone(&self) -> ForwardCache {
+        ForwardCache::default()
+    }
+}
+
+impl PartialEq for ForwardCache {
+    fn eq(&self, _: &ForwardCache) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for ForwardCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ForwardCache")
+    }
 }
 
 impl MarketSnapshot {
@@ -51,6 +120,7 @@ impl MarketSnapshot {
             fx: BTreeMap::new(),
             fixings: BTreeMap::new(),
             volatilities: BTreeMap::new(),
+            forwards: ForwardCache::default(),
         }
     }
 
@@ -76,6 +146,7 @@ impl MarketSnapshot {
     /// Adds (or replaces) a curve. The first curve of a currency becomes its discount curve
     /// unless [`MarketSnapshot::set_discount_curve`] says otherwise.
     pub fn insert_curve(&mut self, curve: Curve) -> Result<(), CurveError> {
+        self.forwards = ForwardCache::default();
         self.check_date(&curve)?;
         self.discount
             .entry(curve.currency().to_string())
@@ -90,6 +161,7 @@ impl MarketSnapshot {
         currency: &str,
         curve_id: &str,
     ) -> Result<(), MarketError> {
+        self.forwards = ForwardCache::default();
         if !self.curves.contains_key(curve_id) {
             return Err(MarketError::Unknown {
                 what: "curve",
@@ -103,6 +175,7 @@ impl MarketSnapshot {
 
     /// Adds a spread curve (zero spreads over a base curve, continuously compounded).
     pub fn insert_spread(&mut self, spread: Curve) -> Result<(), CurveError> {
+        self.forwards = ForwardCache::default();
         self.check_date(&spread)?;
         self.spreads.insert(spread.id().to_string(), spread);
         Ok(())
@@ -110,6 +183,7 @@ impl MarketSnapshot {
 
     /// Adds an index definition; its forecast curve must be in the snapshot.
     pub fn insert_index(&mut self, index: IndexDefinition) -> Result<(), MarketError> {
+        self.forwards = ForwardCache::default();
         if !self.curves.contains_key(&index.forecast_curve) {
             return Err(MarketError::Unknown {
                 what: "curve",
@@ -122,11 +196,13 @@ impl MarketSnapshot {
 
     /// Sets the FX rate `base/quote` (units of `quote` per unit of `base`).
     pub fn insert_fx(&mut self, base: &str, quote: &str, rate: f64) {
+        self.forwards = ForwardCache::default();
         self.fx.insert((base.to_string(), quote.to_string()), rate);
     }
 
     /// Adds a historical fixing of an index.
     pub fn insert_fixing(&mut self, index: &str, date: Date, rate: f64) {
+        self.forwards = ForwardCache::default();
         let v = self.fixings.entry(index.to_string()).or_default();
         match v.binary_search_by_key(&date, |p| p.0) {
             Ok(i) => v[i].1 = rate,
@@ -136,6 +212,7 @@ impl MarketSnapshot {
 
     /// Adds (or replaces) the volatility of an index; the index must be defined.
     pub fn insert_volatility(&mut self, vol: Volatility) -> Result<(), MarketError> {
+        self.forwards = ForwardCache::default();
         if !self.indices.contains_key(vol.index()) {
             return Err(MarketError::Unknown {
                 what: "index",
@@ -274,6 +351,14 @@ impl MarketSnapshot {
                 Ok(series[i - 1].1)
             };
         }
+        let day = usize::try_from(self.as_of.days_until(fixing_date)).unwrap_or(usize::MAX);
+        let slot = self.forwards.slot(&self.indices, index, day);
+        if let Some(bits) = slot
+            .map(|s| s.load(Ordering::Relaxed))
+            .filter(|b| *b != ForwardCache::EMPTY)
+        {
+            return Ok(f64::from_bits(bits));
+        }
         let def = self
             .indices
             .get(index)
@@ -284,7 +369,11 @@ impl MarketSnapshot {
         let curve = self.curve(&def.forecast_curve)?;
         let end = def.tenor.add_to(fixing_date, 1);
         let accrual = def.day_count.year_fraction(fixing_date, end);
-        Ok(curve.simple_forward(fixing_date, end, accrual))
+        let rate = curve.simple_forward(fixing_date, end, accrual);
+        if let Some(slot) = slot {
+            slot.store(rate.to_bits(), Ordering::Relaxed);
+        }
+        Ok(rate)
     }
 
     /// A new snapshot with every curve passed through `f`; spreads, FX rates, indices,
@@ -377,6 +466,60 @@ mod tests {
         let c = m.curve("EUR-EURIBOR3M").unwrap();
         let expected = (c.discount_at(start) / c.discount_at(end) - 1.0) / (92.0 / 360.0);
         assert!((m.index_rate("EURIBOR3M", start).unwrap() - expected).abs() < 1e-15);
+    }
+
+    /// The projection asked afresh, without the cache.
+    fn uncached(m: &MarketSnapshot, index: &str, d: Date) -> f64 {
+        let def = &m.indices[index];
+        let end = def.tenor.add_to(d, 1);
+        m.curve(&def.forecast_curve).unwrap().simple_forward(
+            d,
+            end,
+            def.day_count.year_fraction(d, end),
+        )
+    }
+
+    #[test]
+    fn cached_projections_are_the_computed_ones_and_follow_changes() {
+        let mut m = snapshot();
+        let as_of = m.as_of();
+        // Every day of the cache and beyond it, twice (computed, then cached), bit for bit.
+        let days: Vec<i32> = (1..ForwardCache::DAYS as i32 + 400).step_by(7).collect();
+        for _ in 0..2 {
+            for &k in &days {
+                let d = as_of.add_days(k);
+                assert_eq!(
+                    m.index_rate("EURIBOR3M", d).unwrap().to_bits(),
+                    uncached(&m, "EURIBOR3M", d).to_bits(),
+                    "{d}"
+                );
+            }
+        }
+        assert!(m.index_rate("NOPE", as_of.add_days(10)).is_err());
+        let d = Date::ymd(2030, 3, 15);
+        let before = m.index_rate("EURIBOR3M", d).unwrap();
+        // A shifted copy (scenarios) projects from its own curves, not the cache it was
+        // cloned from.
+        let shifted = m.map_curves(|c| c.map_pillars(|_, z| z + 0.01)).unwrap();
+        let up = shifted.index_rate("EURIBOR3M", d).unwrap();
+        assert!(up > before + 0.009, "{before} {up}");
+        assert_eq!(up.to_bits(), uncached(&shifted, "EURIBOR3M", d).to_bits());
+        assert_eq!(shifted.clone(), shifted);
+        // Replacing the forecast curve empties the cache.
+        let flat = Curve::from_zero_rates(
+            "EUR-EURIBOR3M",
+            "EUR",
+            as_of,
+            DayCount::Act365Fixed,
+            CurveInterpolation::LinearZero,
+            vec![1.0],
+            vec![0.05],
+        )
+        .unwrap();
+        m.insert_curve(flat).unwrap();
+        let after = m.index_rate("EURIBOR3M", d).unwrap();
+        assert_ne!(after, before);
+        assert_eq!(after.to_bits(), uncached(&m, "EURIBOR3M", d).to_bits());
     }
 
     #[test]
