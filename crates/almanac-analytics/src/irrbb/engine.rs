@@ -121,6 +121,13 @@ impl DayAmounts {
         }
     }
 
+    /// Every amount back to zero, keeping the storage (the same sums afterwards as a new
+    /// one: a zero adds nothing and [`DayAmounts::iter`] skips zeros).
+    fn reset(&mut self) {
+        self.dense.iter_mut().for_each(|x| *x = 0.0);
+        self.beyond.clear();
+    }
+
     fn merge(&mut self, other: &DayAmounts) {
         if !other.dense.is_empty() {
             if self.dense.is_empty() {
@@ -410,6 +417,25 @@ struct Partial {
     /// What the engine found of the contracts with automatic options valued as KAO: what the
     /// option pass would otherwise evaluate again.
     option_holders: Vec<HolderValues>,
+}
+
+impl Partial {
+    /// Empties the sums of a chunk already merged, for the next chunk: the same as a new
+    /// one, without allocating (and faulting in) its tables again.
+    fn reset(&mut self) {
+        self.totals.iter_mut().for_each(|x| *x = 0.0);
+        self.repricing.iter_mut().for_each(DayAmounts::reset);
+        self.buckets.iter_mut().for_each(|x| *x = 0.0);
+        self.seg_gap.iter_mut().for_each(|x| *x = 0.0);
+        self.explained.clear();
+        self.margin_counts = [0; 3];
+        self.fixed_flows.reset();
+        self.sens_floating.iter_mut().for_each(|x| *x = 0.0);
+        self.nii.iter_mut().for_each(NiiSums::clear);
+        self.contracts.clear();
+        self.failed.clear();
+        self.option_holders.clear();
+    }
 }
 
 /// What the engine found of a contract with automatic options valued as KAO.
@@ -928,14 +954,8 @@ impl Setup<'_> {
         Ok(())
     }
 
-    fn chunk<C: Borrow<ContractTerms>>(
-        &self,
-        first: usize,
-        contracts: &[C],
-        segs: Option<&[u16]>,
-        s: &mut Scratch,
-    ) -> Partial {
-        let (nv, nm, nc) = (self.views(), self.markets.len(), self.ccys.len());
+    /// The sums of a chunk of this run, all zero (`nv` views, `nm` markets, `nc` currencies).
+    fn new_partial(&self, nv: usize, nm: usize, nc: usize) -> Partial {
         let mut p = Partial {
             totals: vec![0.0; nv * nm * nc],
             repricing: vec![DayAmounts::default(); nv * nc],
@@ -955,10 +975,28 @@ impl Setup<'_> {
             contracts: ContractTable::new(self.names.clone(), nv == 2),
             failed: Vec::new(),
         };
-        let std = self.standardised;
-        if std {
+        if self.standardised {
             p.buckets = vec![0.0; nv * nm * nc * 19];
         }
+        p
+    }
+
+    fn chunk<C: Borrow<ContractTerms>>(
+        &self,
+        first: usize,
+        contracts: &[C],
+        segs: Option<&[u16]>,
+        s: &mut Scratch,
+        reuse: Option<Partial>,
+    ) -> Partial {
+        let (nv, nm, nc) = (self.views(), self.markets.len(), self.ccys.len());
+        let std = self.standardised;
+        let mut p = if let Some(mut p) = reuse {
+            p.reset();
+            p
+        } else {
+            self.new_partial(nv, nm, nc)
+        };
         let mut local = vec![0.0; nv * nm * nc];
         let mut local_buckets = vec![0.0; if std { nv * nm * nc * 19 } else { 0 }];
         for (i, t) in contracts.iter().enumerate() {
@@ -1543,6 +1581,9 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
     let mut offset = 0usize;
     let mut interest = InterestWithoutSchedule::default();
     let mut short_batch_seen = false;
+    // The sums of chunks already merged, emptied and filled again by later chunks: a fresh
+    // set per chunk faulted in some 600 kB of new memory every time.
+    let pool: std::sync::Mutex<Vec<Partial>> = std::sync::Mutex::new(Vec::new());
     feed(&mut |batch: &[C], segs: Option<&[u16]>| {
         // Chunks are cut from the whole sequence only if every batch but the last is full:
         // a feed that breaks this would change the sums' order, so it is refused.
@@ -1569,10 +1610,11 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
             .map_init(Scratch::default, |s, (k, chunk)| {
                 let segs =
                     segs.and_then(|v| v.get(k * CHUNK..(k * CHUNK + chunk.len()).min(v.len())));
-                setup.chunk(first + k * CHUNK, chunk, segs, s)
+                let reuse = pool.lock().ok().and_then(|mut v| v.pop());
+                setup.chunk(first + k * CHUNK, chunk, segs, s, reuse)
             })
             .collect();
-        for p in partials {
+        for mut p in partials {
             totals.iter_mut().zip(&p.totals).for_each(|(a, b)| *a += b);
             repricing
                 .iter_mut()
@@ -1586,14 +1628,14 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
                 .iter_mut()
                 .zip(&p.seg_gap)
                 .for_each(|(a, b)| *a += b);
-            out.explained.extend(p.explained);
+            out.explained.append(&mut p.explained);
             margin_counts
                 .iter_mut()
                 .zip(p.margin_counts)
                 .for_each(|(a, b)| *a += b);
             fixed_flows.merge(&p.fixed_flows);
             if nii.is_empty() {
-                nii = p.nii;
+                nii.clone_from(&p.nii);
             } else {
                 nii.iter_mut().zip(&p.nii).for_each(|(a, b)| a.add(b));
             }
@@ -1602,8 +1644,11 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
                 .zip(&p.sens_floating)
                 .for_each(|(a, b)| *a += b);
             out.contracts.append(&p.contracts);
-            out.failed.extend(p.failed);
-            holder_values.extend(p.option_holders);
+            out.failed.append(&mut p.failed);
+            holder_values.append(&mut p.option_holders);
+            if let Ok(mut v) = pool.lock() {
+                v.push(p);
+            }
         }
         Ok(())
     })?;

@@ -86,6 +86,16 @@ impl ContractTable {
         }
     }
 
+    /// Removes every row, keeping the columns and the storage.
+    pub fn clear(&mut self) {
+        self.ids.clear();
+        self.ends.clear();
+        self.pv.clear();
+        if let Some(c) = &mut self.contractual {
+            c.clear();
+        }
+    }
+
     /// Adds `other`'s rows after this table's.
     pub fn append(&mut self, other: &ContractTable) {
         let offset = self.ids.len();
