@@ -165,6 +165,8 @@ impl<T: TermValue> TermValue for Vec<T> {
     }
 }
 
+/// The code enums as term values: parsed from their ACTUS code, and in the compact form
+/// ([`crate::compact`]) written as it.
 macro_rules! impl_code_term {
     ($($t:ty),*) => {$(
         impl TermValue for $t {
@@ -174,25 +176,10 @@ macro_rules! impl_code_term {
                     <$t>::CODES.join(", ")))
             }
         }
-    )*};
+    )*
+        crate::compact::compact_by_code!($($t),*);
+    };
 }
-crate::compact::compact_by_code!(
-    ContractType,
-    ContractRole,
-    InterestCalculationBase,
-    ScalingEffect,
-    FeeBasis,
-    DeliverySettlement,
-    OptionType,
-    OptionExerciseType,
-    ContractPerformance,
-    GuaranteedExposure,
-    IncreaseDecrease,
-    FixedVariable,
-    DayCountCode,
-    CalendarCode,
-    CreditEventType,
-);
 impl_code_term!(
     ContractType,
     ContractRole,

@@ -532,6 +532,20 @@ mod tests {
         }
     }
 
+    /// An equity item (row 2, 1 EUR).
+    fn equity() -> Position {
+        Position {
+            row: 2,
+            instrument: Instrument::NonInterest(NonInterestItem {
+                id: "EQ".into(),
+                side: Side::Equity,
+                amount: 1.0,
+                currency: "EUR".into(),
+            }),
+            attributes: Attributes::default(),
+        }
+    }
+
     #[test]
     fn sides_balances_and_round_trip() {
         let as_of = Date::ymd(2025, 12, 31);
@@ -595,16 +609,7 @@ mod tests {
         let (lean, product) = contract_from_json(&json).unwrap().unwrap();
         assert_eq!(lean, terms);
         assert_eq!(product.as_deref(), Some("MORT_FIX"));
-        let equity = Position {
-            row: 2,
-            instrument: Instrument::NonInterest(NonInterestItem {
-                id: "EQ".into(),
-                side: Side::Equity,
-                amount: 1.0,
-                currency: "EUR".into(),
-            }),
-            attributes: Attributes::default(),
-        };
+        let equity = equity();
         assert!(contract_from_json(&equity.to_json()).unwrap().is_none());
         // Bad terms, a broken document and a position of neither kind are errors.
         let bad = json.replace("\"P1ML1\"", "\"monthly\"");
@@ -627,16 +632,7 @@ mod tests {
         );
         let without_product = loan.clone();
         loan.attributes.product = Some("MORT_RESET".into());
-        let equity = Position {
-            row: 2,
-            instrument: Instrument::NonInterest(NonInterestItem {
-                id: "EQ".into(),
-                side: Side::Equity,
-                amount: 1.0,
-                currency: "EUR".into(),
-            }),
-            attributes: Attributes::default(),
-        };
+        let equity = equity();
         for p in [&loan, &without_product, &equity] {
             let form = p
                 .compact_form()

@@ -1211,27 +1211,32 @@ fn run_irrbb_reads_compact_forms_as_the_json() {
             .replace("cpr = 0.06\n", "cpr = 0.06\neu_materiality = true\n"),
     )
     .unwrap();
-    let run_with = |out: &std::path::Path, extra: &[&str]| -> serde_json::Value {
+    // `run irrbb` into `out`, with timings on stderr.
+    let command = |out: &std::path::Path, extra: &[&str]| -> std::process::Output {
+        let (market, out, db) = (s(&bank.join("market.toml")), s(out), s(&db));
         let mut args = vec![
-            "run".to_string(),
-            "irrbb".into(),
-            "--snapshot".into(),
-            "latest".into(),
-            "--market".into(),
-            s(&bank.join("market.toml")),
-            "--per-contract".into(),
-            "--out".into(),
-            s(out),
-            "--db".into(),
-            s(&db),
-            "--json".into(),
+            "run",
+            "irrbb",
+            "--snapshot",
+            "latest",
+            "--market",
+            &market,
+            "--per-contract",
+            "--out",
+            &out,
+            "--db",
+            &db,
+            "--json",
         ];
-        args.extend(extra.iter().map(|x| x.to_string()));
-        let o = Command::new(env!("CARGO_BIN_EXE_almanac"))
+        args.extend(extra);
+        Command::new(env!("CARGO_BIN_EXE_almanac"))
             .args(&args)
             .env("ALMANAC_TIMINGS", "1")
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    let run_with = |out: &std::path::Path, extra: &[&str]| -> serde_json::Value {
+        let o = command(out, extra);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         // Read whole or streamed, as asked.
         let timings = String::from_utf8_lossy(&o.stderr);
@@ -1293,22 +1298,7 @@ fn run_irrbb_reads_compact_forms_as_the_json() {
     ))
     .unwrap();
     drop(conn);
-    let damaged = Command::new(env!("CARGO_BIN_EXE_almanac"))
-        .args([
-            "run",
-            "irrbb",
-            "--snapshot",
-            "latest",
-            "--market",
-            &s(&bank.join("market.toml")),
-            "--out",
-            &s(&dir.join("damaged.json")),
-            "--db",
-            &s(&db),
-            "--json",
-        ])
-        .output()
-        .unwrap();
+    let damaged = command(&dir.join("damaged.json"), &[]);
     // The run is stored; the exit code says that positions failed.
     assert_eq!(damaged.status.code(), Some(1));
     let damaged: serde_json::Value = serde_json::from_slice(&damaged.stdout).unwrap();
