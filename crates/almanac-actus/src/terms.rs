@@ -280,8 +280,9 @@ macro_rules! terms {
                 }
             }
 
-            /// The fingerprint of the terms' layout in their compact form: a hash of every
-            /// term's name and type in declaration order ([`crate::compact`]).
+            /// The fingerprint of the terms' layout in their compact form
+            /// ([`ContractTerms::write_compact`]): a hash of every term's name and type in
+            /// declaration order.
             pub const COMPACT_LAYOUT: u32 = crate::compact::fnv1a(
                 concat!($($key, ":", stringify!($ty), ";"),+).as_bytes()
             );
