@@ -1221,6 +1221,12 @@ fn read_forms_into(
     let mut rows = forms.query([key]).map_err(db(READING_SNAPSHOTS))?;
     while let Some(row) = rows.next().map_err(db(READING_SNAPSHOTS))? {
         let ordinal: i64 = row.get(0).map_err(db(READING_SNAPSHOTS))?;
+        if ordinal >= total {
+            // Only a change behind the store's back does this (`audit verify` names it).
+            return Err(StoreError::internal(format!(
+                "the snapshot holds a form for position {ordinal} but has {total} positions"
+            )));
+        }
         whole(next, ordinal, &mut out, each)?;
         let form = row
             .get_ref(1)

@@ -420,4 +420,26 @@ fn forms_are_read_in_row_order_with_the_positions_without_one_in_place() {
         "{:#?}",
         report.problems
     );
+    // A form for a position the snapshot does not have: the reader refuses it, the audit
+    // names it.
+    dir.raw()
+        .execute(
+            "INSERT INTO position_forms (snapshot_key, ordinal, form)
+             SELECT key, 7, x'07' FROM snapshots WHERE id = ?1",
+            [&with],
+        )
+        .unwrap();
+    let e = store
+        .snapshot_forms_batched(&with, 100, &mut |_| {})
+        .unwrap_err();
+    assert!(e.to_string().contains("position 7"), "{e}");
+    let report = store.verify_audit().unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("form for position 7")),
+        "{:#?}",
+        report.problems
+    );
 }
