@@ -449,7 +449,8 @@ struct Holder<'a> {
     terms: Cow<'a, ContractTerms>,
     /// A CAPFL's underlying, on whose resets its options are written; `None` for options
     /// embedded in the contract itself (see [`Holder::underlying`]).
-    capfl_underlying: Option<Cow<'a, ContractTerms>>,
+    /// Boxed: rare, and 1.5 KB inline in every holder otherwise.
+    capfl_underlying: Option<Box<Cow<'a, ContractTerms>>>,
     /// A standalone cap or floor: the whole contract is the option.
     standalone: bool,
     options: Vec<Embedded>,
@@ -462,14 +463,16 @@ impl Holder<'_> {
     /// CAPFL's underlying. Valued without caps or floors (and a CAPFL's as an asset): the
     /// host, built when valued.
     fn underlying(&self) -> &ContractTerms {
-        self.capfl_underlying.as_deref().unwrap_or(&self.terms)
+        self.capfl_underlying.as_deref().map_or(&self.terms, |u| u)
     }
 
     /// The holder with its terms owned (one copy of a contract with embedded options).
     fn into_owned(self) -> Holder<'static> {
         Holder {
             terms: Cow::Owned(self.terms.into_owned()),
-            capfl_underlying: self.capfl_underlying.map(|u| Cow::Owned(u.into_owned())),
+            capfl_underlying: self
+                .capfl_underlying
+                .map(|u| Box::new(Cow::Owned((*u).into_owned()))),
             standalone: self.standalone,
             options: self.options,
             currency: self.currency,
@@ -534,7 +537,10 @@ pub struct OptionValues {
 /// volatility stops it at once), applied to its result after.
 pub(super) struct Plan<'a> {
     mode: AutomaticOptions,
-    holders: Vec<Holder<'a>>,
+    /// Boxed: a holder with its terms owned is some 1.6 KB, which a growing vector would
+    /// copy again and again.
+    #[allow(clippy::vec_box)]
+    holders: Vec<Box<Holder<'a>>>,
     /// The portfolio index of each holder.
     indices: Vec<usize>,
     /// Contracts with caps or floors left at intrinsic value, with the reason.
@@ -625,7 +631,7 @@ fn holder(t: &ContractTerms) -> Result<Option<Holder<'_>>, &'static str> {
         .unwrap_or_default();
     Ok(Some(Holder {
         terms: Cow::Borrowed(t),
-        capfl_underlying: standalone.then_some(Cow::Borrowed(underlying)),
+        capfl_underlying: standalone.then(|| Box::new(Cow::Borrowed(underlying))),
         standalone,
         options,
         currency,
@@ -716,7 +722,7 @@ impl<'a> Plan<'a> {
     ) -> Result<(), EveError> {
         scan(contracts, offset, base, self.mode, |index, h| match h {
             Ok(h) => {
-                self.holders.push(h);
+                self.holders.push(Box::new(h));
                 self.indices.push(index);
             }
             Err(e) => self.intrinsic.push(e),
@@ -732,7 +738,7 @@ impl<'a> Plan<'a> {
     ) -> Result<(), EveError> {
         scan(contracts, offset, base, self.mode, |index, h| match h {
             Ok(h) => {
-                self.holders.push(h.into_owned());
+                self.holders.push(Box::new(h.into_owned()));
                 self.indices.push(index);
             }
             Err(e) => self.intrinsic.push(e),
