@@ -52,7 +52,8 @@ use rayon::prelude::*;
 use super::assumptions::{Behaviour, Treatment};
 use super::engine::DayDiscount;
 use super::engine::{
-    evaluate_on_each, Analysis, ExplainedFlow, HolderValues, ScenarioMarket, View,
+    evaluate_on_each, evaluate_on_each_into, Analysis, ExplainedFlow, HolderValues, ScenarioMarket,
+    View,
 };
 use super::run::EveError;
 
@@ -997,17 +998,42 @@ struct Valued {
     values: Vec<Vec<f64>>,
 }
 
-/// One holder valued on every market. `engine`: what the engine found of it (its own values
-/// and, on the markets where no limit bound, its reset periods); the host is evaluated only on
-/// the other markets (all of them for a standalone option or without the engine's values).
-/// Event lists of a host and its contract by market, kept between holders (a 30-year monthly
-/// mortgage has some 70 KB of events per market).
+/// Event lists of a holder's own contract by market, for when the engine did not value it,
+/// kept between holders (a 30-year monthly mortgage has some 70 KB of events per market).
 #[derive(Default)]
 struct EventBuffers {
-    host: Vec<Vec<ContractEvent>>,
     own: Vec<Vec<ContractEvent>>,
 }
 
+/// A host's value on one market (its payoffs after the as-of date discounted by `df`, summed
+/// in event order as [`present_value`] sums them) and its reset periods ([`periods`]), folded
+/// from its events as they are produced instead of from a list of them.
+struct HostFold<'a, D> {
+    as_of: DateTime,
+    pv: f64,
+    fold: PeriodFold<'a>,
+    df: D,
+}
+
+impl<D: FnMut(Date) -> f64> EventSink for HostFold<'_, D> {
+    fn begin(&mut self) {
+        // The start of a float sum, as `Iterator::sum` has it.
+        self.pv = std::iter::empty::<f64>().sum();
+        self.fold.clear();
+    }
+
+    #[inline]
+    fn event(&mut self, head: EventHead, payoff: f64, states: &States) {
+        if head.event_time > self.as_of && payoff != 0.0 {
+            self.pv += payoff * (self.df)(head.event_time.date());
+        }
+        self.fold.push(head, states, &mut self.df);
+    }
+}
+
+/// One holder valued on every market. `engine`: what the engine found of it (its own values
+/// and, on the markets where no limit bound, its reset periods); the host is evaluated only on
+/// the other markets (all of them for a standalone option or without the engine's values).
 fn value(
     h: &Holder<'_>,
     markets: &[ScenarioMarket],
@@ -1033,23 +1059,37 @@ fn value(
         host.contract_role = Some(ContractRole::Rpa);
     }
     let host = &host;
-    // Events by position in `need`.
-    let on_need = || need.iter().map(|&k| &markets[k].market);
-    let (host_events, own_events) = (&mut buffers.host, &mut buffers.own);
-    if !need.is_empty() {
-        evaluate_on_each(host, on_need(), host_events)?;
-        if own.is_none() {
-            evaluate_on_each(&h.terms, on_need(), own_events)?;
-        }
-    }
-    let m = host.rate_multiplier.unwrap_or(1.0);
-    let s = host.rate_spread.unwrap_or(0.0);
-    let role = host.contract_role.map_or(1.0, ContractRole::sign);
     let until = if h.standalone {
         h.terms.termination_date
     } else {
         None
     };
+    // The host's value and reset periods on each market in `need`, folded from its events as
+    // they are produced (the engine's discount factors by day: the curve's, day by day).
+    let on_need = || need.iter().map(|&k| &markets[k].market);
+    let mut folds = Vec::with_capacity(need.len());
+    for &k in &need {
+        let table = discount
+            .table(k, &h.currency)
+            .ok_or_else(|| format!("no discount curve for currency {:?}", h.currency))?;
+        folds.push(HostFold {
+            as_of,
+            pv: 0.0,
+            fold: PeriodFold::new(&h.index, &markets[k].market, as_of, until),
+            df: move |d: Date| table.at_date(d),
+        });
+    }
+    let own_events = &mut buffers.own;
+    if !need.is_empty() {
+        evaluate_on_each_into(host, on_need(), &mut folds)?;
+        if own.is_none() {
+            evaluate_on_each(&h.terms, on_need(), own_events)?;
+        }
+    }
+    let mut folds = folds.into_iter();
+    let m = host.rate_multiplier.unwrap_or(1.0);
+    let s = host.rate_spread.unwrap_or(0.0);
+    let role = host.contract_role.map_or(1.0, ContractRole::sign);
     let mut delta = Vec::with_capacity(nm);
     let mut values = vec![Vec::with_capacity(nm); h.options.len()];
     for (k, sm) in markets.iter().enumerate() {
@@ -1067,22 +1107,16 @@ fn value(
                 ps
             }
             (None, Ok(n)) => {
-                // The engine's discount factors by day (the curve's, day by day).
-                let table = discount
-                    .table(k, &h.currency)
-                    .ok_or_else(|| format!("no discount curve for currency {:?}", h.currency))?;
-                let mut df = |d: Date| -> f64 { table.at_date(d) };
+                let mut f = folds
+                    .next()
+                    .ok_or("every market without known periods is folded")?;
                 let own_pv = match own {
                     Some(v) => v[k],
-                    None => present_value(&own_events[n], as_of, &mut df),
+                    None => present_value(&own_events[n], as_of, &mut f.df),
                 };
-                let host_pv = if h.standalone {
-                    0.0
-                } else {
-                    present_value(&host_events[n], as_of, &mut df)
-                };
+                let host_pv = if h.standalone { 0.0 } else { f.pv };
                 delta.push(host_pv - own_pv);
-                computed = periods(&host_events[n], &h.index, market, as_of, until, &mut df)?;
+                computed = f.fold.finish()?;
                 &computed
             }
             (None, Err(_)) => unreachable!("every market without known periods is evaluated"),
