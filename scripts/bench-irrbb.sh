@@ -50,6 +50,9 @@ mkdir -p "$dir"
 rm -f "$dir"/almanac.db "$dir"/almanac.db-* "$dir"/irrbb*.json "$dir"/contracts.json "$dir"/quantlib.json
 # step NAME ARGS...: runs the almanac binary under GNU time (wall time, peak RSS in time-NAME.txt).
 step() { local name=$1; shift; binary; /usr/bin/time -v -o "$dir/time-$name.txt" "$A" "$@"; }
+# settle: the import's 1.4 GB (and each run's report) written back to disk first, so that a
+# timed run does not compete with the kernel's write-back of the step before it.
+settle() { sync; sleep 2; }
 
 echo "== sample bank: $n contracts (seed 1) -> $dir"
 step sample-bank sample-bank --contracts "$n" --seed 1 --out "$dir" >/dev/null
@@ -72,15 +75,18 @@ EOF
 
 echo "== almanac run irrbb: the issue's scope (EVE base + 6 shocks with per-contract PVs and"
 echo "   the KAO add-on, 19-bucket gap, 1-year NII; no sensitivities)"
+settle
 step irrbb run irrbb --snapshot latest --market "$dir/market-linear.toml" \
     --no-sensitivities \
     --per-contract --out "$dir/irrbb.json" --db "$dir/almanac.db" | tee "$dir/irrbb.txt"
 echo "== almanac run irrbb: everything (the same plus PV01, key rates, duration, convexity)"
+settle
 step irrbb-full run irrbb --snapshot latest --market "$dir/market-linear.toml" \
     --per-contract --out "$dir/irrbb-full.json" --db "$dir/almanac.db" >/dev/null
 echo "== almanac run irrbb with caps and floors at intrinsic value (for the QuantLib comparison)"
 # QuantLib applies caps and floors to the projected rates: the per-contract PVs compare like
 # for like at intrinsic value (with the default KAO, EVE holds the contracts without them).
+settle
 step irrbb-intrinsic run irrbb --snapshot latest --market "$dir/market-linear.toml" \
     --automatic-options intrinsic --no-sensitivities \
     --per-contract --out "$dir/irrbb-intrinsic.json" --db "$dir/almanac.db" >/dev/null
