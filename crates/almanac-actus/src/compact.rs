@@ -1,9 +1,11 @@
 //! A compact binary form of [`ContractTerms`]: what a store keeps beside a position's JSON so
 //! that a run over a million stored contracts reads them without parsing text.
 //!
-//! The form is a cache of the JSON, never the record: the JSON stays the source of truth (and
-//! is what the audit digest of a position covers first). A reader that gets
-//! [`CompactError`] for a form falls back to the JSON.
+//! The form is a cache of the JSON, never the record: the JSON stays the source of truth. A
+//! reader checks first that forms were written by a build like its own ([`FORMAT`] and
+//! [`ContractTerms::COMPACT_LAYOUT`]; Almanac records them with each snapshot) and reads the
+//! JSON otherwise; a form that then gives a [`CompactError`] is damaged, an error for that
+//! contract.
 //!
 //! Layout, all integers little endian:
 //!
@@ -26,7 +28,7 @@ use almanac_time::{
     BusinessDayConvention, Cycle, Date, DateTime, EndOfMonthConvention, Period, PeriodUnit, Stub,
 };
 
-use crate::terms::ContractTerms;
+use crate::terms::{ContractTerms, COMPACT_READERS};
 
 /// The format version written as the first byte.
 pub const FORMAT: u8 = 1;
@@ -332,4 +334,8 @@ impl ContractTerms {
 /// Reads the value of one term into the terms.
 pub(crate) type ReadTerm = fn(&mut ContractTerms, &mut Reader<'_>) -> Result<(), CompactError>;
 
-pub(crate) use crate::terms::COMPACT_READERS;
+// A term's index is one byte, and the writer counts one past the last term.
+const _: () = assert!(
+    COMPACT_READERS.len() < 256,
+    "more terms than a one-byte index holds"
+);

@@ -307,8 +307,9 @@ pub fn contract_from_json(json: &str) -> Result<Option<ContractAndProduct>, Posi
 
 /// A stored position's compact form ([`Position::compact_form`]) read back: the contract
 /// terms and product, as [`contract_from_json`] reads them from the JSON; `Ok(None)` for a
-/// non-interest item. An error means the form is not one this build reads (the caller reads
-/// the JSON instead).
+/// non-interest item. An error means the form is damaged or of another build: readers compare
+/// the version recorded with the forms to [`COMPACT_FORM_VERSION`] first and read the JSON for
+/// forms of another build.
 pub fn contract_from_compact(form: &[u8]) -> Result<Option<ContractAndProduct>, PositionError> {
     let bad = |why: &str| PositionError(format!("compact form: {why}"));
     match form.split_first() {
@@ -343,9 +344,12 @@ pub fn contract_from_compact(form: &[u8]) -> Result<Option<ContractAndProduct>, 
 /// version, the terms' format and their layout fingerprint
 /// ([`ContractTerms::COMPACT_LAYOUT`]). A reader given forms written under another value reads
 /// the JSON instead.
-pub const COMPACT_FORM_VERSION: u64 = (1u64 << 40)
+pub const COMPACT_FORM_VERSION: u64 = (FORM_VERSION << 40)
     | ((almanac_actus::COMPACT_FORMAT as u64) << 32)
     | ContractTerms::COMPACT_LAYOUT as u64;
+
+/// The version of the position's own part of the form (kind byte, product).
+const FORM_VERSION: u64 = 1;
 
 /// The first byte of a compact form: what follows.
 const FORM_NON_INTEREST: u8 = 0;
