@@ -192,11 +192,15 @@ pub(crate) struct Model<'t> {
 impl<'t> Model<'t> {
     pub(crate) fn new(terms: &'t ContractTerms) -> Result<Model<'t>, ContractError> {
         let id = terms.id();
-        let contract_type = terms.contract_type.ok_or(ContractError::MissingTerm {
-            contract_id: id.to_string(),
-            term: "contractType",
-            contract_type: "any contract",
-        })?;
+        // `ok_or_else`: the error (and its copy of the id) is built only when the term is
+        // missing, not on every evaluation.
+        let contract_type = terms
+            .contract_type
+            .ok_or_else(|| ContractError::MissingTerm {
+                contract_id: id.to_string(),
+                term: "contractType",
+                contract_type: "any contract",
+            })?;
         let ct = contract_type.code();
         let missing = |term: &'static str| ContractError::MissingTerm {
             contract_id: id.to_string(),
