@@ -102,6 +102,31 @@ fn terms_of_every_kind_read_back_exactly() {
     );
 }
 
+/// Read one after the other into the same terms (as an IRRBB worker does), each contract
+/// comes back exactly: nothing of the contract before it is left behind, even after a form
+/// that did not read.
+#[test]
+fn forms_read_into_the_same_terms_leave_nothing_behind() {
+    let mut all = suite_terms();
+    all.insert(0, every_kind());
+    let mut scratch = every_kind();
+    let mut read = 0;
+    for t in &all {
+        let mut bytes = Vec::new();
+        if !t.write_compact(&mut bytes) {
+            continue;
+        }
+        // A truncated form first: it fails, and leaves the terms partly read.
+        let _ = scratch.read_compact_into(&bytes[..bytes.len() / 2]);
+        scratch
+            .read_compact_into(&bytes)
+            .expect("a written form reads back");
+        assert_eq!(&scratch, t, "{}", t.id());
+        read += 1;
+    }
+    assert!(read > 100, "{read}");
+}
+
 #[test]
 fn terms_with_a_structure_or_unknown_terms_have_no_compact_form() {
     let mut t = every_kind();

@@ -311,31 +311,46 @@ pub fn contract_from_json(json: &str) -> Result<Option<ContractAndProduct>, Posi
 /// the version recorded with the forms to [`COMPACT_FORM_VERSION`] first and read the JSON for
 /// forms of another build.
 pub fn contract_from_compact(form: &[u8]) -> Result<Option<ContractAndProduct>, PositionError> {
+    match compact_parts(form)? {
+        None => Ok(None),
+        Some((product, terms)) => {
+            let terms =
+                ContractTerms::read_compact(terms).map_err(|e| PositionError(e.to_string()))?;
+            Ok(Some((terms, product.map(str::to_owned))))
+        }
+    }
+}
+
+/// A contract's compact form taken apart ([`compact_parts`]): its product and the terms' own
+/// form.
+pub type CompactParts<'f> = (Option<&'f str>, &'f [u8]);
+
+/// A stored position's compact form ([`Position::compact_form`]) taken apart without reading
+/// its terms: `Ok(None)` for a non-interest item, else the product and the terms' own form,
+/// for [`ContractTerms::read_compact`] or [`ContractTerms::read_compact_into`] (which a
+/// reader may call later, on another thread). An error means the position's part of the form
+/// is damaged; the terms' part is checked only when it is read.
+pub fn compact_parts(form: &[u8]) -> Result<Option<CompactParts<'_>>, PositionError> {
     let bad = |why: &str| PositionError(format!("compact form: {why}"));
     match form.split_first() {
         Some((&FORM_NON_INTEREST, [])) => Ok(None),
-        Some((&FORM_CONTRACT, rest)) => {
-            let (product, terms) = match rest.split_first() {
-                Some((0, terms)) => (None, terms),
-                Some((1, rest)) => {
-                    let (len, rest) = rest
-                        .split_first_chunk::<4>()
-                        .ok_or_else(|| bad("truncated product"))?;
-                    let len = usize::try_from(u32::from_le_bytes(*len))
-                        .map_err(|_| bad("product too long"))?;
-                    if rest.len() < len {
-                        return Err(bad("truncated product"));
-                    }
-                    let (text, terms) = rest.split_at(len);
-                    let text = std::str::from_utf8(text).map_err(|_| bad("product not UTF-8"))?;
-                    (Some(text.to_owned()), terms)
+        Some((&FORM_CONTRACT, rest)) => match rest.split_first() {
+            Some((0, terms)) => Ok(Some((None, terms))),
+            Some((1, rest)) => {
+                let (len, rest) = rest
+                    .split_first_chunk::<4>()
+                    .ok_or_else(|| bad("truncated product"))?;
+                let len = usize::try_from(u32::from_le_bytes(*len))
+                    .map_err(|_| bad("product too long"))?;
+                if rest.len() < len {
+                    return Err(bad("truncated product"));
                 }
-                _ => return Err(bad("bad product flag")),
-            };
-            let terms =
-                ContractTerms::read_compact(terms).map_err(|e| PositionError(e.to_string()))?;
-            Ok(Some((terms, product)))
-        }
+                let (text, terms) = rest.split_at(len);
+                let text = std::str::from_utf8(text).map_err(|_| bad("product not UTF-8"))?;
+                Ok(Some((Some(text), terms)))
+            }
+            _ => Err(bad("bad product flag")),
+        },
         _ => Err(bad("unknown kind")),
     }
 }

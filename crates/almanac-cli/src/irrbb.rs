@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use almanac_actus::ContractTerms;
 use almanac_analytics::irrbb::{
-    aggregate, outlier_test, Aggregation, Behaviour, ContractTable, CurrencyEve, NiiProjection,
-    Options, ScenarioMarket, Sensitivities, View,
+    aggregate, outlier_test, Aggregation, Behaviour, ContractInput, ContractTable, CurrencyEve,
+    NiiProjection, Options, ScenarioMarket, Sensitivities, View,
 };
 use almanac_market::MarketSnapshot;
 use almanac_scenario::irrbb::{Calibration, Floor};
@@ -344,14 +344,104 @@ pub(crate) enum Portfolio<'p, C> {
         /// Each contract's segment index.
         segments: &'p [u16],
     },
-    /// Batches of contracts of any size, in order, each with its products.
+    /// Batches of contracts of any size, in order.
     Fed(&'p mut Batches<'p>),
 }
 
-/// A source of a stored snapshot's contracts: it hands every batch, in order, with each
-/// contract's product, to the callback.
-pub(crate) type Batches<'p> = dyn FnMut(&mut dyn FnMut(Vec<Box<ContractTerms>>, Vec<Option<String>>) -> Result<()>) -> Result<()>
-    + 'p;
+/// A source of a stored snapshot's contracts: it hands every batch, in order, to the
+/// callback.
+pub(crate) type Batches<'p> = dyn FnMut(&mut dyn FnMut(Vec<Fed>) -> Result<()>) -> Result<()> + 'p;
+
+/// A stored contract as a streamed run receives it. Its compact form is decoded by the
+/// engine's worker that values it ([`ContractInput`]), not on the way in.
+pub(crate) enum Fed {
+    /// The position's compact form ([`almanac_balance_sheet::compact_parts`]): `range` of
+    /// a batch of forms shared by the batch's contracts; `position` its 0-based ordinal in
+    /// the snapshot (names it if its terms do not read); `as_of` its status date if it has
+    /// none.
+    Form {
+        bytes: std::sync::Arc<Vec<u8>>,
+        range: std::ops::Range<usize>,
+        position: usize,
+        as_of: DateTime,
+    },
+    /// Terms already read (a position stored without a form), status date set, with its
+    /// product.
+    Terms {
+        terms: Box<ContractTerms>,
+        product: Option<String>,
+    },
+}
+
+impl Fed {
+    /// Its segment label ([`segment_label`]); `None` for a form whose terms do not read
+    /// (needed only without a product: the terms are then read into `scratch`).
+    fn segment_label<'a>(
+        &'a self,
+        scratch: &mut ContractTerms,
+    ) -> Option<std::borrow::Cow<'a, str>> {
+        match self {
+            Fed::Terms { terms, product } => Some(segment_label(terms, product.as_deref())),
+            Fed::Form { bytes, range, .. } => {
+                let (product, terms) = bytes
+                    .get(range.clone())
+                    .and_then(|f| almanac_balance_sheet::compact_parts(f).ok().flatten())?;
+                match product {
+                    Some(p) => Some(std::borrow::Cow::Borrowed(p)),
+                    None => {
+                        scratch.read_compact_into(terms).ok()?;
+                        Some(std::borrow::Cow::Owned(
+                            segment_label(scratch, None).into_owned(),
+                        ))
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl ContractInput for Fed {
+    fn terms<'s>(&'s self, scratch: &'s mut ContractTerms) -> Result<&'s ContractTerms, String> {
+        match self {
+            Fed::Terms { terms, .. } => Ok(terms),
+            Fed::Form {
+                bytes,
+                range,
+                as_of,
+                ..
+            } => {
+                let damaged = |e: &dyn std::fmt::Display| {
+                    format!(
+                        "{e} (the stored form does not read back: `almanac audit verify` \
+                         checks the store)"
+                    )
+                };
+                let form = bytes
+                    .get(range.clone())
+                    .ok_or_else(|| damaged(&"compact form: outside its batch"))?;
+                let Some((_, terms)) =
+                    almanac_balance_sheet::compact_parts(form).map_err(|e| damaged(&e))?
+                else {
+                    return Err(damaged(&"compact form: not a contract"));
+                };
+                scratch
+                    .read_compact_into(terms)
+                    .map_err(|e| damaged(&almanac_balance_sheet::PositionError(e.to_string())))?;
+                if scratch.status_date.is_none() {
+                    scratch.status_date = Some(*as_of);
+                }
+                Ok(scratch)
+            }
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Fed::Form { position, .. } => format!("position {} of the snapshot", position + 1),
+            Fed::Terms { terms, .. } => terms.id().to_string(),
+        }
+    }
+}
 
 /// [`analyse`] on a stored snapshot streamed in batches: `facts` are the snapshot's (its
 /// segment labels and notional by currency). The report is the same, byte for byte, as on the
@@ -395,37 +485,38 @@ fn fed_analysis(
 ) -> Result<almanac_analytics::irrbb::Analysis> {
     use almanac_analytics::irrbb::engine::{analyse_streamed, FEED_BATCH};
     use almanac_analytics::irrbb::EveError;
-    use rayon::prelude::*;
     let index: std::collections::HashMap<&str, u16> = segment_names
         .iter()
         .enumerate()
         .map(|(k, l)| (l.as_str(), k.min(usize::from(u16::MAX)) as u16))
         .collect();
-    let mut pending: Vec<Box<ContractTerms>> = Vec::with_capacity(FEED_BATCH);
+    let mut pending: Vec<Fed> = Vec::with_capacity(FEED_BATCH);
     let mut segs: Vec<u16> = Vec::with_capacity(FEED_BATCH);
     let mut stopped: Option<EveError> = None;
+    // Terms read only for the label of a contract without a product.
+    let mut scratch = Box::<ContractTerms>::default();
     let a = analyse_streamed(market, scenarios, as_of, options, &mut |each| {
-        let read = batches(&mut |terms, products| {
-            for (mut t, product) in terms.into_iter().zip(products) {
-                if t.status_date.is_none() {
-                    t.status_date = Some(as_of);
-                }
-                let label = segment_label(&t, product.as_deref());
-                let Some(&g) = index.get(label.as_ref()) else {
-                    bail!(
-                        "contract {}: segment {label:?} is not in the snapshot's facts",
-                        t.id()
-                    );
+        let read = batches(&mut |fed| {
+            for f in fed {
+                // A form whose terms do not read is reported by the engine: any segment.
+                let g = match f.segment_label(&mut scratch) {
+                    None => 0,
+                    Some(label) => match index.get(label.as_ref()) {
+                        Some(&g) => g,
+                        None => bail!(
+                            "{}: segment {label:?} is not in the snapshot's facts",
+                            f.name()
+                        ),
+                    },
                 };
-                pending.push(t);
+                pending.push(f);
                 segs.push(g);
                 if pending.len() == FEED_BATCH {
                     if let Err(e) = each(&pending, Some(&segs)) {
                         stopped = Some(e);
                         bail!("the analysis stopped");
                     }
-                    // Sixty thousand boxed terms take a while to free: on every core.
-                    pending.par_drain(..).for_each(drop);
+                    pending.clear();
                     segs.clear();
                 }
             }
@@ -525,6 +616,8 @@ fn run_with<C: Borrow<ContractTerms> + Sync>(
         )?,
     };
     crate::timing("analyse (EVE, repricing, sensitivities)", t0);
+    // Contracts whose stored form did not read, then those the engine could not value.
+    failed.extend(a.unreadable.iter().cloned());
     failed.extend(a.failed.iter().cloned());
     let view = a.primary();
     let eve_of = |v: &View| -> BTreeMap<String, CurrencyEve> {

@@ -822,6 +822,102 @@ impl Unpacker {
         }
         drop(batch);
     }
+
+    /// [`Unpacker::take`] for a streamed IRRBB run: each contract handed to `push` as its
+    /// compact form, checked only as far as its kind and product (the engine's worker that
+    /// values it reads its terms); positions without a form are parsed here, on all cores.
+    /// Contracts without a status date take `as_of`.
+    fn take_fed(
+        &mut self,
+        batch: PositionBatch,
+        as_of: almanac_time::DateTime,
+        push: &mut dyn FnMut(crate::irrbb::Fed),
+    ) {
+        use crate::irrbb::Fed;
+        use almanac_store::FormEntry;
+        let fed_terms = |mut terms: Box<almanac_actus::ContractTerms>, product| {
+            if terms.status_date.is_none() {
+                terms.status_date = Some(as_of);
+            }
+            Fed::Terms { terms, product }
+        };
+        let almanac_store::FormBatch { bytes, entries } = match batch {
+            PositionBatch::Positions(_) => {
+                return self.take(batch, &mut |t, product| push(fed_terms(t, product)));
+            }
+            PositionBatch::Forms(b) => b,
+        };
+        // Positions stored without a form (terms with no compact form), parsed on all cores.
+        let parsed: Vec<Option<Parsed>> = if entries.iter().any(|e| matches!(e, FormEntry::Json(_)))
+        {
+            entries
+                .par_iter()
+                .map(|e| match e {
+                    FormEntry::Json(sp) => Some(
+                        almanac_balance_sheet::contract_from_json(&sp.json)
+                            .map_err(|e| e.to_string()),
+                    ),
+                    FormEntry::Form(_) => None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let bytes = std::sync::Arc::new(bytes);
+        let mut parsed = parsed.into_iter();
+        for e in entries {
+            let json = parsed.next().flatten();
+            let position = self.ordinal;
+            self.ordinal += 1;
+            let fail = match (e, json) {
+                (FormEntry::Form(range), _) => {
+                    match bytes
+                        .get(range.clone())
+                        .ok_or_else(|| "compact form: outside its batch".to_string())
+                        .and_then(|f| {
+                            almanac_balance_sheet::compact_parts(f).map_err(|e| e.to_string())
+                        }) {
+                        Ok(None) => {
+                            self.non_interest += 1;
+                            None
+                        }
+                        Ok(Some(_)) => {
+                            push(Fed::Form {
+                                bytes: std::sync::Arc::clone(&bytes),
+                                range,
+                                position,
+                                as_of,
+                            });
+                            None
+                        }
+                        Err(e) => Some((
+                            format!("position {} of the snapshot", position + 1),
+                            format!(
+                                "{e} (the stored form does not read back: `almanac audit \
+                                 verify` checks the store)"
+                            ),
+                        )),
+                    }
+                }
+                (FormEntry::Json(_), Some(Ok(Some((t, product))))) => {
+                    push(fed_terms(t, product));
+                    None
+                }
+                (FormEntry::Json(_), Some(Ok(None))) => {
+                    self.non_interest += 1;
+                    None
+                }
+                (FormEntry::Json(sp), Some(Err(e))) => Some((sp.contract_id, e)),
+                (FormEntry::Json(sp), None) => Some((
+                    sp.contract_id,
+                    "the position was not parsed (an internal error)".to_string(),
+                )),
+            };
+            if let Some(f) = fail {
+                self.failed.push(f);
+            }
+        }
+    }
 }
 
 /// The contracts of a snapshot (in row order), with the positions that are not contracts
@@ -1035,22 +1131,16 @@ fn streamed_irrbb(
             })
         });
         let mut unpacker = Unpacker::default();
-        let mut batches = |each: &mut dyn FnMut(
-            Vec<Box<almanac_actus::ContractTerms>>,
-            Vec<Option<String>>,
-        ) -> Result<()>|
-         -> Result<()> {
-            for batch in rx.iter() {
-                let mut terms = Vec::new();
-                let mut products = Vec::new();
-                unpacker.take(batch, &mut |t, product| {
-                    terms.push(t);
-                    products.push(product);
-                });
-                each(terms, products)?;
-            }
-            Ok(())
-        };
+        let as_of_time = almanac_time::DateTime::midnight(as_of);
+        let mut batches =
+            |each: &mut dyn FnMut(Vec<crate::irrbb::Fed>) -> Result<()>| -> Result<()> {
+                for batch in rx.iter() {
+                    let mut fed = Vec::new();
+                    unpacker.take_fed(batch, as_of_time, &mut |f| fed.push(f));
+                    each(fed)?;
+                }
+                Ok(())
+            };
         let report = crate::irrbb::analyse_fed(
             &mut batches,
             facts,

@@ -1290,11 +1290,14 @@ fn run_irrbb_reads_compact_forms_as_the_json() {
         std::fs::read(&whole_from_forms).unwrap() == std::fs::read(&whole_from_json).unwrap(),
         "read whole, the report from the forms differs from the one from the JSON"
     );
-    // A damaged form: the position fails with the reason, the others are valued.
+    // Damaged forms: the positions fail with the reason, the others are valued. The
+    // position's own part (an unknown kind) is checked as the form is read; the terms (cut
+    // short) by the engine's worker that would value the contract.
     conn.execute_batch(&format!(
         "UPDATE snapshot_facts SET facts = '{facts}';
          DROP TRIGGER position_forms_no_update;
-         UPDATE position_forms SET form = x'01000107' WHERE ordinal = 4;"
+         UPDATE position_forms SET form = x'01000107' WHERE ordinal = 4;
+         UPDATE position_forms SET form = x'09' WHERE ordinal = 2;"
     ))
     .unwrap();
     drop(conn);
@@ -1302,15 +1305,24 @@ fn run_irrbb_reads_compact_forms_as_the_json() {
     // The run is stored; the exit code says that positions failed.
     assert_eq!(damaged.status.code(), Some(1));
     let damaged: serde_json::Value = serde_json::from_slice(&damaged.stdout).unwrap();
-    assert_eq!(damaged["failed"], 1);
+    assert_eq!(damaged["failed"], 2);
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("damaged.json")).unwrap()).unwrap();
-    let failed = &report["failed"][0];
-    assert_eq!(failed["contract_id"], "position 5 of the snapshot");
-    assert!(
-        failed["reason"].as_str().unwrap().contains("audit verify"),
-        "{failed}"
-    );
+    for (k, (position, why)) in [(3, "unknown kind"), (5, "truncated")]
+        .into_iter()
+        .enumerate()
+    {
+        let failed = &report["failed"][k];
+        assert_eq!(
+            failed["contract_id"],
+            format!("position {position} of the snapshot")
+        );
+        let reason = failed["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("audit verify") && reason.contains(why),
+            "{failed}"
+        );
+    }
     let audit = Command::new(env!("CARGO_BIN_EXE_almanac"))
         .args(["audit", "verify", "--db", &s(&db)])
         .output()

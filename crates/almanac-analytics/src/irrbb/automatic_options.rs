@@ -653,40 +653,91 @@ fn scan<'c, C: Borrow<ContractTerms>>(
     mut found: impl FnMut(usize, Result<Holder<'c>, (String, &'static str)>),
 ) -> Result<(), EveError> {
     for (k, t) in contracts.iter().enumerate() {
-        let index = offset + k;
-        let t: &ContractTerms = t.borrow();
-        // The hot path: two option checks per contract.
-        if !has_limits(t) && t.contract_type != Some(ContractType::Capfl) {
-            continue;
-        }
-        if mode == AutomaticOptions::Intrinsic {
-            found(
-                index,
-                Err((t.id().to_string(), "--automatic-options intrinsic")),
-            );
-            continue;
-        }
-        match holder(t) {
-            Ok(Some(h)) => {
-                if base.volatility(&h.index).is_none() {
-                    return Err(EveError::AutomaticOptions(format!(
-                        "contract {} has a life cap or floor on index {}, but the market has \
-                         no volatility for {}: add a [[volatility]] entry for it to the \
-                         market (index = \"{}\", model = \"normal\", vol = …; \
-                         docs/market-data.md) or run with --automatic-options intrinsic",
-                        t.id(),
-                        h.index,
-                        h.index,
-                        h.index
-                    )));
-                }
-                found(index, Ok(h));
-            }
-            Ok(None) => {}
-            Err(why) => found(index, Err((t.id().to_string(), why))),
+        if let Some(h) = scan_one(t.borrow(), base, mode)? {
+            found(offset + k, h);
         }
     }
     Ok(())
+}
+
+/// [`scan`] of one contract: `None` when it has no automatic options.
+#[allow(clippy::type_complexity)]
+fn scan_one<'c>(
+    t: &'c ContractTerms,
+    base: &MarketSnapshot,
+    mode: AutomaticOptions,
+) -> Result<Option<Result<Holder<'c>, (String, &'static str)>>, EveError> {
+    // The hot path: two option checks per contract.
+    if !has_limits(t) && t.contract_type != Some(ContractType::Capfl) {
+        return Ok(None);
+    }
+    if mode == AutomaticOptions::Intrinsic {
+        return Ok(Some(Err((
+            t.id().to_string(),
+            "--automatic-options intrinsic",
+        ))));
+    }
+    match holder(t) {
+        Ok(Some(h)) => {
+            if base.volatility(&h.index).is_none() {
+                return Err(EveError::AutomaticOptions(format!(
+                    "contract {} has a life cap or floor on index {}, but the market has \
+                     no volatility for {}: add a [[volatility]] entry for it to the \
+                     market (index = \"{}\", model = \"normal\", vol = …; \
+                     docs/market-data.md) or run with --automatic-options intrinsic",
+                    t.id(),
+                    h.index,
+                    h.index,
+                    h.index
+                )));
+            }
+            Ok(Some(Ok(h)))
+        }
+        Ok(None) => Ok(None),
+        Err(why) => Ok(Some(Err((t.id().to_string(), why)))),
+    }
+}
+
+/// What the engine found of the automatic options of a streamed portfolio's contracts, on
+/// the worker that valued them (their terms at hand there, and only there): the holders with
+/// their terms copied, and the contracts left at intrinsic value, in portfolio order; added
+/// to the plan with [`Plan::take_found`].
+#[derive(Default)]
+pub(super) struct Found {
+    /// Each holder with its portfolio index. Boxed: see [`Plan::holders`].
+    #[allow(clippy::vec_box)]
+    holders: Vec<(usize, Box<Holder<'static>>)>,
+    intrinsic: Vec<(String, &'static str)>,
+}
+
+impl Found {
+    /// Looks for automatic options in the contract at portfolio `index` ([`scan`]); returns
+    /// whether its options are valued (it is a holder).
+    pub(super) fn look(
+        &mut self,
+        t: &ContractTerms,
+        index: usize,
+        base: &MarketSnapshot,
+        mode: AutomaticOptions,
+    ) -> Result<bool, EveError> {
+        match scan_one(t, base, mode)? {
+            Some(Ok(h)) => {
+                self.holders.push((index, Box::new(h.into_owned())));
+                Ok(true)
+            }
+            Some(Err(e)) => {
+                self.intrinsic.push(e);
+                Ok(false)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Empties it for the next chunk.
+    pub(super) fn clear(&mut self) {
+        self.holders.clear();
+        self.intrinsic.clear();
+    }
 }
 
 impl<'a> Plan<'a> {
@@ -730,36 +781,25 @@ impl<'a> Plan<'a> {
         })
     }
 
-    /// [`Plan::add`] for a batch that does not outlive the plan: the holders' terms copied.
-    pub(super) fn add_owned<C: Borrow<ContractTerms>>(
-        &mut self,
-        contracts: &[C],
-        offset: usize,
-        base: &MarketSnapshot,
-    ) -> Result<(), EveError> {
-        scan(contracts, offset, base, self.mode, |index, h| match h {
-            Ok(h) => {
-                self.holders.push(Box::new(h.into_owned()));
-                self.indices.push(index);
-            }
-            Err(e) => self.intrinsic.push(e),
-        })
+    /// Adds what the engine found in a chunk of a streamed portfolio (chunks taken in
+    /// portfolio order), emptying `found`.
+    pub(super) fn take_found(&mut self, found: &mut Found) {
+        for (index, h) in found.holders.drain(..) {
+            self.holders.push(h);
+            self.indices.push(index);
+        }
+        self.intrinsic.append(&mut found.intrinsic);
+    }
+
+    /// How the options are valued.
+    pub(super) fn mode(&self) -> AutomaticOptions {
+        self.mode
     }
 
     /// The portfolio indices of the contracts whose options are valued, ascending: the
     /// engine hands back their values by market (see [`Plan::apply`]).
     pub(super) fn holder_indices(&self) -> Vec<usize> {
         self.indices.clone()
-    }
-
-    /// How many holders the plan has.
-    pub(super) fn holder_count(&self) -> usize {
-        self.indices.len()
-    }
-
-    /// The portfolio indices of the holders from the `from`-th on.
-    pub(super) fn holder_indices_from(&self, from: usize) -> Vec<usize> {
-        self.indices[from..].to_vec()
     }
 
     /// Values the options on every market and applies them to `out`: hosts in place of the

@@ -346,6 +346,9 @@ pub struct Analysis {
     pub contracts: ContractTable,
     /// Contracts that could not be valued, with the reason.
     pub failed: Vec<(String, String)>,
+    /// Contracts fed in a form that did not read ([`ContractInput::terms`]), named by
+    /// [`ContractInput::name`], with the reason, in portfolio order: never valued.
+    pub unreadable: Vec<(String, String)>,
     /// Sensitivities of the asked currency (primary view).
     pub sensitivities: Option<Sensitivities>,
     /// The NII projection, when asked for.
@@ -417,6 +420,14 @@ struct Partial {
     /// What the engine found of the contracts with automatic options valued as KAO: what the
     /// option pass would otherwise evaluate again.
     option_holders: Vec<HolderValues>,
+    /// A streamed portfolio's automatic options, found in this chunk.
+    found: super::automatic_options::Found,
+    /// Contracts with an interest rate and no payment schedule.
+    interest: InterestWithoutSchedule,
+    /// Contracts whose input did not read.
+    unreadable: Vec<(String, String)>,
+    /// An error that stops the run (a holder without a volatility), the chunk's first.
+    stop: Option<EveError>,
 }
 
 impl Partial {
@@ -435,6 +446,10 @@ impl Partial {
         self.contracts.clear();
         self.failed.clear();
         self.option_holders.clear();
+        self.found.clear();
+        self.interest = InterestWithoutSchedule::default();
+        self.unreadable.clear();
+        self.stop = None;
     }
 }
 
@@ -491,8 +506,12 @@ struct Setup<'a> {
     segment_count: usize,
     /// Margin rules, when margins are stripped.
     margins: Option<&'a Margins>,
-    /// Portfolio indices of the contracts with automatic options valued as KAO, ascending.
+    /// Portfolio indices of the contracts with automatic options valued as KAO, ascending
+    /// (a portfolio held whole: its plan is made before the engine runs).
     option_holders: Vec<usize>,
+    /// A streamed portfolio: each chunk finds its contracts' automatic options itself (how
+    /// they are valued: `Some`), on the worker that has their terms at hand.
+    find_options: Option<super::automatic_options::AutomaticOptions>,
 }
 
 impl Setup<'_> {
@@ -974,6 +993,10 @@ impl Setup<'_> {
             },
             contracts: ContractTable::new(self.names.clone(), nv == 2),
             failed: Vec::new(),
+            found: super::automatic_options::Found::default(),
+            interest: InterestWithoutSchedule::default(),
+            unreadable: Vec::new(),
+            stop: None,
         };
         if self.standardised {
             p.buckets = vec![0.0; nv * nm * nc * 19];
@@ -981,12 +1004,16 @@ impl Setup<'_> {
         p
     }
 
-    fn chunk<C: Borrow<ContractTerms>>(
+    /// Values the contracts of one chunk (`first` is the first one's portfolio index);
+    /// `decoded` holds the terms of a contract fed in another form while it is valued.
+    #[allow(clippy::too_many_arguments)]
+    fn chunk<C: ContractInput>(
         &self,
         first: usize,
         contracts: &[C],
         segs: Option<&[u16]>,
         s: &mut Scratch,
+        decoded: &mut ContractTerms,
         reuse: Option<Partial>,
     ) -> Partial {
         let (nv, nm, nc) = (self.views(), self.markets.len(), self.ccys.len());
@@ -999,8 +1026,15 @@ impl Setup<'_> {
         };
         let mut local = vec![0.0; nv * nm * nc];
         let mut local_buckets = vec![0.0; if std { nv * nm * nc * 19 } else { 0 }];
-        for (i, t) in contracts.iter().enumerate() {
-            let t: &ContractTerms = t.borrow();
+        for (i, c) in contracts.iter().enumerate() {
+            let t: &ContractTerms = match c.terms(decoded) {
+                Ok(t) => t,
+                Err(why) => {
+                    p.unreadable.push((c.name(), why));
+                    continue;
+                }
+            };
+            p.interest.add(t);
             local.iter_mut().for_each(|x| *x = 0.0);
             local_buckets.iter_mut().for_each(|x| *x = 0.0);
             s.pv.clear();
@@ -1020,7 +1054,19 @@ impl Setup<'_> {
                 },
             };
             let explain = self.explain.is_some_and(|id| id == t.id());
-            let option_holder = self.option_holders.binary_search(&(first + i)).is_ok();
+            let option_holder = match self.find_options {
+                Some(mode) => {
+                    match p.found.look(t, first + i, &self.markets[0].market, mode) {
+                        Ok(h) => h,
+                        Err(e) => {
+                            // The run stops: the rest of the chunk does not matter.
+                            p.stop = Some(e);
+                            break;
+                        }
+                    }
+                }
+                None => self.option_holders.binary_search(&(first + i)).is_ok(),
+            };
             let holder = spread == 0.0 && option_holder;
             if holder {
                 s.kao_periods.clear();
@@ -1225,24 +1271,28 @@ struct InterestWithoutSchedule {
 }
 
 impl InterestWithoutSchedule {
-    /// Counts the contracts of `batch` with an interest rate and no payment schedule.
-    fn add<C: Borrow<ContractTerms>>(&mut self, batch: &[C]) {
-        for t in batch.iter().map(Borrow::borrow) {
-            let t: &ContractTerms = t;
-            if matches!(
-                t.contract_type,
-                Some(ContractType::Pam | ContractType::Lam | ContractType::Ann | ContractType::Nam)
-            ) && t.nominal_interest_rate.is_some_and(|r| r != 0.0)
-                && t.cycle_of_interest_payment.is_none()
-                && t.cycle_anchor_date_of_interest_payment.is_none()
-                && t.capitalization_end_date.is_none()
-            {
-                self.count += 1;
-                if self.shown.len() < 10 {
-                    self.shown.push(t.id().to_string());
-                }
+    /// Counts `t` if it has an interest rate and no payment schedule.
+    fn add(&mut self, t: &ContractTerms) {
+        if matches!(
+            t.contract_type,
+            Some(ContractType::Pam | ContractType::Lam | ContractType::Ann | ContractType::Nam)
+        ) && t.nominal_interest_rate.is_some_and(|r| r != 0.0)
+            && t.cycle_of_interest_payment.is_none()
+            && t.cycle_anchor_date_of_interest_payment.is_none()
+            && t.capitalization_end_date.is_none()
+        {
+            self.count += 1;
+            if self.shown.len() < 10 {
+                self.shown.push(t.id().to_string());
             }
         }
+    }
+
+    /// Adds the counts of the contracts after these (chunks merged in portfolio order).
+    fn merge(&mut self, later: &mut InterestWithoutSchedule) {
+        self.count += later.count;
+        let room = 10usize.saturating_sub(self.shown.len());
+        self.shown.extend(later.shown.drain(..).take(room));
     }
 
     /// The warning, if any.
@@ -1361,6 +1411,35 @@ pub fn analyse_scenarios<C: Borrow<ContractTerms> + Sync>(
     )
 }
 
+/// A contract as the engine reads it: terms at hand (anything that borrows as
+/// [`ContractTerms`]) are read as they are. A source that holds its contracts in another form
+/// (the store's compact forms) implements it to have each contract decoded on the worker that
+/// values it, into that worker's own terms, just before it is valued: the terms are then hot
+/// in the worker's cache, and no box of terms (1.5 KB) is allocated, filled on one core,
+/// read on another and freed per contract.
+pub trait ContractInput: Sync {
+    /// The contract's terms: its own, or decoded into `scratch` (whatever `scratch` held is
+    /// replaced). An error says why the input does not read; the contract is then reported
+    /// in [`Analysis::unreadable`] and not valued.
+    ///
+    /// # Errors
+    /// Why the contract's input does not read.
+    fn terms<'s>(&'s self, scratch: &'s mut ContractTerms) -> Result<&'s ContractTerms, String>;
+
+    /// The name a contract whose input does not read is reported under.
+    fn name(&self) -> String;
+}
+
+impl<T: Borrow<ContractTerms> + Sync> ContractInput for T {
+    fn terms<'s>(&'s self, _: &'s mut ContractTerms) -> Result<&'s ContractTerms, String> {
+        Ok(self.borrow())
+    }
+
+    fn name(&self) -> String {
+        self.borrow().id().to_string()
+    }
+}
+
 /// A source of contracts for [`analyse_streamed`]: it hands every batch of the portfolio, in
 /// order, to the callback with the batch's segment indices (as `Options::segments` gives
 /// them for a whole portfolio) — batches of [`FEED_BATCH`] contracts but the last, so the
@@ -1378,7 +1457,7 @@ pub const FEED_BATCH: usize = CHUNK * BATCH;
 ///
 /// # Errors
 /// As [`analyse_scenarios`].
-pub fn analyse_streamed<C: Borrow<ContractTerms> + Sync>(
+pub fn analyse_streamed<C: ContractInput>(
     base: &MarketSnapshot,
     scenarios: Vec<ScenarioMarket>,
     as_of: DateTime,
@@ -1391,7 +1470,7 @@ pub fn analyse_streamed<C: Borrow<ContractTerms> + Sync>(
 /// The analysis over the batches `feed` hands over; `kao` is the plan of a portfolio held
 /// whole, else it is built batch by batch (its holders' terms copied).
 #[allow(clippy::too_many_lines)]
-fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
+fn analyse_core<'p, C: ContractInput>(
     base: &MarketSnapshot,
     scenarios: Vec<ScenarioMarket>,
     as_of: DateTime,
@@ -1457,7 +1536,7 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
             v
         })
         .collect();
-    let mut setup = Setup {
+    let setup = Setup {
         markets: &markets,
         tables,
         as_of,
@@ -1538,6 +1617,7 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
         explain: options.explain,
         margins: options.margins,
         option_holders: kao.holder_indices(),
+        find_options: streamed.then(|| kao.mode()),
     };
     let (nv, nm, nc) = (setup.views(), markets.len(), setup.ccys.len());
     let segment_names: Vec<String> = if options.segment_names.is_empty() {
@@ -1594,27 +1674,32 @@ fn analyse_core<'p, C: Borrow<ContractTerms> + Sync>(
             )));
         }
         short_batch_seen = batch.len() != FEED_BATCH;
-        interest.add(batch);
-        if streamed {
-            // The batch's contracts with automatic options, their terms copied: the batch is
-            // gone by the time the options are valued.
-            let before = kao.holder_count();
-            kao.add_owned(batch, offset, base)?;
-            setup.option_holders.extend(kao.holder_indices_from(before));
-        }
         let first = offset;
         offset += batch.len();
-        let partials: Vec<Partial> = batch
+        // Each worker decodes a contract fed in another form into its own terms just before
+        // valuing it; a streamed portfolio's automatic options are found there too, their
+        // terms copied (the batch is gone by the time the options are valued).
+        let mut partials: Vec<Partial> = batch
             .par_chunks(CHUNK)
             .enumerate()
-            .map_init(Scratch::default, |s, (k, chunk)| {
-                let segs =
-                    segs.and_then(|v| v.get(k * CHUNK..(k * CHUNK + chunk.len()).min(v.len())));
-                let reuse = pool.lock().ok().and_then(|mut v| v.pop());
-                setup.chunk(first + k * CHUNK, chunk, segs, s, reuse)
-            })
+            .map_init(
+                || (Scratch::default(), Box::<ContractTerms>::default()),
+                |(s, decoded), (k, chunk)| {
+                    let segs =
+                        segs.and_then(|v| v.get(k * CHUNK..(k * CHUNK + chunk.len()).min(v.len())));
+                    let reuse = pool.lock().ok().and_then(|mut v| v.pop());
+                    setup.chunk(first + k * CHUNK, chunk, segs, s, decoded, reuse)
+                },
+            )
             .collect();
+        // In portfolio order: the first chunk that stopped says why.
+        if let Some(e) = partials.iter_mut().find_map(|p| p.stop.take()) {
+            return Err(e);
+        }
         for mut p in partials {
+            interest.merge(&mut p.interest);
+            kao.take_found(&mut p.found);
+            out.unreadable.append(&mut p.unreadable);
             totals.iter_mut().zip(&p.totals).for_each(|(a, b)| *a += b);
             repricing
                 .iter_mut()

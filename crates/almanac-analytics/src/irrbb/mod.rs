@@ -20,8 +20,8 @@ pub use assumptions::{AssumptionError, Behaviour};
 pub use automatic_options::{AutomaticOptions, KaoReport, KaoScenario, OptionValues};
 pub use buckets::{Bucket, BCBS_BUCKETS};
 pub use engine::{
-    analyse, analyse_scenarios, Analysis, DayAmounts, Explained, ExplainedFlow, GapBySegment,
-    NiiProjection, Options, ScenarioMarket, View,
+    analyse, analyse_scenarios, Analysis, ContractInput, DayAmounts, Explained, ExplainedFlow,
+    GapBySegment, NiiProjection, Options, ScenarioMarket, View,
 };
 pub use eve::{aggregate, contract_pv, eve_standardised, outlier_test, Aggregation, OutlierTest};
 pub use gap::{repricing_flows, repricing_gap, GapRow};

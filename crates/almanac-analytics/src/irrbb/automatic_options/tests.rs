@@ -613,6 +613,110 @@ fn a_streamed_portfolio_gives_the_whole_report() {
     );
 }
 
+/// A contract fed as its compact form, decoded by the worker that values it (as a stored
+/// run feeds them).
+struct Encoded(Vec<u8>);
+
+impl crate::irrbb::ContractInput for Encoded {
+    fn terms<'s>(&'s self, scratch: &'s mut ContractTerms) -> Result<&'s ContractTerms, String> {
+        scratch
+            .read_compact_into(&self.0)
+            .map_err(|e| e.to_string())?;
+        Ok(scratch)
+    }
+
+    fn name(&self) -> String {
+        "an encoded contract".to_string()
+    }
+}
+
+/// Contracts fed as forms decoded on the workers give the report of the terms themselves, to
+/// the last bit (options and warnings found there); a form that does not read is listed as
+/// unreadable, never valued and never dropped silently; a holder without a volatility stops
+/// the run as it does on the whole portfolio.
+#[test]
+fn contracts_decoded_on_the_workers_give_the_same_report() {
+    use crate::irrbb::engine::{analyse_streamed, ScenarioMarket};
+    let m = market(0.009);
+    let mut book = vec![
+        floater("CAPPED", "PAM", "RPA", "P6ML1", r#","lifeCap":0.03"#),
+        floater("PLAIN", "PAM", "RPA", "P6ML1", ""),
+        floater("FLOORED", "LAM", "RPL", "P6ML1", r#","lifeFloor":0.02"#),
+        yearly_frn(500_000.0, r#""lifeCap":0.035"#),
+    ];
+    let mut no_schedule = floater("NO-SCHEDULE", "PAM", "RPA", "P6ML1", "");
+    no_schedule.cycle_of_interest_payment = None;
+    no_schedule.cycle_anchor_date_of_interest_payment = None;
+    book.push(no_schedule);
+    let encode = |t: &ContractTerms| {
+        let mut form = Vec::new();
+        assert!(t.write_compact(&mut form), "{} has a form", t.id());
+        Encoded(form)
+    };
+    let opts = Options {
+        per_contract: true,
+        automatic_options: AutomaticOptions::Kao,
+        ..Options::default()
+    };
+    let scenarios = |m: &MarketSnapshot| -> Vec<ScenarioMarket> {
+        Scenario::ALL
+            .iter()
+            .map(|s| ScenarioMarket::standard(*s, shock(m, *s, &StandardSpec::default()).unwrap()))
+            .collect()
+    };
+    let whole = analyse(&book, &m, &StandardSpec::default(), as_of(), &opts).unwrap();
+    let mut fed: Vec<Encoded> = book.iter().map(encode).collect();
+    let decoded = analyse_streamed(&m, scenarios(&m), as_of(), &opts, &mut |each| {
+        each(&fed, None)
+    })
+    .unwrap();
+    assert!(whole.automatic_options.is_some());
+    assert!(whole.warnings.iter().any(|w| w.contains("NO-SCHEDULE")));
+    assert!(decoded.unreadable.is_empty());
+    assert_eq!(format!("{whole:?}"), format!("{decoded:?}"));
+
+    // The second form cut short: listed, the others valued as without it.
+    let cut = fed[1].0.len() / 2;
+    fed[1].0.truncate(cut);
+    let damaged = analyse_streamed(&m, scenarios(&m), as_of(), &opts, &mut |each| {
+        each(&fed, None)
+    })
+    .unwrap();
+    assert_eq!(damaged.unreadable.len(), 1);
+    assert_eq!(damaged.unreadable[0].0, "an encoded contract");
+    assert!(
+        damaged.unreadable[0].1.contains("truncated"),
+        "{:?}",
+        damaged.unreadable
+    );
+    let mut without = book.clone();
+    without.remove(1);
+    let without = analyse(&without, &m, &StandardSpec::default(), as_of(), &opts).unwrap();
+    assert_eq!(damaged.contracts, without.contracts);
+    assert_eq!(damaged.contractual, without.contractual);
+    assert_eq!(damaged.automatic_options, without.automatic_options);
+
+    // A floor on an index with no volatility, found on a worker: the run stops, naming it.
+    let mut m = m;
+    m.insert_index(IndexDefinition {
+        name: "IDX3M".into(),
+        currency: "EUR".into(),
+        forecast_curve: "EUR-FWD".into(),
+        tenor: "3M".parse().unwrap(),
+        day_count: DayCount::Act360,
+    })
+    .unwrap();
+    let mut t = floater("loan-7", "PAM", "RPA", "P6ML1", r#","lifeFloor":0.01"#);
+    t.market_object_code_of_rate_reset = Some("IDX3M".into());
+    let fed = [encode(&book[0]), encode(&t)];
+    let e = analyse_streamed(&m, scenarios(&m), as_of(), &opts, &mut |each| {
+        each(&fed, None)
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("loan-7") && e.contains("IDX3M"), "{e}");
+}
+
 /// The reset periods folded from a holder's events as they are produced are those of the
 /// event list, bit for bit, and a limit reached at a reset leaves none (the host's events are
 /// then not the contract's own).
