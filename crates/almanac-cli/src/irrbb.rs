@@ -1069,7 +1069,7 @@ fn write_json(path: &Path, doc: &serde_json::Value, contracts: &ContractTable) -
 
 /// The report as JSON into `w`: the document, then `"contracts"` when there are any.
 pub(crate) fn write_json_to(
-    w: &mut impl std::io::Write,
+    w: &mut (impl std::io::Write + Send),
     doc: &serde_json::Value,
     contracts: &ContractTable,
 ) -> Result<()> {
@@ -1084,14 +1084,14 @@ pub(crate) fn write_json_to(
     w.write_all(body.trim_end().as_bytes())?;
     w.write_all(b",\n  \"contracts\": [\n")?;
     // One line per contract, rendered on all cores in blocks, written in order a group of
-    // blocks at a time (so only a group is held in memory).
+    // blocks at a time (so only two groups are held in memory): a group is written while the
+    // next one is rendered.
     use rayon::prelude::*;
     const BLOCK: usize = 8_192;
     let group = BLOCK * 4 * rayon::current_num_threads().max(1);
     let n = contracts.len();
-    for first in (0..n).step_by(group) {
-        let part = first..(first + group).min(n);
-        let blocks: Vec<Result<Vec<u8>, serde_json::Error>> = part
+    let render = |first: usize| -> Result<Vec<Vec<u8>>, serde_json::Error> {
+        (first..(first + group).min(n))
             .step_by(BLOCK)
             .collect::<Vec<_>>()
             .into_par_iter()
@@ -1107,10 +1107,19 @@ pub(crate) fn write_json_to(
                 }
                 Ok(out)
             })
-            .collect();
-        for block in blocks {
-            w.write_all(&block?)?;
-        }
+            .collect()
+    };
+    let mut ready = render(0)?;
+    for next in (group..n).step_by(group) {
+        let (written, rendered) = rayon::join(
+            || ready.iter().try_for_each(|b| w.write_all(b)),
+            || render(next),
+        );
+        written?;
+        ready = rendered?;
+    }
+    for b in &ready {
+        w.write_all(b)?;
     }
     w.write_all(b"\n  ]\n}")?;
     w.flush()?;

@@ -1003,6 +1003,52 @@ pub(crate) fn snapshots_export(snapshot: &str, out: &Path, db: &Path) -> Result<
 /// Recomputes an IRRBB run from its manifest: the report (JSON bytes, as written to the
 /// `--json` file) and the report itself.
 fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::irrbb::Report)> {
+    let report = irrbb_report(store, m)?;
+    let t0 = std::time::Instant::now();
+    // Sized up front (a contract's line is about 230 bytes): growing a 300 MB buffer by
+    // doubling copies it over and over into fresh pages.
+    let mut bytes = Vec::with_capacity((1 << 20) + report.contracts.len() * 300);
+    crate::irrbb::write_json_to(&mut bytes, &report.doc, &report.contracts)?;
+    crate::timing("render report JSON", t0);
+    Ok((bytes, report))
+}
+
+/// Writes `report` as JSON to the file `out` and encodes the same bytes for the store as
+/// they are rendered ([`almanac_store::ResultsWriter`]).
+fn write_and_encode(
+    out: &Path,
+    report: &crate::irrbb::Report,
+) -> Result<almanac_store::EncodedResults> {
+    /// Both at once: the file and the store's encoder.
+    struct Tee<'a> {
+        file: std::io::BufWriter<std::fs::File>,
+        results: &'a mut almanac_store::ResultsWriter,
+    }
+    impl std::io::Write for Tee<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.file.write_all(buf)?;
+            self.results.write_all(buf)?;
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.file.flush()
+        }
+    }
+    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut results = almanac_store::ResultsWriter::new();
+    let mut tee = Tee {
+        file: std::io::BufWriter::with_capacity(1 << 20, file),
+        results: &mut results,
+    };
+    crate::irrbb::write_json_to(&mut tee, &report.doc, &report.contracts)
+        .with_context(|| format!("writing {}", out.display()))?;
+    drop(tee);
+    Ok(results.finish()?)
+}
+
+/// The IRRBB report of a run's manifest, not yet rendered.
+fn irrbb_report(store: &SqliteStore, m: &Manifest) -> Result<crate::irrbb::Report> {
     let opts = m
         .irrbb
         .clone()
@@ -1093,13 +1139,7 @@ fn compute_irrbb(store: &SqliteStore, m: &Manifest) -> Result<(Vec<u8>, crate::i
     };
     report.doc["snapshot"] = serde_json::json!(m.snapshot);
     report.doc["non_interest_positions_excluded"] = serde_json::json!(non_interest);
-    let t0 = std::time::Instant::now();
-    // Sized up front (a contract's line is about 230 bytes): growing a 300 MB buffer by
-    // doubling copies it over and over into fresh pages.
-    let mut bytes = Vec::with_capacity((1 << 20) + report.contracts.len() * 300);
-    crate::irrbb::write_json_to(&mut bytes, &report.doc, &report.contracts)?;
-    crate::timing("render report JSON", t0);
-    Ok((bytes, report))
+    Ok(report)
 }
 
 /// An IRRBB run on a stored snapshot streamed through the engine: this thread reads batches
@@ -1292,26 +1332,21 @@ pub(crate) fn run_irrbb(
         }),
         liquidity: None,
     };
-    let (results, report) = compute_irrbb(&store, &manifest)?;
+    let report = irrbb_report(&store, &manifest)?;
     let new = NewRun {
         kind: "irrbb".into(),
         manifest_json: serde_json::to_string(&manifest)?,
-        results,
+        // Encoded as the report is written, below.
+        results: Vec::new(),
         // The store's SHA-256 of the results, computed once, for the audit entry too.
         results_hash: String::new(),
         created_at: now(),
     };
-    // The stored results are the report file's bytes, rendered once. Storing them, writing
-    // them to the file and writing the Excel and CSV files are independent: one thread each.
+    // The stored results are the report file's bytes, rendered once: written to the file and
+    // hashed and compressed for the store as they are produced, never held whole, while
+    // another thread writes the Excel and CSV files.
     let t0 = std::time::Instant::now();
-    let (stored, json_written, written) = std::thread::scope(|scope| {
-        let json_writer = scope.spawn(|| {
-            let t0 = std::time::Instant::now();
-            let r = std::fs::write(out, &new.results)
-                .with_context(|| format!("writing {}", out.display()));
-            crate::timing("write the report", t0);
-            r
-        });
+    let (encoded, written) = std::thread::scope(|scope| {
         let writer = scope.spawn(|| {
             let t0 = std::time::Instant::now();
             let r = opts.write_extras(&report);
@@ -1319,15 +1354,17 @@ pub(crate) fn run_irrbb(
             r
         });
         let t0 = std::time::Instant::now();
-        let stored = store.record_run(&new);
-        crate::timing("store the results", t0);
-        (stored, json_writer.join(), writer.join())
+        let encoded = write_and_encode(out, &report);
+        crate::timing("render, write and encode the report", t0);
+        (encoded, writer.join())
     });
+    let encoded = encoded?;
+    written.map_err(|_| anyhow::anyhow!("writing the report files failed"))??;
+    let t1 = std::time::Instant::now();
     let RunInfo {
         id, results_hash, ..
-    } = stored?;
-    json_written.map_err(|_| anyhow::anyhow!("writing the report failed"))??;
-    written.map_err(|_| anyhow::anyhow!("writing the report files failed"))??;
+    } = store.record_encoded_run(&new, encoded)?;
+    crate::timing("store the results", t1);
     crate::timing("store and write the report", t0);
     if json {
         print_json(&serde_json::json!({"run": id, "failed": report.failed,

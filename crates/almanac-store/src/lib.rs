@@ -95,7 +95,7 @@ mod validate;
 pub use audit::{entry_hash, AuditEntry, AuditReport, GENESIS_HASH};
 pub use document::{document_id, Document, DocumentInfo, DocumentKind, NewDocument};
 pub use error::{BackendError, ObjectKind, StoreError};
-pub use run::{NewRun, Run, RunInfo};
+pub use run::{EncodedResults, NewRun, ResultsWriter, Run, RunInfo};
 pub use snapshot::{
     FormBatch, FormEntry, ImportOutcome, NewSnapshot, Reject, SnapshotInfo, StoredPosition,
 };

@@ -115,21 +115,160 @@ impl Encoding {
     }
 }
 
+/// zstd worker threads: one per core (the bytes do not depend on it).
+fn zstd_workers() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(1))
+}
+
+#[allow(clippy::needless_pass_by_value)] // the shape `map_err` hands it
+fn compress_fail(e: std::io::Error) -> StoreError {
+    StoreError::internal(format!("compressing run results: {e}"))
+}
+
 /// How `results` are stored: compressed from [`COMPRESS_FROM`] bytes on (`None` for the bytes
 /// as given).
-pub(crate) fn encode(results: &[u8]) -> Result<(Encoding, Option<Vec<u8>>), StoreError> {
+fn encode(results: &[u8]) -> Result<(Encoding, Option<Vec<u8>>), StoreError> {
     if results.len() < COMPRESS_FROM {
         return Ok((Encoding::Identity, None));
     }
-    let fail = |e: std::io::Error| StoreError::internal(format!("compressing run results: {e}"));
-    let mut compressor = zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(fail)?;
-    // The frame's blocks on worker threads, one per core (the bytes do not depend on it).
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut compressor = zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(compress_fail)?;
     compressor
-        .set_parameter(zstd::stream::raw::CParameter::NbWorkers(workers as u32))
-        .map_err(fail)?;
-    let packed = compressor.compress(results).map_err(fail)?;
+        .set_parameter(zstd::stream::raw::CParameter::NbWorkers(zstd_workers()))
+        .map_err(compress_fail)?;
+    let packed = compressor.compress(results).map_err(compress_fail)?;
     Ok((Encoding::Zstd, Some(packed)))
+}
+
+/// A run's results as the store keeps them: their SHA-256 and length, and the bytes as
+/// stored (compressed from 1 MiB on). Made from results at hand by
+/// [`EncodedResults::encode`], or while they are produced by a [`ResultsWriter`]; recorded by
+/// [`Storage::record_encoded_run`](crate::Storage::record_encoded_run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedResults {
+    pub(crate) sha256: String,
+    pub(crate) len: u64,
+    pub(crate) encoding: Encoding,
+    pub(crate) stored: Vec<u8>,
+}
+
+impl EncodedResults {
+    /// The results at hand, hashed and compressed side by side (one thread each).
+    ///
+    /// # Errors
+    /// [`StoreError::Internal`] if compressing fails.
+    pub fn encode(results: &[u8]) -> Result<EncodedResults, StoreError> {
+        let (sha256, encoded) = std::thread::scope(|scope| {
+            let hash = scope.spawn(|| crate::digest::sha256_hex(results));
+            let encoded = encode(results);
+            (hash.join(), encoded)
+        });
+        let sha256 = sha256.map_err(|_| StoreError::internal("hashing the results failed"))?;
+        let (encoding, packed) = encoded?;
+        Ok(EncodedResults {
+            sha256,
+            len: results.len() as u64,
+            encoding,
+            stored: packed.unwrap_or_else(|| results.to_vec()),
+        })
+    }
+
+    /// The SHA-256 of the results (lowercase hex).
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The length of the results in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether there are no results.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Encodes a run's results as they are written ([`std::io::Write`]): hashed, and from
+/// 1 MiB on compressed by zstd's worker threads while the writer goes on,
+/// so a report of hundreds of megabytes is never held whole. [`ResultsWriter::finish`] gives
+/// what [`EncodedResults::encode`] gives for the same bytes, but for how the compressed
+/// frame is cut (it decompresses to the same bytes).
+pub struct ResultsWriter {
+    hasher: sha2::Sha256,
+    len: u64,
+    /// The bytes until [`COMPRESS_FROM`] (results smaller than that are stored as given).
+    head: Vec<u8>,
+    zstd: Option<zstd::stream::write::Encoder<'static, Vec<u8>>>,
+}
+
+impl Default for ResultsWriter {
+    fn default() -> Self {
+        ResultsWriter::new()
+    }
+}
+
+impl std::fmt::Debug for ResultsWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResultsWriter")
+            .field("len", &self.len)
+            .field("compressing", &self.zstd.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResultsWriter {
+    /// A writer with nothing written yet.
+    pub fn new() -> ResultsWriter {
+        ResultsWriter {
+            hasher: sha2::Digest::new(),
+            len: 0,
+            head: Vec::new(),
+            zstd: None,
+        }
+    }
+
+    /// The results written, encoded.
+    ///
+    /// # Errors
+    /// [`StoreError::Internal`] if compressing fails.
+    pub fn finish(self) -> Result<EncodedResults, StoreError> {
+        let sha256 = crate::digest::to_hex(&sha2::Digest::finalize(self.hasher));
+        let (encoding, stored) = match self.zstd {
+            Some(z) => (Encoding::Zstd, z.finish().map_err(compress_fail)?),
+            None => (Encoding::Identity, self.head),
+        };
+        Ok(EncodedResults {
+            sha256,
+            len: self.len,
+            encoding,
+            stored,
+        })
+    }
+}
+
+impl std::io::Write for ResultsWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.hasher, buf);
+        self.len += buf.len() as u64;
+        match &mut self.zstd {
+            Some(z) => z.write_all(buf)?,
+            None => {
+                self.head.extend_from_slice(buf);
+                if self.head.len() >= COMPRESS_FROM {
+                    let mut z = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL)?;
+                    z.multithread(zstd_workers())?;
+                    z.write_all(&std::mem::take(&mut self.head))?;
+                    self.zstd = Some(z);
+                }
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        // Nothing is stored until `finish`: the compressor keeps its frame open.
+        Ok(())
+    }
 }
 
 /// The results as given from their stored bytes; `len` is their recorded length as given
@@ -223,6 +362,49 @@ mod tests {
         assert!(Encoding::from_name("run-x", "gzip").is_err());
         for e in [Encoding::Identity, Encoding::Zstd] {
             assert_eq!(Encoding::from_name("r", e.name()).unwrap(), e);
+        }
+    }
+
+    /// Written in pieces of any size, results are encoded as when they are encoded whole:
+    /// the same SHA-256 (checked against the digest of the bytes), length and encoding, and
+    /// stored bytes that decode to them — below, at and above the size that is compressed.
+    #[test]
+    fn results_written_in_pieces_encode_as_the_whole() {
+        use std::io::Write;
+        let bytes: Vec<u8> = (0..3 * COMPRESS_FROM + 5)
+            .map(|k| b"0123456789,{}\n\"abc"[(k * 7 + k / 1000) % 18])
+            .collect();
+        for n in [
+            0,
+            10,
+            COMPRESS_FROM - 1,
+            COMPRESS_FROM,
+            3 * COMPRESS_FROM + 5,
+        ] {
+            let results = &bytes[..n];
+            let whole = EncodedResults::encode(results).unwrap();
+            assert_eq!(whole.sha256(), crate::digest::sha256_hex(results));
+            for piece in [1, 4096, 1 << 20, 1 << 22] {
+                if piece == 1 && n > 1 << 16 {
+                    continue;
+                }
+                let mut w = ResultsWriter::new();
+                for p in results.chunks(piece) {
+                    w.write_all(p).unwrap();
+                }
+                w.flush().unwrap();
+                let streamed = w.finish().unwrap();
+                assert_eq!(
+                    streamed.sha256(),
+                    whole.sha256(),
+                    "{n} in pieces of {piece}"
+                );
+                assert_eq!(streamed.len(), n as u64);
+                assert_eq!(streamed.is_empty(), n == 0);
+                assert_eq!(streamed.encoding, whole.encoding, "{n}");
+                let back = decode("r", streamed.encoding, streamed.stored, Some(n as u64));
+                assert_eq!(back.unwrap(), results, "{n} in pieces of {piece}");
+            }
         }
     }
 }

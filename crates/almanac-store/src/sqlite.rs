@@ -10,7 +10,7 @@ use crate::audit::{verify_chain, AuditAction};
 use crate::digest::sha256_hex;
 use crate::document::{self, DocumentDetail};
 use crate::migration;
-use crate::run::{self, RunDetail};
+use crate::run::{self, EncodedResults, RunDetail};
 use crate::snapshot::{self, RowsDigest, SnapshotDetail};
 use crate::{
     AuditEntry, AuditReport, Document, DocumentInfo, DocumentKind, FormBatch, FormEntry,
@@ -495,67 +495,24 @@ impl Storage for SqliteStore {
 
     fn record_run(&mut self, new: &NewRun) -> Result<RunInfo, StoreError> {
         run::validate(new)?;
-        // Hashing and compressing large results are independent: one thread each.
-        let (results_sha256, encoded) = std::thread::scope(|scope| {
-            let hash = scope.spawn(|| sha256_hex(&new.results));
-            let encoded = run::encode(&new.results);
-            (hash.join(), encoded)
-        });
-        let results_sha256 =
-            results_sha256.map_err(|_| StoreError::internal("hashing the results failed"))?;
-        let results_hash = if new.results_hash.is_empty() {
-            results_sha256.clone()
-        } else {
-            new.results_hash.clone()
-        };
-        let (encoding, packed) = encoded?;
-        let stored: &[u8] = packed.as_deref().unwrap_or(&new.results);
-        let results_len = i64::try_from(new.results.len())
-            .map_err(|_| StoreError::invalid("results", "larger than 2^63 bytes"))?;
-        let tx = self.write_transaction(RECORDING)?;
-        let seq = next_audit_seq(&tx, RECORDING)?;
-        let id = run::run_id(new, seq);
-        tx.execute(
-            "INSERT INTO runs (id, kind, created_at, manifest_json, results_hash, results,
-                               results_encoding, results_len)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                id,
-                new.kind,
-                new.created_at,
-                new.manifest_json,
-                results_hash,
-                stored,
-                encoding.name(),
-                results_len,
-            ],
-        )
-        .map_err(StoreError::backend(RECORDING))?;
-        let detail = RunDetail {
-            kind: new.kind.clone(),
-            results_hash: results_hash.clone(),
-            results_len: new.results.len() as u64,
-            results_sha256,
-            manifest_sha256: sha256_hex(new.manifest_json.as_bytes()),
-        };
-        append_audit(
-            &tx,
-            &new.created_at,
-            AuditAction::RecordRun,
-            &id,
-            &to_detail_json(&detail)?,
-            RECORDING,
-        )?;
-        tx.commit().map_err(StoreError::backend(RECORDING))?;
-        Ok(RunInfo {
-            id,
-            kind: new.kind.clone(),
-            created_at: new.created_at.clone(),
-            results_hash,
-            results_len: new.results.len() as u64,
-        })
+        let results = EncodedResults::encode(&new.results)?;
+        self.insert_run(new, results)
     }
 
+    fn record_encoded_run(
+        &mut self,
+        new: &NewRun,
+        results: EncodedResults,
+    ) -> Result<RunInfo, StoreError> {
+        run::validate(new)?;
+        if !new.results.is_empty() {
+            return Err(StoreError::invalid(
+                "results",
+                "given twice: as bytes in the run and encoded",
+            ));
+        }
+        self.insert_run(new, results)
+    }
     fn runs(&self) -> Result<Vec<RunInfo>, StoreError> {
         let db = StoreError::backend;
         let mut statement = self
@@ -685,6 +642,63 @@ impl Storage for SqliteStore {
 struct Coverage<'e> {
     /// (action, object id) → the entries that record it, in log order.
     by_object: HashMap<(String, String), Vec<&'e AuditEntry>>,
+}
+
+impl SqliteStore {
+    /// Records a run whose results are encoded (the work of [`Storage::record_run`] and
+    /// [`Storage::record_encoded_run`] after their checks).
+    fn insert_run(&mut self, new: &NewRun, results: EncodedResults) -> Result<RunInfo, StoreError> {
+        let results_hash = if new.results_hash.is_empty() {
+            results.sha256.clone()
+        } else {
+            new.results_hash.clone()
+        };
+        let results_len = i64::try_from(results.len)
+            .map_err(|_| StoreError::invalid("results", "larger than 2^63 bytes"))?;
+
+        let tx = self.write_transaction(RECORDING)?;
+        let seq = next_audit_seq(&tx, RECORDING)?;
+        let id = run::run_id(new, seq);
+        tx.execute(
+            "INSERT INTO runs (id, kind, created_at, manifest_json, results_hash, results,
+                               results_encoding, results_len)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                id,
+                new.kind,
+                new.created_at,
+                new.manifest_json,
+                results_hash,
+                results.stored,
+                results.encoding.name(),
+                results_len,
+            ],
+        )
+        .map_err(StoreError::backend(RECORDING))?;
+        let detail = RunDetail {
+            kind: new.kind.clone(),
+            results_hash: results_hash.clone(),
+            results_len: results.len,
+            results_sha256: results.sha256,
+            manifest_sha256: sha256_hex(new.manifest_json.as_bytes()),
+        };
+        append_audit(
+            &tx,
+            &new.created_at,
+            AuditAction::RecordRun,
+            &id,
+            &to_detail_json(&detail)?,
+            RECORDING,
+        )?;
+        tx.commit().map_err(StoreError::backend(RECORDING))?;
+        Ok(RunInfo {
+            id,
+            kind: new.kind.clone(),
+            created_at: new.created_at.clone(),
+            results_hash,
+            results_len: results.len,
+        })
+    }
 }
 
 impl<'e> Coverage<'e> {

@@ -1,9 +1,9 @@
 //! The storage interface that every back end implements.
 
 use crate::{
-    AuditEntry, AuditReport, Document, DocumentInfo, DocumentKind, FormBatch, ImportOutcome,
-    NewDocument, NewRun, NewSnapshot, Reject, Run, RunInfo, SnapshotInfo, StoreError,
-    StoredPosition,
+    AuditEntry, AuditReport, Document, DocumentInfo, DocumentKind, EncodedResults, FormBatch,
+    ImportOutcome, NewDocument, NewRun, NewSnapshot, Reject, Run, RunInfo, SnapshotInfo,
+    StoreError, StoredPosition,
 };
 
 /// The store's interface: append-only snapshots, documents and runs, and the audit log that
@@ -124,6 +124,19 @@ pub trait Storage {
     /// [`StoreError::InvalidInput`] for an empty kind or a malformed timestamp;
     /// [`StoreError::Backend`].
     fn record_run(&mut self, run: &NewRun) -> Result<RunInfo, StoreError>;
+
+    /// [`Storage::record_run`] with the results already encoded ([`EncodedResults`]: by a
+    /// [`ResultsWriter`](crate::ResultsWriter) as they were produced, so they were never held
+    /// whole); `run.results` must be empty. The run recorded is the one `record_run` would
+    /// record with those results as bytes.
+    ///
+    /// # Errors
+    /// As [`Storage::record_run`]; [`StoreError::InvalidInput`] if `run.results` is not empty.
+    fn record_encoded_run(
+        &mut self,
+        run: &NewRun,
+        results: EncodedResults,
+    ) -> Result<RunInfo, StoreError>;
 
     /// All runs without manifests and results, by `created_at` then id.
     ///
