@@ -120,7 +120,7 @@ impl MonthGrid {
 /// replacements' sums by `[segment][ccy][tenor][month][4]`: ΣN, ΣN·φ, ΣN·r, ΣN·r·φ, where
 /// `N` is the repaid principal, `φ` the fraction of its month gone by on the repayment day and
 /// `r` the contract's rate.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct NiiSums {
     segments: usize,
     ccys: usize,
@@ -129,6 +129,19 @@ pub struct NiiSums {
     pub accrual: Vec<f64>,
     /// Replacements.
     pub replacement: Vec<f64>,
+    /// Which `[segment][ccy]` blocks may hold anything but zeros: a chunk of the engine
+    /// touches one or two segments, and emptying and adding the sums of all of them (some
+    /// 120 kB per market with twenty segments) for each chunk was 2 % of a 1M run.
+    touched: Vec<bool>,
+}
+
+/// Equal sums, whichever blocks were touched.
+impl PartialEq for NiiSums {
+    fn eq(&self, other: &NiiSums) -> bool {
+        (self.segments, self.ccys, self.months) == (other.segments, other.ccys, other.months)
+            && self.accrual == other.accrual
+            && self.replacement == other.replacement
+    }
 }
 
 impl NiiSums {
@@ -140,34 +153,57 @@ impl NiiSums {
             months,
             accrual: vec![0.0; segments * ccys * months],
             replacement: vec![0.0; segments * ccys * TENORS.len() * months * 4],
+            touched: vec![false; segments * ccys],
         }
+    }
+
+    /// The length of a `[segment][ccy]` block of the replacement sums.
+    fn replacement_block(&self) -> usize {
+        TENORS.len() * self.months * 4
     }
 
     /// Sets every sum to zero.
     pub fn clear(&mut self) {
-        self.accrual.iter_mut().for_each(|x| *x = 0.0);
-        self.replacement.iter_mut().for_each(|x| *x = 0.0);
+        let (m, r) = (self.months, self.replacement_block());
+        for (b, t) in self.touched.iter_mut().enumerate() {
+            if std::mem::take(t) {
+                self.accrual[b * m..(b + 1) * m].fill(0.0);
+                self.replacement[b * r..(b + 1) * r].fill(0.0);
+            }
+        }
     }
 
     /// Adds another's sums.
     pub fn add(&mut self, other: &NiiSums) {
-        self.accrual
-            .iter_mut()
-            .zip(&other.accrual)
-            .for_each(|(a, b)| *a += b);
-        self.replacement
-            .iter_mut()
-            .zip(&other.replacement)
-            .for_each(|(a, b)| *a += b);
+        let (m, r) = (self.months, self.replacement_block());
+        for (b, t) in other.touched.iter().enumerate() {
+            if !t {
+                continue;
+            }
+            self.touched[b] = true;
+            let (a, x) = (
+                &mut self.accrual[b * m..(b + 1) * m],
+                &other.accrual[b * m..],
+            );
+            a.iter_mut().zip(x).for_each(|(a, b)| *a += b);
+            let (a, x) = (
+                &mut self.replacement[b * r..(b + 1) * r],
+                &other.replacement[b * r..],
+            );
+            a.iter_mut().zip(x).for_each(|(a, b)| *a += b);
+        }
     }
 
     /// Adds staged contributions (see [`NiiSums::stage`]).
     pub fn apply(&mut self, staged: &[Staged]) {
+        let (m, r) = (self.months, self.replacement_block());
         for &(replacement, off, x) in staged {
             if replacement {
                 self.replacement[off] += x;
+                self.touched[off / r] = true;
             } else {
                 self.accrual[off] += x;
+                self.touched[off / m] = true;
             }
         }
     }
@@ -351,6 +387,60 @@ mod tests {
         assert_eq!(tenor(&reset), 60);
         let nothing = terms(r#"{"contractType":"PAM","contractID":"x"}"#);
         assert_eq!(tenor(&nothing), 1);
+    }
+
+    /// Sums that empty and add only the blocks they touched are the full sums: adding gives
+    /// the element-wise total, emptying leaves every sum zero, and a reused set sums as a
+    /// new one.
+    #[test]
+    fn sums_touched_by_block_add_and_clear_as_whole_arrays() {
+        let (segments, ccys, months) = (5, 2, 12);
+        let mut state = 99u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            state >> 33
+        };
+        let mut random_staged = |n: usize| -> Vec<Staged> {
+            let r = TENORS.len() * months * 4;
+            (0..n)
+                .map(|_| {
+                    let replacement = next() % 2 == 0;
+                    // Only a couple of segments, as in one chunk.
+                    let block = (next() % 2 * 3) as usize * ccys + (next() % 2) as usize;
+                    let within = (next() as usize) % if replacement { r } else { months };
+                    let off = block * if replacement { r } else { months } + within;
+                    (replacement, off, (next() % 1000) as f64 - 500.0)
+                })
+                .collect()
+        };
+        let mut total = NiiSums::new(segments, ccys, months);
+        let mut chunk = NiiSums::new(segments, ccys, months);
+        let (mut accrual, mut replacement) = (total.accrual.clone(), total.replacement.clone());
+        for _ in 0..20 {
+            chunk.clear();
+            assert!(chunk
+                .accrual
+                .iter()
+                .chain(&chunk.replacement)
+                .all(|x| *x == 0.0));
+            let staged = random_staged(50);
+            chunk.apply(&staged);
+            for &(rep, off, x) in &staged {
+                if rep {
+                    replacement[off] += x;
+                } else {
+                    accrual[off] += x;
+                }
+            }
+            total.add(&chunk);
+            assert_eq!(total.accrual, accrual);
+            assert_eq!(total.replacement, replacement);
+        }
+        let mut fresh = NiiSums::new(segments, ccys, months);
+        fresh.add(&total);
+        assert_eq!(fresh, total);
     }
 
     #[test]
