@@ -347,11 +347,8 @@ fn kao_of_a_sold_cap_under_parallel_up() {
     assert_eq!(r.by_currency["EUR"]["base"].kao, 0.0);
 }
 
-/// A capped contract whose index has no volatility stops the run with a message naming the
-/// contract, the index and both ways out; at intrinsic it runs, with a warning.
-#[test]
-fn a_missing_volatility_is_an_error_naming_contract_and_index() {
-    let mut m = market(0.009);
+/// `m` with an index IDX3M that has no volatility, and a floored contract (`loan-7`) on it.
+fn floor_without_volatility(mut m: MarketSnapshot) -> (MarketSnapshot, ContractTerms) {
     m.insert_index(IndexDefinition {
         name: "IDX3M".into(),
         currency: "EUR".into(),
@@ -362,10 +359,24 @@ fn a_missing_volatility_is_an_error_naming_contract_and_index() {
     .unwrap();
     let mut t = floater("loan-7", "PAM", "RPA", "P6ML1", r#","lifeFloor":0.01"#);
     t.market_object_code_of_rate_reset = Some("IDX3M".into());
+    (m, t)
+}
+
+/// A capped contract whose index has no volatility stops the run with a message naming the
+/// contract, the index and both ways out; at intrinsic it runs, with a warning.
+#[test]
+fn a_missing_volatility_is_an_error_naming_contract_and_index() {
+    let (m, t) = floor_without_volatility(market(0.009));
     let opts = Options::default();
-    let e = analyse(&[t.clone()], &m, &StandardSpec::default(), as_of(), &opts)
-        .unwrap_err()
-        .to_string();
+    let e = analyse(
+        std::slice::from_ref(&t),
+        &m,
+        &StandardSpec::default(),
+        as_of(),
+        &opts,
+    )
+    .unwrap_err()
+    .to_string();
     for part in [
         "loan-7",
         "IDX3M",
@@ -697,17 +708,7 @@ fn contracts_decoded_on_the_workers_give_the_same_report() {
     assert_eq!(damaged.automatic_options, without.automatic_options);
 
     // A floor on an index with no volatility, found on a worker: the run stops, naming it.
-    let mut m = m;
-    m.insert_index(IndexDefinition {
-        name: "IDX3M".into(),
-        currency: "EUR".into(),
-        forecast_curve: "EUR-FWD".into(),
-        tenor: "3M".parse().unwrap(),
-        day_count: DayCount::Act360,
-    })
-    .unwrap();
-    let mut t = floater("loan-7", "PAM", "RPA", "P6ML1", r#","lifeFloor":0.01"#);
-    t.market_object_code_of_rate_reset = Some("IDX3M".into());
+    let (m, t) = floor_without_volatility(m);
     let fed = [encode(&book[0]), encode(&t)];
     let e = analyse_streamed(&m, scenarios(&m), as_of(), &opts, &mut |each| {
         each(&fed, None)
