@@ -1290,6 +1290,20 @@ fn run_irrbb_reads_compact_forms_as_the_json() {
         std::fs::read(&whole_from_forms).unwrap() == std::fs::read(&whole_from_json).unwrap(),
         "read whole, the report from the forms differs from the one from the JSON"
     );
+    // Positions without a form among those with one (terms that have none, or a store
+    // written so): read from their JSON in their place, the same report byte for byte.
+    conn.execute_batch(&format!(
+        "UPDATE snapshot_facts SET facts = '{facts}';
+         DROP TRIGGER position_forms_no_delete;
+         DELETE FROM position_forms WHERE ordinal IN (1, 3, 150);"
+    ))
+    .unwrap();
+    let mixed = dir.join("mixed.json");
+    assert_eq!(run(&mixed)["failed"], 0);
+    assert!(
+        std::fs::read(&mixed).unwrap() == std::fs::read(&from_forms).unwrap(),
+        "the report with some positions read from their JSON differs"
+    );
     // Damaged forms: the positions fail with the reason, the others are valued. The
     // position's own part (an unknown kind) is checked as the form is read; the terms (cut
     // short) by the engine's worker that would value the contract.
