@@ -49,7 +49,8 @@ binary
 
 bin_stamp=$(stat -c %y "$A")
 mkdir -p "$dir"
-rm -f "$dir"/almanac.db "$dir"/almanac.db-* "$dir"/irrbb*.json "$dir"/contracts.json "$dir"/quantlib.json
+# (imported.db: scripts/compare-irrbb.sh's store as imported, of the tape written below.)
+rm -f "$dir"/almanac.db "$dir"/almanac.db-* "$dir"/imported.db "$dir"/irrbb*.json "$dir"/contracts.json "$dir"/quantlib.json
 # step NAME ARGS...: runs the almanac binary under GNU time (wall time, peak RSS in time-NAME.txt).
 step() { local name=$1; shift; binary; /usr/bin/time -v -o "$dir/time-$name.txt" "$A" "$@"; }
 # settle: the import's 1.4 GB (and each run's report) written back to disk first, so that a
