@@ -105,6 +105,60 @@ impl SqliteStore {
             .unchecked_transaction()
             .map_err(StoreError::backend(operation))
     }
+
+    /// Records a run whose results are encoded (the work of [`Storage::record_run`] and
+    /// [`Storage::record_encoded_run`] after their checks).
+    fn insert_run(&mut self, new: &NewRun, results: EncodedResults) -> Result<RunInfo, StoreError> {
+        let results_hash = if new.results_hash.is_empty() {
+            results.sha256.clone()
+        } else {
+            new.results_hash.clone()
+        };
+        let results_len = i64::try_from(results.len)
+            .map_err(|_| StoreError::invalid("results", "larger than 2^63 bytes"))?;
+        let tx = self.write_transaction(RECORDING)?;
+        let seq = next_audit_seq(&tx, RECORDING)?;
+        let id = run::run_id(new, seq);
+        tx.execute(
+            "INSERT INTO runs (id, kind, created_at, manifest_json, results_hash, results,
+                               results_encoding, results_len)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                id,
+                new.kind,
+                new.created_at,
+                new.manifest_json,
+                results_hash,
+                results.stored,
+                results.encoding.name(),
+                results_len,
+            ],
+        )
+        .map_err(StoreError::backend(RECORDING))?;
+        let detail = RunDetail {
+            kind: new.kind.clone(),
+            results_hash: results_hash.clone(),
+            results_len: results.len,
+            results_sha256: results.sha256,
+            manifest_sha256: sha256_hex(new.manifest_json.as_bytes()),
+        };
+        append_audit(
+            &tx,
+            &new.created_at,
+            AuditAction::RecordRun,
+            &id,
+            &to_detail_json(&detail)?,
+            RECORDING,
+        )?;
+        tx.commit().map_err(StoreError::backend(RECORDING))?;
+        Ok(RunInfo {
+            id,
+            kind: new.kind.clone(),
+            created_at: new.created_at.clone(),
+            results_hash,
+            results_len: results.len,
+        })
+    }
 }
 
 const IMPORTING: &str = "importing a snapshot";
@@ -513,6 +567,7 @@ impl Storage for SqliteStore {
         }
         self.insert_run(new, results)
     }
+
     fn runs(&self) -> Result<Vec<RunInfo>, StoreError> {
         let db = StoreError::backend;
         let mut statement = self
@@ -642,63 +697,6 @@ impl Storage for SqliteStore {
 struct Coverage<'e> {
     /// (action, object id) → the entries that record it, in log order.
     by_object: HashMap<(String, String), Vec<&'e AuditEntry>>,
-}
-
-impl SqliteStore {
-    /// Records a run whose results are encoded (the work of [`Storage::record_run`] and
-    /// [`Storage::record_encoded_run`] after their checks).
-    fn insert_run(&mut self, new: &NewRun, results: EncodedResults) -> Result<RunInfo, StoreError> {
-        let results_hash = if new.results_hash.is_empty() {
-            results.sha256.clone()
-        } else {
-            new.results_hash.clone()
-        };
-        let results_len = i64::try_from(results.len)
-            .map_err(|_| StoreError::invalid("results", "larger than 2^63 bytes"))?;
-
-        let tx = self.write_transaction(RECORDING)?;
-        let seq = next_audit_seq(&tx, RECORDING)?;
-        let id = run::run_id(new, seq);
-        tx.execute(
-            "INSERT INTO runs (id, kind, created_at, manifest_json, results_hash, results,
-                               results_encoding, results_len)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                id,
-                new.kind,
-                new.created_at,
-                new.manifest_json,
-                results_hash,
-                results.stored,
-                results.encoding.name(),
-                results_len,
-            ],
-        )
-        .map_err(StoreError::backend(RECORDING))?;
-        let detail = RunDetail {
-            kind: new.kind.clone(),
-            results_hash: results_hash.clone(),
-            results_len: results.len,
-            results_sha256: results.sha256,
-            manifest_sha256: sha256_hex(new.manifest_json.as_bytes()),
-        };
-        append_audit(
-            &tx,
-            &new.created_at,
-            AuditAction::RecordRun,
-            &id,
-            &to_detail_json(&detail)?,
-            RECORDING,
-        )?;
-        tx.commit().map_err(StoreError::backend(RECORDING))?;
-        Ok(RunInfo {
-            id,
-            kind: new.kind.clone(),
-            created_at: new.created_at.clone(),
-            results_hash,
-            results_len: results.len,
-        })
-    }
 }
 
 impl<'e> Coverage<'e> {
