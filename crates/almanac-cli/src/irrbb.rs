@@ -356,12 +356,14 @@ pub(crate) type Batches<'p> = dyn FnMut(&mut dyn FnMut(Vec<Fed>) -> Result<()>) 
 /// engine's worker that values it ([`ContractInput`]), not on the way in.
 pub(crate) enum Fed {
     /// The position's compact form ([`almanac_balance_sheet::compact_parts`]): `range` of
-    /// a batch of forms shared by the batch's contracts; `position` its 0-based ordinal in
-    /// the snapshot (names it if its terms do not read); `as_of` its status date if it has
-    /// none.
+    /// a batch of forms shared by the batch's contracts, checked as far as its kind and
+    /// product; `terms` the part of it that is the terms' own form, read by the worker;
+    /// `position` its 0-based ordinal in the snapshot (names it if its terms do not read);
+    /// `as_of` its status date if it has none.
     Form {
         bytes: std::sync::Arc<Vec<u8>>,
         range: std::ops::Range<usize>,
+        terms: std::ops::Range<usize>,
         position: usize,
         as_of: DateTime,
     },
@@ -382,14 +384,18 @@ impl Fed {
     ) -> Option<std::borrow::Cow<'a, str>> {
         match self {
             Fed::Terms { terms, product } => Some(segment_label(terms, product.as_deref())),
-            Fed::Form { bytes, range, .. } => {
-                let (product, terms) = bytes
-                    .get(range.clone())
-                    .and_then(|f| almanac_balance_sheet::compact_parts(f).ok().flatten())?;
+            Fed::Form {
+                bytes,
+                range,
+                terms,
+                ..
+            } => {
+                let (product, _) =
+                    almanac_balance_sheet::compact_parts(&bytes[range.clone()]).ok()??;
                 match product {
                     Some(p) => Some(std::borrow::Cow::Borrowed(p)),
                     None => {
-                        scratch.read_compact_into(terms).ok()?;
+                        scratch.read_compact_into(&bytes[terms.clone()]).ok()?;
                         Some(std::borrow::Cow::Owned(
                             segment_label(scratch, None).into_owned(),
                         ))
@@ -406,27 +412,17 @@ impl ContractInput for Fed {
             Fed::Terms { terms, .. } => Ok(terms),
             Fed::Form {
                 bytes,
-                range,
+                terms,
                 as_of,
                 ..
             } => {
-                let damaged = |e: &dyn std::fmt::Display| {
-                    format!(
-                        "{e} (the stored form does not read back: `almanac audit verify` \
-                         checks the store)"
-                    )
-                };
-                let form = bytes
-                    .get(range.clone())
-                    .ok_or_else(|| damaged(&"compact form: outside its batch"))?;
-                let Some((_, terms)) =
-                    almanac_balance_sheet::compact_parts(form).map_err(|e| damaged(&e))?
-                else {
-                    return Err(damaged(&"compact form: not a contract"));
-                };
                 scratch
-                    .read_compact_into(terms)
-                    .map_err(|e| damaged(&almanac_balance_sheet::PositionError(e.to_string())))?;
+                    .read_compact_into(&bytes[terms.clone()])
+                    .map_err(|e| {
+                        crate::store_cmds::damaged_form(almanac_balance_sheet::PositionError(
+                            e.to_string(),
+                        ))
+                    })?;
                 if scratch.status_date.is_none() {
                     scratch.status_date = Some(*as_of);
                 }

@@ -787,12 +787,7 @@ impl Unpacker {
                     .map(|e| match e {
                         FormEntry::Form(r) => {
                             almanac_balance_sheet::contract_from_compact(&b.bytes[r.clone()])
-                                .map_err(|e| {
-                                    format!(
-                                        "{e} (the stored form does not read back: \
-                                         `almanac audit verify` checks the store)"
-                                    )
-                                })
+                                .map_err(damaged_form)
                         }
                         FormEntry::Json(sp) => from_json(&sp.json),
                     })
@@ -881,10 +876,13 @@ impl Unpacker {
                             self.non_interest += 1;
                             None
                         }
-                        Ok(Some(_)) => {
+                        Ok(Some((_, terms))) => {
+                            // The terms' own form ends the position's.
+                            let terms = range.end - terms.len()..range.end;
                             push(Fed::Form {
                                 bytes: std::sync::Arc::clone(&bytes),
                                 range,
+                                terms,
                                 position,
                                 as_of,
                             });
@@ -892,10 +890,7 @@ impl Unpacker {
                         }
                         Err(e) => Some((
                             format!("position {} of the snapshot", position + 1),
-                            format!(
-                                "{e} (the stored form does not read back: `almanac audit \
-                                 verify` checks the store)"
-                            ),
+                            damaged_form(e),
                         )),
                     }
                 }
@@ -918,6 +913,11 @@ impl Unpacker {
             }
         }
     }
+}
+
+/// Why a stored position's compact form fails it, and where to look.
+pub(crate) fn damaged_form(e: impl std::fmt::Display) -> String {
+    format!("{e} (the stored form does not read back: `almanac audit verify` checks the store)")
 }
 
 /// The contracts of a snapshot (in row order), with the positions that are not contracts
