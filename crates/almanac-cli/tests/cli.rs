@@ -1027,6 +1027,35 @@ fn arg(p: &std::path::Path) -> String {
     p.to_str().unwrap().to_string()
 }
 
+/// `almanac run irrbb` of the latest snapshot in `db` on the sample bank's market in `bank`,
+/// per contract, the report into `out` and a JSON summary on standard output.
+fn stored_irrbb_args(
+    bank: &std::path::Path,
+    db: &std::path::Path,
+    out: &std::path::Path,
+) -> Vec<String> {
+    let market = arg(&bank.join("market.toml"));
+    [
+        "run",
+        "irrbb",
+        "--snapshot",
+        "latest",
+        "--market",
+        &market,
+        "--per-contract",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .chain([
+        "--out".into(),
+        arg(out),
+        "--db".into(),
+        arg(db),
+        "--json".into(),
+    ])
+    .collect()
+}
+
 /// Replays stored run `id` of the store `db` and checks that it gives the stored results bit
 /// for bit.
 fn assert_replays(db: &std::path::Path, id: &str) {
@@ -1213,24 +1242,9 @@ fn run_irrbb_reads_compact_forms_as_the_json() {
     .unwrap();
     // `run irrbb` into `out`, with timings on stderr.
     let command = |out: &std::path::Path, extra: &[&str]| -> std::process::Output {
-        let (market, out, db) = (s(&bank.join("market.toml")), s(out), s(&db));
-        let mut args = vec![
-            "run",
-            "irrbb",
-            "--snapshot",
-            "latest",
-            "--market",
-            &market,
-            "--per-contract",
-            "--out",
-            &out,
-            "--db",
-            &db,
-            "--json",
-        ];
-        args.extend(extra);
         Command::new(env!("CARGO_BIN_EXE_almanac"))
-            .args(&args)
+            .args(stored_irrbb_args(&bank, &db, out))
+            .args(extra)
             .env("ALMANAC_TIMINGS", "1")
             .output()
             .unwrap()
@@ -1824,26 +1838,11 @@ fn irrbb_automatic_options_kao_intrinsic_and_replay() {
 fn run_irrbb_without_sensitivities() {
     let dir = temp_dir("run-irrbb-nosens");
     let (db, bank) = stored_bank(&dir, 300);
-    let (ok, s) = (run_ok, arg);
     let run = |out: &std::path::Path, extra: &[&str]| -> serde_json::Value {
-        let market = s(&bank.join("market.toml"));
-        let (out_s, db_s) = (s(out), s(&db));
-        let mut args = vec![
-            "run",
-            "irrbb",
-            "--snapshot",
-            "latest",
-            "--market",
-            &market,
-            "--per-contract",
-            "--out",
-            &out_s,
-            "--db",
-            &db_s,
-            "--json",
-        ];
-        args.extend_from_slice(extra);
-        serde_json::from_slice(&ok(&args).stdout).unwrap()
+        let mut args = stored_irrbb_args(&bank, &db, out);
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        serde_json::from_slice(&run_ok(&args).stdout).unwrap()
     };
     let (full_out, lean_out) = (dir.join("full.json"), dir.join("lean.json"));
     run(&full_out, &[]);

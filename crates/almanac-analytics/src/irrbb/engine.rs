@@ -124,7 +124,7 @@ impl DayAmounts {
     /// Every amount back to zero, keeping the storage (the same sums afterwards as a new
     /// one: a zero adds nothing and [`DayAmounts::iter`] skips zeros).
     fn reset(&mut self) {
-        self.dense.iter_mut().for_each(|x| *x = 0.0);
+        self.dense.fill(0.0);
         self.beyond.clear();
     }
 
@@ -434,14 +434,14 @@ impl Partial {
     /// Empties the sums of a chunk already merged, for the next chunk: the same as a new
     /// one, without allocating (and faulting in) its tables again.
     fn reset(&mut self) {
-        self.totals.iter_mut().for_each(|x| *x = 0.0);
+        self.totals.fill(0.0);
         self.repricing.iter_mut().for_each(DayAmounts::reset);
-        self.buckets.iter_mut().for_each(|x| *x = 0.0);
-        self.seg_gap.iter_mut().for_each(|x| *x = 0.0);
+        self.buckets.fill(0.0);
+        self.seg_gap.fill(0.0);
         self.explained.clear();
         self.margin_counts = [0; 3];
         self.fixed_flows.reset();
-        self.sens_floating.iter_mut().for_each(|x| *x = 0.0);
+        self.sens_floating.fill(0.0);
         self.nii.iter_mut().for_each(NiiSums::clear);
         self.contracts.clear();
         self.failed.clear();
